@@ -5,14 +5,14 @@ import ai.djl.nn.Block;
 /**
  * A feature extractor that a detection model stands on.
  *
- * <p>A backbone is a DJL {@link Block} whose forward pass takes a batch of normalised images
- * {@code (N, 3, H, W)} and returns one feature map {@code (N, C_i, H_i, W_i)} per source, in a
- * fixed order. The detection heads are sized from {@link #outChannels()}; anchor and default-box
+ * <p>A backbone is a DJL {@link Block} whose forward pass takes a batch of normalised images {@code
+ * (N, 3, H, W)} and returns one feature map {@code (N, C_i, H_i, W_i)} per source, in a fixed
+ * order. The detection heads are sized from {@link #outChannels()}; anchor and default-box
  * generators read the feature-map sizes at run time, and {@link #strides()} documents the nominal
  * sub-sampling of each source.
  *
- * <p>To plug in your own network, implement this interface on a block (usually by extending
- * {@link ai.djl.nn.AbstractBlock}) and hand it to a model builder:
+ * <p>To plug in your own network, implement this interface on a block (usually by extending {@link
+ * ai.djl.nn.AbstractBlock}) and hand it to a model builder:
  *
  * <pre>{@code
  * class TwoLevelBackbone extends AbstractBlock implements Backbone {

@@ -8,13 +8,12 @@ import ai.djl.nn.Block;
  * <p>Every jdetect model is a DJL {@link Block} with two modes:
  *
  * <ul>
- *   <li>training: {@code forward(parameterStore, images, targets, params)} with {@code targets}
- *       in the {@link Targets} form returns an {@link ai.djl.ndarray.NDList} of scalar losses,
- *       each named {@code loss_*} (see {@link #lossNames()}); a trainer sums them, possibly
- *       weighted.
- *   <li>inference: {@code forward(parameterStore, images, false)} returns the {@link Detections}
- *       of each image in the batch in the {@link Detections#toNDList} form, with boxes in the
- *       pixels of the images as they were given.
+ *   <li>training: {@code forward(parameterStore, images, targets, params)} with {@code targets} in
+ *       the {@link Targets} form returns an {@link ai.djl.ndarray.NDList} of scalar losses, each
+ *       named {@code loss_*} (see {@link #lossNames()}); a trainer sums them, possibly weighted.
+ *   <li>inference: {@code forward(parameterStore, images, false)} returns the {@link Detections} of
+ *       each image in the batch in the {@link Detections#toNDList} form, with boxes in the pixels
+ *       of the images as they were given.
  * </ul>
  *
  * <p>Images enter as float32 RGB {@code (N, 3, H, W)} in {@code [0, 1]}; the model normalises and

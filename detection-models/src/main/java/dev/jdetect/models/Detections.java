@@ -43,7 +43,8 @@ public final class Detections {
     }
     this.boxes = boxes;
     this.scores = scores;
-    this.labels = labels.getDataType() == DataType.INT64 ? labels : labels.toType(DataType.INT64, false);
+    this.labels =
+        labels.getDataType() == DataType.INT64 ? labels : labels.toType(DataType.INT64, false);
   }
 
   /**
@@ -83,8 +84,8 @@ public final class Detections {
   }
 
   /**
-   * Packs the detections of a batch as a flat list: boxes, scores, labels of image 0, then of
-   * image 1, and so on. This is the form a model's inference forward pass returns.
+   * Packs the detections of a batch as a flat list: boxes, scores, labels of image 0, then of image
+   * 1, and so on. This is the form a model's inference forward pass returns.
    *
    * @param batch the detections per image
    * @return a list of {@code 3 * batch.size()} arrays

@@ -1,8 +1,8 @@
 package dev.jdetect.models;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -53,7 +53,12 @@ public final class Targets {
       Shape l = labelsPerImage.get(i).getShape();
       if (b.dimension() != 2 || b.get(1) != 4 || l.dimension() != 1 || l.get(0) != b.get(0)) {
         throw new IllegalArgumentException(
-            "image " + i + ": boxes must be (N,4) and labels (N), got boxes " + b + ", labels " + l);
+            "image "
+                + i
+                + ": boxes must be (N,4) and labels (N), got boxes "
+                + b
+                + ", labels "
+                + l);
       }
       nMax = Math.max(nMax, b.get(0));
     }
@@ -135,9 +140,9 @@ public final class Targets {
   }
 
   /**
-   * Checks targets for what would otherwise train silently into NaN or crash a kernel: boxes
-   * must be finite, non-negative and non-degenerate ({@code x2 > x1}, {@code y2 > y1}); classes
-   * must lie in {@code 1..numClasses} (or be padding).
+   * Checks targets for what would otherwise train silently into NaN or crash a kernel: boxes must
+   * be finite, non-negative and non-degenerate ({@code x2 > x1}, {@code y2 > y1}); classes must lie
+   * in {@code 1..numClasses} (or be padding).
    *
    * @param targets the batch form
    * @param numClasses the number of object classes, background excluded
@@ -197,7 +202,10 @@ public final class Targets {
         || b.get(0) != c.get(0)
         || b.get(1) != c.get(1)) {
       throw new IllegalArgumentException(
-          "targets must be boxes (B,Nmax,4) and classes (B,Nmax), got boxes " + b + ", classes " + c);
+          "targets must be boxes (B,Nmax,4) and classes (B,Nmax), got boxes "
+              + b
+              + ", classes "
+              + c);
     }
   }
 }

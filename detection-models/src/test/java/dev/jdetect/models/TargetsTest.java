@@ -67,8 +67,11 @@ class TargetsTest {
       IllegalArgumentException e =
           assertThrows(
               IllegalArgumentException.class,
-              () -> Targets.validate(Targets.pad(m, List.of(ok, degenerate), List.of(one, one)), 3));
-      assertTrue(e.getMessage().contains("image 1") && e.getMessage().contains("degenerate"), e.getMessage());
+              () ->
+                  Targets.validate(Targets.pad(m, List.of(ok, degenerate), List.of(one, one)), 3));
+      assertTrue(
+          e.getMessage().contains("image 1") && e.getMessage().contains("degenerate"),
+          e.getMessage());
       e =
           assertThrows(
               IllegalArgumentException.class,
@@ -104,7 +107,9 @@ class TargetsTest {
       assertArrayEquals(new long[] {2}, back.get(1).labels().toLongArray());
       assertThrows(
           IllegalArgumentException.class,
-          () -> new Detections(m.zeros(new Shape(2, 4)), m.zeros(new Shape(1)), m.zeros(new Shape(1))));
+          () ->
+              new Detections(
+                  m.zeros(new Shape(2, 4)), m.zeros(new Shape(1)), m.zeros(new Shape(1))));
     }
   }
 }
