@@ -1,0 +1,326 @@
+package dev.jdetect.core.loss;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+
+/**
+ * Element-wise detection losses with PyTorch / torchvision semantics. Every method returns the
+ * unreduced loss (the caller sums or averages), stays on the inputs' device, and is differentiable
+ * with respect to its floating inputs (gradients match PyTorch's, including at the kinks). NaN
+ * inputs propagate as in PyTorch; invalid shapes, labels and parameters throw {@link
+ * IllegalArgumentException}.
+ */
+public final class DetectionLosses {
+
+  /** PyTorch's default {@code ignore_index} for cross entropy. */
+  public static final long DEFAULT_IGNORE_INDEX = -100;
+
+  /** torchvision's default focal {@code alpha}. */
+  public static final float DEFAULT_FOCAL_ALPHA = 0.25f;
+
+  /** torchvision's default focal {@code gamma}. */
+  public static final float DEFAULT_FOCAL_GAMMA = 2f;
+
+  private DetectionLosses() {}
+
+  /**
+   * Smooth L1 (Huber-like) loss, {@code torch.nn.functional.smooth_l1_loss(reduction="none")}:
+   * {@code 0.5 * d^2 / beta} where {@code |d| < beta}, else {@code |d| - 0.5 * beta}; {@code beta =
+   * 0} is plain L1. torchvision uses {@code beta = 1/9} in the R-CNN heads and 1 in SSD. At a zero
+   * difference the gradient is 0 for every beta (for {@code beta = 0} that is {@code F.l1_loss}'s
+   * choice; PyTorch's smooth-L1 kernel happens to return the subgradient -1 there).
+   *
+   * @param input the prediction, floating, any shape
+   * @param target the target, same shape as {@code input}
+   * @param beta the switch point, finite and {@code >= 0}
+   * @return the loss, same shape as {@code input}
+   * @throws IllegalArgumentException on a shape mismatch or an invalid beta
+   */
+  public static NDArray smoothL1(NDArray input, NDArray target, float beta) {
+    checkFloating(input, "input");
+    checkSameShape(target, "target", input, "input");
+    if (!Float.isFinite(beta) || beta < 0) {
+      throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
+    }
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray absDiff = input.sub(target).abs();
+      NDArray result;
+      if (beta == 0f) {
+        result = absDiff;
+      } else {
+        NDArray quadratic = absDiff.mul(0.5f).mul(absDiff).div(beta);
+        NDArray linear = absDiff.sub(0.5f * beta);
+        result = NDArrays.where(absDiff.lt(beta), quadratic, linear);
+      }
+      NDScope.unregister(result);
+      return result;
+    }
+  }
+
+  /**
+   * Cross entropy per element with PyTorch's default ignore index -100.
+   *
+   * @param logits floating (..., C) class scores
+   * @param labels integer (...) class indices in [0, C) or -100
+   * @return float (...) loss, 0 where ignored
+   * @see #crossEntropy(NDArray, NDArray, long)
+   */
+  public static NDArray crossEntropy(NDArray logits, NDArray labels) {
+    return crossEntropy(logits, labels, DEFAULT_IGNORE_INDEX);
+  }
+
+  /**
+   * Cross entropy per element, {@code F.cross_entropy(reduction="none", ignore_index=...)} with
+   * classes on the last axis: {@code -logSoftmax(logits)[label]}, 0 where {@code label ==
+   * ignoreIndex} (with zero gradient there). Works for any leading shape, e.g. (N, A, C) logits
+   * with (N, A) labels.
+   *
+   * @param logits floating (..., C) class scores, C {@code >= 1}
+   * @param labels integer (...) class indices in [0, C) or {@code ignoreIndex}
+   * @param ignoreIndex the label value to ignore
+   * @return (...) loss in the logits' data type, 0 where ignored
+   * @throws IllegalArgumentException on mismatched shapes or a label outside [0, C) that is not
+   *     {@code ignoreIndex}
+   */
+  public static NDArray crossEntropy(NDArray logits, NDArray labels, long ignoreIndex) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      LogProbability picked = pickLogProbability(logits, labels, ignoreIndex);
+      NDArray result =
+          NDArrays.where(
+              picked.ignored, picked.logProbability.zerosLike(), picked.logProbability.neg());
+      NDScope.unregister(result);
+      return result;
+    }
+  }
+
+  /**
+   * Binary cross entropy on logits, {@code F.binary_cross_entropy_with_logits(reduction="none")},
+   * computed as {@code (1 - t) * x + softplus(-x)} without overflow for any finite logit; the
+   * gradient is {@code sigmoid(x) - t}.
+   *
+   * @param logits floating logits, any shape
+   * @param targets floating targets (hard or soft, normally in [0, 1]), same shape
+   * @return the loss, same shape as {@code logits}
+   * @throws IllegalArgumentException on a shape mismatch
+   */
+  public static NDArray binaryCrossEntropyWithLogits(NDArray logits, NDArray targets) {
+    checkFloating(logits, "logits");
+    checkSameShape(targets, "targets", logits, "logits");
+    checkFloating(targets, "targets");
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray result = bceWithLogits(logits, targets);
+      NDScope.unregister(result);
+      return result;
+    }
+  }
+
+  /**
+   * Sigmoid focal loss with torchvision's defaults {@code alpha = 0.25}, {@code gamma = 2}.
+   *
+   * @param logits floating logits, any shape
+   * @param targets floating binary targets, same shape
+   * @return the loss, same shape as {@code logits}
+   * @see #sigmoidFocal(NDArray, NDArray, float, float)
+   */
+  public static NDArray sigmoidFocal(NDArray logits, NDArray targets) {
+    return sigmoidFocal(logits, targets, DEFAULT_FOCAL_ALPHA, DEFAULT_FOCAL_GAMMA);
+  }
+
+  /**
+   * Sigmoid focal loss, {@code torchvision.ops.sigmoid_focal_loss(reduction="none")}: {@code
+   * alpha_t * (1 - p_t)^gamma * bce(x, t)} with {@code p = sigmoid(x)}, {@code p_t = p t + (1 -
+   * p)(1 - t)}, {@code alpha_t = alpha t + (1 - alpha)(1 - t)}; a negative {@code alpha} turns the
+   * alpha weighting off.
+   *
+   * @param logits floating logits, any shape
+   * @param targets floating binary targets, same shape
+   * @param alpha the positive weight in [0, 1], or negative for none
+   * @param gamma the focusing exponent, finite and {@code >= 0}
+   * @return the loss, same shape as {@code logits}
+   * @throws IllegalArgumentException on a shape mismatch or invalid alpha / gamma
+   */
+  public static NDArray sigmoidFocal(NDArray logits, NDArray targets, float alpha, float gamma) {
+    checkFloating(logits, "logits");
+    checkSameShape(targets, "targets", logits, "logits");
+    checkFloating(targets, "targets");
+    if (!Float.isFinite(alpha) || alpha > 1) {
+      throw new IllegalArgumentException(
+          "alpha must be in [0, 1] (or negative to disable), got " + alpha);
+    }
+    checkGamma(gamma);
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDArray p = Activation.sigmoid(logits);
+      NDArray ce = bceWithLogits(logits, targets);
+      NDArray oneMinusP = p.neg().add(1f);
+      NDArray oneMinusT = targets.neg().add(1f);
+      NDArray pT = p.mul(targets).add(oneMinusP.mul(oneMinusT));
+      NDArray result = ce.mul(pT.neg().add(1f).pow(gamma));
+      if (alpha >= 0) {
+        NDArray alphaT = targets.mul(alpha).add(oneMinusT.mul(1f - alpha));
+        result = alphaT.mul(result);
+      }
+      NDScope.unregister(result);
+      return result;
+    }
+  }
+
+  /**
+   * Softmax (multi-class) focal loss per element: {@code -alpha * (1 - p_t)^gamma * log(p_t)} with
+   * {@code p_t} the softmax probability of the label, 0 where {@code label == ignoreIndex}. With
+   * {@code alpha = 1} and {@code gamma = 0} it equals {@link #crossEntropy(NDArray, NDArray,
+   * long)}.
+   *
+   * @param logits floating (..., C) class scores
+   * @param labels integer (...) class indices in [0, C) or {@code ignoreIndex}
+   * @param alpha the scalar weight, finite and {@code >= 0}
+   * @param gamma the focusing exponent, finite and {@code >= 0}
+   * @param ignoreIndex the label value to ignore
+   * @return (...) loss, 0 where ignored
+   * @throws IllegalArgumentException on mismatched shapes, invalid labels or parameters
+   */
+  public static NDArray softmaxFocal(
+      NDArray logits, NDArray labels, float alpha, float gamma, long ignoreIndex) {
+    if (!Float.isFinite(alpha) || alpha < 0) {
+      throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
+    }
+    checkGamma(gamma);
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      LogProbability picked = pickLogProbability(logits, labels, ignoreIndex);
+      NDArray logPt = picked.logProbability;
+      NDArray modulation = logPt.exp().neg().add(1f).pow(gamma);
+      NDArray loss = modulation.mul(-alpha).mul(logPt);
+      NDArray result = NDArrays.where(picked.ignored, loss.zerosLike(), loss);
+      NDScope.unregister(result);
+      return result;
+    }
+  }
+
+  /** {@code (1 - t) * x + softplus(-x)}; caller manages the scope. */
+  private static NDArray bceWithLogits(NDArray logits, NDArray targets) {
+    return targets.neg().add(1f).mul(logits).add(softplus(logits.neg()));
+  }
+
+  /**
+   * {@code log(1 + exp(z))} without overflow and with the exact gradient {@code sigmoid(z)}
+   * everywhere, including z = 0. Each branch only ever sees inputs from its own side (the other
+   * side gets 0), so the unselected branch can't produce inf or NaN in the backward pass.
+   */
+  private static NDArray softplus(NDArray z) {
+    NDArray zero = z.zerosLike();
+    NDArray positive = z.gt(0f);
+    NDArray zPos = NDArrays.where(positive, z, zero);
+    NDArray zNeg = NDArrays.where(positive, zero, z);
+    NDArray upper = zPos.add(zPos.neg().exp().add(1f).log());
+    NDArray lower = zNeg.exp().add(1f).log();
+    return NDArrays.where(positive, upper, lower);
+  }
+
+  /** Log-probability of each label and the ignore mask; caller manages the scope. */
+  private static LogProbability pickLogProbability(
+      NDArray logits, NDArray labels, long ignoreIndex) {
+    if (logits == null) {
+      throw new IllegalArgumentException("logits must not be null");
+    }
+    if (labels == null) {
+      throw new IllegalArgumentException("labels must not be null");
+    }
+    checkFloating(logits, "logits");
+    Shape logitShape = logits.getShape();
+    if (logitShape.dimension() < 1 || logitShape.get(logitShape.dimension() - 1) < 1) {
+      throw new IllegalArgumentException(
+          "logits must have shape (..., C) with C >= 1, got " + logitShape);
+    }
+    long numClasses = logitShape.get(logitShape.dimension() - 1);
+    Shape expected = logitShape.slice(0, logitShape.dimension() - 1);
+    if (!labels.getShape().equals(expected)) {
+      throw new IllegalArgumentException(
+          "labels must have shape "
+              + expected
+              + " (logits "
+              + logitShape
+              + " without the class axis), got "
+              + labels.getShape());
+    }
+    DataType type = labels.getDataType();
+    if (!type.isInteger()) {
+      throw new IllegalArgumentException("labels must be an integer array, got " + type);
+    }
+    NDArray longLabels = labels.toType(DataType.INT64, false);
+    NDArray ignored = longLabels.eq(ignoreIndex);
+    NDArray outOfRange = longLabels.lt(0L).logicalOr(longLabels.gte(numClasses));
+    NDArray invalid = outOfRange.logicalAnd(ignored.logicalNot());
+    if (expected.size() > 0 && invalid.any().getBoolean()) {
+      long bad = longLabels.booleanMask(invalid).toLongArray()[0];
+      throw new IllegalArgumentException(
+          "labels must be in [0, "
+              + numClasses
+              + ") or equal ignoreIndex "
+              + ignoreIndex
+              + ", got "
+              + bad
+              + " (labels shape "
+              + labels.getShape()
+              + ")");
+    }
+    NDArray safeLabels = NDArrays.where(ignored, longLabels.zerosLike(), longLabels);
+    NDArray logProbability =
+        logits.logSoftmax(-1).gather(safeLabels.expandDims(-1), -1).squeeze(-1);
+    return new LogProbability(logProbability, ignored);
+  }
+
+  private static void checkFloating(NDArray array, String name) {
+    if (array == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
+    if (!array.getDataType().isFloating()) {
+      throw new IllegalArgumentException(
+          name
+              + " must be a floating-point array, got "
+              + array.getDataType()
+              + " of shape "
+              + array.getShape());
+    }
+  }
+
+  private static void checkSameShape(NDArray array, String name, NDArray like, String likeName) {
+    if (array == null) {
+      throw new IllegalArgumentException(name + " must not be null");
+    }
+    if (!array.getShape().equals(like.getShape())) {
+      throw new IllegalArgumentException(
+          name
+              + " must have the shape of "
+              + likeName
+              + " "
+              + like.getShape()
+              + ", got "
+              + array.getShape());
+    }
+  }
+
+  private static void checkGamma(float gamma) {
+    if (!Float.isFinite(gamma) || gamma < 0) {
+      throw new IllegalArgumentException("gamma must be finite and >= 0, got " + gamma);
+    }
+  }
+
+  /** A label's log-probability with its ignore mask. */
+  private static final class LogProbability {
+    final NDArray logProbability;
+    final NDArray ignored;
+
+    LogProbability(NDArray logProbability, NDArray ignored) {
+      this.logProbability = logProbability;
+      this.ignored = ignored;
+    }
+  }
+}
