@@ -1,0 +1,28 @@
+/**
+ * Detection datasets: readers, the per-image sample type, DJL dataset and batching, and a synthetic
+ * data generator.
+ *
+ * <ul>
+ *   <li>{@link dev.jdetect.train.data.VocReader}, {@link dev.jdetect.train.data.CocoReader} and
+ *       {@link dev.jdetect.train.data.CsvReader} read annotations (no pixels) into an {@link
+ *       dev.jdetect.train.data.AnnotationSet}: class names (labels 1..C, 0 is background) and one
+ *       {@link dev.jdetect.train.data.ImageAnnotation} per image with boxes {@code (x1, y1, x2,
+ *       y2)} in continuous pixels, {@code difficult} (VOC) and {@code crowd} (COCO) flags.
+ *   <li>{@link dev.jdetect.train.data.DetectionDataset} is a DJL {@code RandomAccessDataset} over
+ *       an annotation set: it loads {@link dev.jdetect.train.data.DetectionSample}s (float32 CHW
+ *       image in [0, 1], boxes, int64 labels, flags), applies a seeded {@link
+ *       dev.jdetect.train.data.DetectionTransform}, and batches targets with {@link
+ *       dev.jdetect.train.data.DetectionBatchifier} (padding rows carry label -1); {@link
+ *       dev.jdetect.train.data.PaddedImageBatchifier} batches images of different sizes.
+ *   <li>{@link dev.jdetect.train.data.ImageFiles} decodes image files into float32 RGB {@code (3,
+ *       H, W)} arrays in {@code [0, 1]}.
+ *   <li>{@link dev.jdetect.train.data.SyntheticDataGenerator} writes deterministic banana-like and
+ *       multi-class shapes sets as real VOC, CSV and COCO files.
+ * </ul>
+ *
+ * <p>Bad data raises {@link dev.jdetect.train.data.DatasetFormatException} (an {@code
+ * IllegalArgumentException}) naming the file and, where known, the line and field; with {@link
+ * dev.jdetect.train.data.ErrorPolicy#SKIP_WITH_WARNING} readers skip the bad object or image and
+ * record a warning instead.
+ */
+package dev.jdetect.train.data;

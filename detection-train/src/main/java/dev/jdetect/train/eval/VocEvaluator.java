@@ -1,0 +1,290 @@
+package dev.jdetect.train.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Mean average precision with the Pascal VOC rules (the devkit's {@code voc_eval}).
+ *
+ * <p>For each class, all detections of that class over all images are sorted by descending score (a
+ * stable sort: ties keep the order of {@link #add} calls, then the order within an image). Each
+ * detection is matched to the ground-truth box of its class in its image with the highest IoU (the
+ * first one on ties); if that IoU is strictly greater than the threshold (default 0.5) the
+ * detection is a true positive, unless the box is already taken (false positive) or is
+ * <b>difficult</b> (then the detection is neither); otherwise it is a false positive. Recall is
+ * {@code TP / (non-difficult GT)}, precision {@code TP / (TP + FP)}. AP is either the VOC2007
+ * 11-point interpolated AP (mean over recall thresholds 0, 0.1, ..., 1 of the highest precision at
+ * recall {@code >=} the threshold) or, by default, the area under the monotone (right-to-left
+ * maximum) precision/recall curve as in VOC2010+. A class with ground truth but no detections has
+ * AP 0; a class without (non-difficult) ground truth has AP {@code NaN} and is left out of the
+ * mean.
+ *
+ * <p>IoU is computed on continuous pixel boxes without the devkit's "+1"; with the conversion of
+ * {@code dev.jdetect.train.data.VocReader} this equals the devkit's IoU. Not thread-safe.
+ */
+public final class VocEvaluator {
+
+  private final int numClasses;
+  private final double iouThreshold;
+  private final boolean use07Metric;
+  private final List<GroundTruth> gts = new ArrayList<>();
+  private final List<Predictions> preds = new ArrayList<>();
+
+  private VocEvaluator(Builder b) {
+    this.numClasses = b.numClasses;
+    this.iouThreshold = b.iouThreshold;
+    this.use07Metric = b.use07Metric;
+  }
+
+  /**
+   * Returns a new builder.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Adds one image.
+   *
+   * @param groundTruth the image's ground truth
+   * @param predictions the image's detections
+   */
+  public void add(GroundTruth groundTruth, Predictions predictions) {
+    Objects.requireNonNull(groundTruth, "groundTruth");
+    Objects.requireNonNull(predictions, "predictions");
+    for (int i = 0; i < groundTruth.size(); i++) {
+      checkLabel(groundTruth.label(i), "groundTruth");
+    }
+    for (int i = 0; i < predictions.size(); i++) {
+      checkLabel(predictions.label(i), "predictions");
+    }
+    gts.add(groundTruth);
+    preds.add(predictions);
+  }
+
+  private void checkLabel(int label, String name) {
+    if (label < 1 || label > numClasses) {
+      throw new IllegalArgumentException(
+          name + " label must be in 1.." + numClasses + ", got " + label);
+    }
+  }
+
+  /** Forgets all added images. */
+  public void reset() {
+    gts.clear();
+    preds.clear();
+  }
+
+  /**
+   * Returns the number of added images.
+   *
+   * @return the count
+   */
+  public int size() {
+    return gts.size();
+  }
+
+  /**
+   * Computes AP per class and the mean.
+   *
+   * @return the result
+   */
+  public VocResult evaluate() {
+    double[] ap = new double[numClasses + 1];
+    int[] npos = new int[numClasses + 1];
+    double[][] recalls = new double[numClasses + 1][];
+    double[][] precisions = new double[numClasses + 1][];
+    ap[0] = Double.NaN;
+    for (int c = 1; c <= numClasses; c++) {
+      // gather detections of class c: image index, det index
+      List<int[]> dets = new ArrayList<>();
+      List<Float> scores = new ArrayList<>();
+      boolean[][] used = new boolean[gts.size()][];
+      for (int im = 0; im < gts.size(); im++) {
+        GroundTruth g = gts.get(im);
+        used[im] = new boolean[g.size()];
+        for (int j = 0; j < g.size(); j++) {
+          if (g.label(j) == c && !g.isDifficult(j)) {
+            npos[c]++;
+          }
+        }
+        Predictions p = preds.get(im);
+        for (int k = 0; k < p.size(); k++) {
+          if (p.label(k) == c) {
+            dets.add(new int[] {im, k});
+            scores.add(p.score(k));
+          }
+        }
+      }
+      Integer[] order = new Integer[dets.size()];
+      for (int i = 0; i < order.length; i++) {
+        order[i] = i;
+      }
+      java.util.Arrays.sort(order, (a, b) -> Float.compare(scores.get(b), scores.get(a)));
+      int nd = order.length;
+      double[] tp = new double[nd];
+      double[] fp = new double[nd];
+      for (int d = 0; d < nd; d++) {
+        int[] det = dets.get(order[d]);
+        GroundTruth g = gts.get(det[0]);
+        Predictions p = preds.get(det[0]);
+        double ovmax = Double.NEGATIVE_INFINITY;
+        int jmax = -1;
+        for (int j = 0; j < g.size(); j++) {
+          if (g.label(j) != c) {
+            continue;
+          }
+          double iou = Iou.iou(p, det[1], g, j);
+          if (iou > ovmax) {
+            ovmax = iou;
+            jmax = j;
+          }
+        }
+        if (ovmax > iouThreshold) {
+          if (!g.isDifficult(jmax)) {
+            if (!used[det[0]][jmax]) {
+              tp[d] = 1;
+              used[det[0]][jmax] = true;
+            } else {
+              fp[d] = 1;
+            }
+          }
+        } else {
+          fp[d] = 1;
+        }
+      }
+      for (int d = 1; d < nd; d++) {
+        tp[d] += tp[d - 1];
+        fp[d] += fp[d - 1];
+      }
+      double[] rec = new double[nd];
+      double[] prec = new double[nd];
+      for (int d = 0; d < nd; d++) {
+        rec[d] = tp[d] / npos[c];
+        prec[d] = tp[d] / Math.max(tp[d] + fp[d], Math.ulp(1.0));
+      }
+      recalls[c] = rec;
+      precisions[c] = prec;
+      ap[c] = npos[c] == 0 ? Double.NaN : averagePrecision(rec, prec, use07Metric);
+    }
+    return new VocResult(ap, npos, recalls, precisions);
+  }
+
+  /**
+   * VOC average precision of a precision/recall curve (the devkit's {@code voc_ap}).
+   *
+   * @param recall recall after each detection, non-decreasing
+   * @param precision precision after each detection
+   * @param use07Metric true for the 2007 11-point metric, false for the area under the monotone
+   *     curve
+   * @return the AP
+   */
+  public static double averagePrecision(double[] recall, double[] precision, boolean use07Metric) {
+    if (recall.length != precision.length) {
+      throw new IllegalArgumentException(
+          "recall and precision must have the same length, got "
+              + recall.length
+              + " and "
+              + precision.length);
+    }
+    int n = recall.length;
+    if (use07Metric) {
+      double ap = 0;
+      for (int i = 0; i <= 10; i++) {
+        double t = i * 0.1; // as numpy's arange(0., 1.1, 0.1)
+        double p = 0;
+        for (int k = 0; k < n; k++) {
+          if (recall[k] >= t) {
+            p = Math.max(p, precision[k]);
+          }
+        }
+        ap += p / 11.0;
+      }
+      return ap;
+    }
+    double[] mrec = new double[n + 2];
+    double[] mpre = new double[n + 2];
+    mrec[0] = 0;
+    mpre[0] = 0;
+    for (int k = 0; k < n; k++) {
+      mrec[k + 1] = recall[k];
+      mpre[k + 1] = precision[k];
+    }
+    mrec[n + 1] = 1;
+    mpre[n + 1] = 0;
+    for (int i = n; i >= 0; i--) {
+      mpre[i] = Math.max(mpre[i], mpre[i + 1]);
+    }
+    double ap = 0;
+    for (int i = 0; i <= n; i++) {
+      if (mrec[i + 1] != mrec[i]) {
+        ap += (mrec[i + 1] - mrec[i]) * mpre[i + 1];
+      }
+    }
+    return ap;
+  }
+
+  /** Builder for {@link VocEvaluator}. */
+  public static final class Builder {
+    private int numClasses = -1;
+    private double iouThreshold = 0.5;
+    private boolean use07Metric;
+
+    private Builder() {}
+
+    /**
+     * Sets the number of object classes C (labels 1..C). Required.
+     *
+     * @param numClasses C, {@code >= 1}
+     * @return this builder
+     */
+    public Builder setNumClasses(int numClasses) {
+      if (numClasses < 1) {
+        throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
+      }
+      this.numClasses = numClasses;
+      return this;
+    }
+
+    /**
+     * Sets the IoU a match must exceed. Default 0.5.
+     *
+     * @param iouThreshold the threshold in [0, 1)
+     * @return this builder
+     */
+    public Builder setIouThreshold(double iouThreshold) {
+      if (!(iouThreshold >= 0 && iouThreshold < 1)) {
+        throw new IllegalArgumentException("iouThreshold must be in [0, 1), got " + iouThreshold);
+      }
+      this.iouThreshold = iouThreshold;
+      return this;
+    }
+
+    /**
+     * Sets whether to use the VOC2007 11-point AP instead of the area under the curve. Default
+     * false.
+     *
+     * @param use07Metric whether to use the 11-point AP
+     * @return this builder
+     */
+    public Builder setUse07Metric(boolean use07Metric) {
+      this.use07Metric = use07Metric;
+      return this;
+    }
+
+    /**
+     * Builds the evaluator.
+     *
+     * @return the evaluator
+     */
+    public VocEvaluator build() {
+      if (numClasses < 1) {
+        throw new IllegalArgumentException("numClasses must be set");
+      }
+      return new VocEvaluator(this);
+    }
+  }
+}

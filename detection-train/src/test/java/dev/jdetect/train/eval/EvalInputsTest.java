@@ -1,0 +1,62 @@
+package dev.jdetect.train.eval;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.ObjectAnnotation;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class EvalInputsTest {
+
+  @Test
+  void fromArraysConvertsTypesWithoutLeaking() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray boxes = m.create(new float[] {0, 0, 10, 10, 5, 5, 8, 9}, new Shape(2, 4));
+      NDArray scores = m.create(new double[] {0.9, 0.25});
+      NDArray labels = m.create(new int[] {2, 1});
+      Predictions p = Predictions.of(boxes, scores, labels);
+      assertEquals(2, p.size());
+      assertEquals(2, p.label(0));
+      assertEquals(0.25f, p.score(1));
+      assertEquals(9f, p.box(1, 3));
+      GroundTruth g = GroundTruth.of(boxes, labels, m.create(new int[] {0, 1}));
+      assertFalse(g.isDifficult(0));
+      assertTrue(g.isDifficult(1));
+      assertEquals(12f, g.area(1)); // 3 x 4 box
+      assertEquals(4, m.getManagedArrays().size()); // no converted copies left behind
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> Predictions.of(boxes, m.create(new float[] {1f}), labels));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> GroundTruth.of(m.create(new float[] {1, 2, 3}), labels, null));
+    }
+  }
+
+  @Test
+  void fromAnnotationKeepsFlagsAndArea() {
+    ImageAnnotation a =
+        new ImageAnnotation(
+            "x",
+            Path.of("x.png"),
+            50,
+            50,
+            List.of(
+                new ObjectAnnotation(1, 0, 0, 10, 10, true, false),
+                new ObjectAnnotation(2, 0, 0, 20, 20, false, true, 123f)));
+    GroundTruth g = GroundTruth.of(a);
+    assertEquals(2, g.size());
+    assertTrue(g.isDifficult(0));
+    assertTrue(g.isCrowd(1));
+    assertEquals(100f, g.area(0));
+    assertEquals(123f, g.area(1));
+  }
+}
