@@ -46,10 +46,10 @@ public final class DetectionLosses {
     if (!Float.isFinite(beta) || beta < 0) {
       throw new IllegalArgumentException("beta must be finite and >= 0, got " + beta);
     }
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray absDiff = input.sub(target).abs();
-      NDArray result;
       if (beta == 0f) {
         result = absDiff;
       } else {
@@ -58,8 +58,9 @@ public final class DetectionLosses {
         result = NDArrays.where(absDiff.lt(beta), quadratic, linear);
       }
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /**
@@ -88,15 +89,17 @@ public final class DetectionLosses {
    *     {@code ignoreIndex}
    */
   public static NDArray crossEntropy(NDArray logits, NDArray labels, long ignoreIndex) {
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       LogProbability picked = pickLogProbability(logits, labels, ignoreIndex);
-      NDArray result =
+      result =
           NDArrays.where(
               picked.ignored, picked.logProbability.zerosLike(), picked.logProbability.neg());
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /**
@@ -113,12 +116,14 @@ public final class DetectionLosses {
     checkFloating(logits, "logits");
     checkSameShape(targets, "targets", logits, "logits");
     checkFloating(targets, "targets");
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
-      NDArray result = bceWithLogits(logits, targets);
+      result = bceWithLogits(logits, targets);
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /**
@@ -155,6 +160,7 @@ public final class DetectionLosses {
           "alpha must be in [0, 1] (or negative to disable), got " + alpha);
     }
     checkGamma(gamma);
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray p = Activation.sigmoid(logits);
@@ -162,14 +168,15 @@ public final class DetectionLosses {
       NDArray oneMinusP = p.neg().add(1f);
       NDArray oneMinusT = targets.neg().add(1f);
       NDArray pT = p.mul(targets).add(oneMinusP.mul(oneMinusT));
-      NDArray result = ce.mul(pT.neg().add(1f).pow(gamma));
+      result = ce.mul(pT.neg().add(1f).pow(gamma));
       if (alpha >= 0) {
         NDArray alphaT = targets.mul(alpha).add(oneMinusT.mul(1f - alpha));
         result = alphaT.mul(result);
       }
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /**
@@ -192,16 +199,18 @@ public final class DetectionLosses {
       throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
     }
     checkGamma(gamma);
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       LogProbability picked = pickLogProbability(logits, labels, ignoreIndex);
       NDArray logPt = picked.logProbability;
       NDArray modulation = logPt.exp().neg().add(1f).pow(gamma);
       NDArray loss = modulation.mul(-alpha).mul(logPt);
-      NDArray result = NDArrays.where(picked.ignored, loss.zerosLike(), loss);
+      result = NDArrays.where(picked.ignored, loss.zerosLike(), loss);
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /** {@code (1 - t) * x + softplus(-x)}; caller manages the scope. */

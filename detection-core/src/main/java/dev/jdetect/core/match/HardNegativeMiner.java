@@ -97,6 +97,7 @@ public final class HardNegativeMiner {
     if (shape.size() == 0) {
       return perAnchorLoss.getManager().zeros(shape, DataType.BOOLEAN, perAnchorLoss.getDevice());
     }
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray loss = perAnchorLoss.stopGradient();
@@ -115,10 +116,11 @@ public final class HardNegativeMiner {
               .sum(new int[] {1}, true)
               .mul(negPosRatio)
               .maximum((float) minNegatives);
-      NDArray result = rank.lt(quota).logicalAnd(positive.logicalNot());
+      result = rank.lt(quota).logicalAnd(positive.logicalNot());
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /** Builder for {@link HardNegativeMiner}. */

@@ -91,12 +91,14 @@ public final class Matcher {
       return iou.getManager()
           .full(new Shape(numPred), BELOW_LOW_THRESHOLD, DataType.INT64, iou.getDevice());
     }
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
-      NDArray result = matchNonEmpty(iou, lowThreshold, highThreshold, allowLowQualityMatches);
+      result = matchNonEmpty(iou, lowThreshold, highThreshold, allowLowQualityMatches);
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /**

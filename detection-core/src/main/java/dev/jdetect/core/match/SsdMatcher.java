@@ -57,6 +57,7 @@ public final class SsdMatcher {
       return iou.getManager()
           .full(new Shape(numPred), Matcher.BELOW_LOW_THRESHOLD, DataType.INT64, iou.getDevice());
     }
+    NDArray result;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray matches = Matcher.matchNonEmpty(iou, threshold, threshold, false);
@@ -69,10 +70,11 @@ public final class SsdMatcher {
       NDArray none = gtIndex.onesLike().neg();
       // Highest ground-truth index claiming each prior, -1 if none.
       NDArray claimedBy = NDArrays.where(isBest, gtIndex, none).max(new int[] {0});
-      NDArray result = NDArrays.where(claimedBy.gte(0), claimedBy, matches);
+      result = NDArrays.where(claimedBy.gte(0), claimedBy, matches);
       NDScope.unregister(result);
-      return result;
     }
+    NDScope.register(result);
+    return result;
   }
 
   /** Builder for {@link SsdMatcher}. */
