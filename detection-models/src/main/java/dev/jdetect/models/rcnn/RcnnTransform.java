@@ -1,0 +1,363 @@
+package dev.jdetect.models.rcnn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jdetect.models.Detections;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The input side of a Faster R-CNN, after torchvision's {@code GeneralizedRCNNTransform}: normalise
+ * every image with the ImageNet mean and standard deviation, resize it bilinearly ({@code
+ * align_corners = false}) so that its short side is {@code minSize} unless its long side would
+ * exceed {@code maxSize}, and pad the batch with zeros to a multiple of {@code sizeDivisible}. The
+ * sizes before and after resizing are remembered so that target boxes can be scaled into the
+ * network's pixels and detections back into the caller's.
+ *
+ * <p>The scale factor and output size are computed exactly as torchvision 0.14 does: {@code scale =
+ * min(minSize / shortSide, maxSize / longSide)} in float32 (as {@code reciprocal * size}), output
+ * size {@code floor(side * scale)} in double.
+ */
+public final class RcnnTransform {
+
+  private final int minSize;
+  private final int maxSize;
+  private final float[] mean;
+  private final float[] std;
+  private final int sizeDivisible;
+
+  private RcnnTransform(Builder builder) {
+    this.minSize = builder.minSize;
+    this.maxSize = builder.maxSize;
+    this.mean = builder.mean.clone();
+    this.std = builder.std.clone();
+    this.sizeDivisible = builder.sizeDivisible;
+  }
+
+  /**
+   * Returns a builder with torchvision's defaults (800 / 1333, ImageNet mean/std, 32).
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the target length of the short side.
+   *
+   * @return {@code minSize}
+   */
+  public int getMinSize() {
+    return minSize;
+  }
+
+  /**
+   * Returns the upper bound of the long side.
+   *
+   * @return {@code maxSize}
+   */
+  public int getMaxSize() {
+    return maxSize;
+  }
+
+  /**
+   * Returns the padding multiple of the batch.
+   *
+   * @return {@code sizeDivisible}
+   */
+  public int getSizeDivisible() {
+    return sizeDivisible;
+  }
+
+  /**
+   * Returns the size an image of the given size is resized to.
+   *
+   * @param height the image height
+   * @param width the image width
+   * @return {@code {h, w}} after resizing
+   */
+  public int[] resizedSize(int height, int width) {
+    float shortSide = Math.min(height, width);
+    float longSide = Math.max(height, width);
+    // torch computes `python_float / tensor` as reciprocal(tensor) * python_float in float32
+    float byShort = (1f / shortSide) * (float) minSize;
+    float byLong = (1f / longSide) * (float) maxSize;
+    float scale = Math.min(byShort, byLong);
+    int h = (int) Math.floor(height * (double) scale);
+    int w = (int) Math.floor(width * (double) scale);
+    return new int[] {h, w};
+  }
+
+  /**
+   * Normalises, resizes and pads a batch.
+   *
+   * <p>The images are either one {@code (N, 3, H, W)} array or several {@code (3, H_i, W_i)} arrays
+   * (images of different sizes). The result lives on the manager of the first image.
+   *
+   * @param images the images, float32 RGB in {@code [0, 1]}
+   * @return the transformed batch
+   * @throws IllegalArgumentException if an image is not {@code (3, H, W)} float32 with {@code H, W
+   *     >= 1}, or resizes to less than one pixel
+   */
+  public ImageBatch apply(NDList images) {
+    if (images == null || images.isEmpty()) {
+      throw new IllegalArgumentException("images: expected (N,3,H,W) or (3,H,W) arrays, got none");
+    }
+    NDManager resultManager = images.get(0).getManager();
+    List<int[]> originals = new ArrayList<>();
+    List<int[]> sizes = new ArrayList<>();
+    NDArray batch;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      List<NDArray> list = split(images);
+      List<NDArray> resized = new ArrayList<>();
+      int maxH = 0;
+      int maxW = 0;
+      for (int i = 0; i < list.size(); i++) {
+        NDArray image = list.get(i);
+        int h = (int) image.getShape().get(1);
+        int w = (int) image.getShape().get(2);
+        int[] target = resizedSize(h, w);
+        if (target[0] < 1 || target[1] < 1) {
+          throw new IllegalArgumentException(
+              "images["
+                  + i
+                  + "]: image of size "
+                  + h
+                  + "x"
+                  + w
+                  + " resizes to "
+                  + target[0]
+                  + "x"
+                  + target[1]
+                  + " (minSize "
+                  + minSize
+                  + ", maxSize "
+                  + maxSize
+                  + ")");
+        }
+        NDArray out = resize(normalize(image), target[0], target[1]);
+        originals.add(new int[] {h, w});
+        sizes.add(target);
+        resized.add(out);
+        maxH = Math.max(maxH, target[0]);
+        maxW = Math.max(maxW, target[1]);
+      }
+      int padH = (int) (Math.ceil(maxH / (double) sizeDivisible) * sizeDivisible);
+      int padW = (int) (Math.ceil(maxW / (double) sizeDivisible) * sizeDivisible);
+      NDList padded = new NDList(resized.size());
+      for (NDArray image : resized) {
+        padded.add(pad(resultManager, image, padH, padW).expandDims(0));
+      }
+      batch = padded.size() == 1 ? padded.get(0) : NDArrays.concat(padded, 0);
+      NDScope.unregister(batch);
+    }
+    NDScope.register(batch); // belongs to the caller's scope, if any
+    return new ImageBatch(batch, sizes, originals);
+  }
+
+  private static List<NDArray> split(NDList images) {
+    List<NDArray> list = new ArrayList<>();
+    if (images.size() == 1 && images.get(0).getShape().dimension() == 4) {
+      NDArray all = images.get(0);
+      for (long i = 0; i < all.getShape().get(0); i++) {
+        list.add(all.get(i));
+      }
+      if (list.isEmpty()) {
+        throw new IllegalArgumentException("images: batch " + all.getShape() + " is empty");
+      }
+    } else {
+      list.addAll(images);
+    }
+    for (int i = 0; i < list.size(); i++) {
+      NDArray image = list.get(i);
+      Shape s = image.getShape();
+      if (s.dimension() != 3 || s.get(0) != 3 || s.get(1) < 1 || s.get(2) < 1) {
+        throw new IllegalArgumentException(
+            "images[" + i + "]: expected shape (3, H, W) with H, W >= 1, got " + s);
+      }
+      if (image.getDataType() != DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "images[" + i + "]: expected float32 in [0, 1], got " + image.getDataType());
+      }
+    }
+    return list;
+  }
+
+  /**
+   * Normalises one image with the mean and standard deviation: {@code (x - mean) / std} per
+   * channel.
+   *
+   * @param image {@code (3, H, W)} float32
+   * @return the normalised image on the same manager
+   */
+  public NDArray normalize(NDArray image) {
+    NDManager m = image.getManager();
+    NDArray meanArray = m.create(mean, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
+    NDArray stdArray = m.create(std, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
+    return image.sub(meanArray).div(stdArray);
+  }
+
+  private static NDArray resize(NDArray image, int height, int width) {
+    // bilinear, align_corners = false, output size given: the scale is recomputed from the sizes
+    NDArray batch = image.expandDims(0);
+    NDArray out = batch.getNDArrayInternal().interpolation(new long[] {height, width}, 1, false);
+    return out.squeeze(0);
+  }
+
+  private static NDArray pad(NDManager scope, NDArray image, int height, int width) {
+    long h = image.getShape().get(1);
+    long w = image.getShape().get(2);
+    NDArray out = image;
+    if (w < width) {
+      out =
+          out.concat(scope.zeros(new Shape(3, h, width - w), DataType.FLOAT32, out.getDevice()), 2);
+    }
+    if (h < height) {
+      out =
+          out.concat(
+              scope.zeros(new Shape(3, height - h, width), DataType.FLOAT32, out.getDevice()), 1);
+    }
+    return out;
+  }
+
+  /**
+   * Scales boxes from one image size to another: {@code x * (w_to / w_from)}, {@code y * (h_to /
+   * h_from)} with the ratios in float32 (torchvision's {@code resize_boxes}).
+   *
+   * @param boxes {@code (K, 4)} boxes
+   * @param from {@code {h, w}} the boxes refer to
+   * @param to {@code {h, w}} to scale into
+   * @return the scaled boxes on the manager of {@code boxes}
+   */
+  public static NDArray resizeBoxes(NDArray boxes, int[] from, int[] to) {
+    float ratioH = (float) to[0] / (float) from[0];
+    float ratioW = (float) to[1] / (float) from[1];
+    NDArray ratios =
+        boxes
+            .getManager()
+            .create(new float[] {ratioW, ratioH, ratioW, ratioH})
+            .toDevice(boxes.getDevice(), false);
+    return boxes.mul(ratios);
+  }
+
+  /**
+   * Maps detections from the resized image back to the image as it was given.
+   *
+   * @param detections per-image detections in resized pixels
+   * @param batch the batch they were computed on
+   * @return the detections in original pixels (scores and labels unchanged)
+   */
+  public List<Detections> postprocess(List<Detections> detections, ImageBatch batch) {
+    List<Detections> out = new ArrayList<>(detections.size());
+    for (int i = 0; i < detections.size(); i++) {
+      Detections d = detections.get(i);
+      NDArray boxes =
+          resizeBoxes(d.boxes(), batch.imageSizes().get(i), batch.originalSizes().get(i));
+      out.add(new Detections(boxes, d.scores(), d.labels()));
+    }
+    return out;
+  }
+
+  /** A builder of {@link RcnnTransform} with torchvision's defaults. */
+  public static final class Builder {
+
+    private int minSize = 800;
+    private int maxSize = 1333;
+    private float[] mean = {0.485f, 0.456f, 0.406f};
+    private float[] std = {0.229f, 0.224f, 0.225f};
+    private int sizeDivisible = 32;
+
+    private Builder() {}
+
+    /**
+     * Sets the target length of the short side.
+     *
+     * @param minSize pixels, default 800
+     * @return this builder
+     */
+    public Builder setMinSize(int minSize) {
+      this.minSize = minSize;
+      return this;
+    }
+
+    /**
+     * Sets the upper bound of the long side.
+     *
+     * @param maxSize pixels, default 1333
+     * @return this builder
+     */
+    public Builder setMaxSize(int maxSize) {
+      this.maxSize = maxSize;
+      return this;
+    }
+
+    /**
+     * Sets the per-channel mean subtracted from the images.
+     *
+     * @param mean three values, default ImageNet {@code (0.485, 0.456, 0.406)}
+     * @return this builder
+     */
+    public Builder setMean(float[] mean) {
+      this.mean = mean.clone();
+      return this;
+    }
+
+    /**
+     * Sets the per-channel standard deviation the images are divided by.
+     *
+     * @param std three values, default ImageNet {@code (0.229, 0.224, 0.225)}
+     * @return this builder
+     */
+    public Builder setStd(float[] std) {
+      this.std = std.clone();
+      return this;
+    }
+
+    /**
+     * Sets the multiple the padded batch height and width are rounded up to.
+     *
+     * @param sizeDivisible pixels, default 32
+     * @return this builder
+     */
+    public Builder setSizeDivisible(int sizeDivisible) {
+      this.sizeDivisible = sizeDivisible;
+      return this;
+    }
+
+    /**
+     * Builds the transform.
+     *
+     * @return the transform
+     * @throws IllegalArgumentException on non-positive sizes or wrong mean/std lengths
+     */
+    public RcnnTransform build() {
+      if (minSize < 1 || maxSize < 1 || sizeDivisible < 1) {
+        throw new IllegalArgumentException(
+            "minSize ("
+                + minSize
+                + "), maxSize ("
+                + maxSize
+                + ") and sizeDivisible ("
+                + sizeDivisible
+                + ") must be >= 1");
+      }
+      if (mean.length != 3 || std.length != 3) {
+        throw new IllegalArgumentException(
+            "mean and std need 3 values, got " + mean.length + " and " + std.length);
+      }
+      for (float s : std) {
+        if (!(s > 0)) {
+          throw new IllegalArgumentException("std values must be > 0, got " + s);
+        }
+      }
+      return new RcnnTransform(this);
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package dev.jdetect.models.rcnn;
+
+import ai.djl.ndarray.NDArray;
+import dev.jdetect.core.roi.MultiScaleRoiAlign;
+import dev.jdetect.core.roi.RoiAlign;
+import dev.jdetect.core.roi.RoiPool;
+import java.util.List;
+
+/** Ready-made {@link RoiPooler}s over the RoI operators of {@code dev.jdetect.core.roi}. */
+public final class RoiPoolers {
+
+  private RoiPoolers() {}
+
+  /**
+   * torchvision's default box pooler: {@code MultiScaleRoIAlign} with the given output size and
+   * sampling ratio over all levels (levels assigned by box size, scales inferred from the feature
+   * and image sizes).
+   *
+   * @param outputSize side of the pooled patch (7)
+   * @param samplingRatio sampling points per bin side (2)
+   * @return the pooler
+   */
+  public static RoiPooler multiScaleRoiAlign(int outputSize, int samplingRatio) {
+    return multiScaleRoiAlign(
+        MultiScaleRoiAlign.builder()
+            .setOutputSize(outputSize, outputSize)
+            .setSamplingRatio(samplingRatio)
+            .build(),
+        outputSize,
+        outputSize);
+  }
+
+  /**
+   * Wraps a configured {@link MultiScaleRoiAlign}.
+   *
+   * @param align the operator
+   * @param outputHeight its output height
+   * @param outputWidth its output width
+   * @return the pooler
+   */
+  public static RoiPooler multiScaleRoiAlign(
+      MultiScaleRoiAlign align, int outputHeight, int outputWidth) {
+    return new Pooler(outputHeight, outputWidth) {
+      @Override
+      public NDArray pool(
+          List<NDArray> features, List<NDArray> boxesPerImage, List<int[]> imageSizes) {
+        return align.apply(features, boxesPerImage, imageSizes);
+      }
+    };
+  }
+
+  /**
+   * The classic Fast R-CNN pooler: max RoIPool on the first feature map.
+   *
+   * @param outputSize side of the pooled patch (7 for VGG16)
+   * @param spatialScale feature cells per input pixel (1/16 for VGG16 conv5_3)
+   * @return the pooler
+   */
+  public static RoiPooler roiPool(int outputSize, float spatialScale) {
+    RoiPool pool =
+        RoiPool.builder()
+            .setOutputSize(outputSize, outputSize)
+            .setSpatialScale(spatialScale)
+            .build();
+    return new Pooler(outputSize, outputSize) {
+      @Override
+      public NDArray pool(
+          List<NDArray> features, List<NDArray> boxesPerImage, List<int[]> imageSizes) {
+        return pool.apply(features.get(0), boxesPerImage);
+      }
+    };
+  }
+
+  /**
+   * RoIAlign on the first feature map with a fixed spatial scale (e.g. the 14x14 pooling of a
+   * ResNet C4 head).
+   *
+   * @param outputSize side of the pooled patch
+   * @param spatialScale feature cells per input pixel
+   * @param samplingRatio sampling points per bin side
+   * @return the pooler
+   */
+  public static RoiPooler roiAlign(int outputSize, float spatialScale, int samplingRatio) {
+    RoiAlign align =
+        RoiAlign.builder()
+            .setOutputSize(outputSize, outputSize)
+            .setSpatialScale(spatialScale)
+            .setSamplingRatio(samplingRatio)
+            .build();
+    return new Pooler(outputSize, outputSize) {
+      @Override
+      public NDArray pool(
+          List<NDArray> features, List<NDArray> boxesPerImage, List<int[]> imageSizes) {
+        return align.apply(features.get(0), boxesPerImage);
+      }
+    };
+  }
+
+  private abstract static class Pooler implements RoiPooler {
+    private final int height;
+    private final int width;
+
+    Pooler(int height, int width) {
+      this.height = height;
+      this.width = width;
+    }
+
+    @Override
+    public int[] outputSize() {
+      return new int[] {height, width};
+    }
+  }
+}

@@ -1,0 +1,213 @@
+package dev.jdetect.models.rcnn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+
+/**
+ * The region proposal head: a shared 3x3 convolution + ReLU, then a 1x1 convolution with the
+ * objectness logits and a 1x1 convolution with the box deltas of every anchor, applied to each
+ * feature level (torchvision's {@code RPNHead}).
+ *
+ * <p>Children are named after torchvision's attributes: {@code conv} (a sequence of conv + ReLU
+ * pairs, so the first convolution is {@code conv.0.0}), {@code cls_logits} and {@code bbox_pred}.
+ * Weights start as N(0, 0.01), biases as 0.
+ *
+ * <p>With {@link Builder#setLogitsPerAnchor(int) two logits per anchor} (the paper's 2-way softmax
+ * objectness), {@code cls_logits} has {@code 2A} channels laid out as {@code A} background logits
+ * followed by {@code A} object logits.
+ *
+ * <p>Forward: one {@code (N, C, H_l, W_l)} map per level in; out the objectness maps {@code (N,
+ * A*k, H_l, W_l)} of all levels followed by the delta maps {@code (N, 4A, H_l, W_l)} of all levels.
+ */
+public final class RpnHead extends AbstractBlock {
+
+  private static final byte VERSION = 1;
+
+  private final int numAnchors;
+  private final int logitsPerAnchor;
+  private final SequentialBlock conv;
+  private final Conv2d clsLogits;
+  private final Conv2d bboxPred;
+
+  private RpnHead(Builder builder) {
+    super(VERSION);
+    this.numAnchors = builder.numAnchors;
+    this.logitsPerAnchor = builder.logitsPerAnchor;
+    SequentialBlock convs = new SequentialBlock();
+    for (int i = 0; i < builder.convDepth; i++) {
+      SequentialBlock convAct = new SequentialBlock();
+      convAct.add(conv2d(builder.inChannels, 3, 1));
+      convAct.add(Activation.reluBlock());
+      convs.add(convAct);
+    }
+    this.conv = addChildBlock("conv", convs);
+    this.clsLogits = addChildBlock("cls_logits", conv2d(numAnchors * logitsPerAnchor, 1, 0));
+    this.bboxPred = addChildBlock("bbox_pred", conv2d(numAnchors * 4, 1, 0));
+    setInitializer(new NormalInitializer(0.01f), Parameter.Type.WEIGHT);
+  }
+
+  private static Conv2d conv2d(int filters, int kernel, int pad) {
+    return Conv2d.builder()
+        .setFilters(filters)
+        .setKernelShape(new Shape(kernel, kernel))
+        .optPadding(new Shape(pad, pad))
+        .build();
+  }
+
+  /**
+   * Returns a builder.
+   *
+   * @return a new builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Returns the number of anchors per feature-map location.
+   *
+   * @return {@code A}
+   */
+  public int getNumAnchors() {
+    return numAnchors;
+  }
+
+  /**
+   * Returns the number of objectness logits per anchor: 1 (sigmoid) or 2 (softmax).
+   *
+   * @return 1 or 2
+   */
+  public int getLogitsPerAnchor() {
+    return logitsPerAnchor;
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  protected NDList forwardInternal(
+      ParameterStore parameterStore,
+      NDList inputs,
+      boolean training,
+      PairList<String, Object> params) {
+    NDList logits = new NDList(inputs.size());
+    NDList deltas = new NDList(inputs.size());
+    for (NDArray feature : inputs) {
+      NDList t = conv.forward(parameterStore, new NDList(feature), training);
+      logits.add(clsLogits.forward(parameterStore, t, training).singletonOrThrow());
+      deltas.add(bboxPred.forward(parameterStore, t, training).singletonOrThrow());
+    }
+    logits.addAll(deltas);
+    return logits;
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public Shape[] getOutputShapes(Shape[] inputShapes) {
+    Shape[] out = new Shape[inputShapes.length * 2];
+    for (int i = 0; i < inputShapes.length; i++) {
+      Shape s = inputShapes[i];
+      out[i] = new Shape(s.get(0), (long) numAnchors * logitsPerAnchor, s.get(2), s.get(3));
+      out[i + inputShapes.length] = new Shape(s.get(0), numAnchors * 4L, s.get(2), s.get(3));
+    }
+    return out;
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+    Shape first = inputShapes[0];
+    conv.initialize(manager, dataType, first);
+    clsLogits.initialize(manager, dataType, first);
+    bboxPred.initialize(manager, dataType, first);
+  }
+
+  /** A builder of {@link RpnHead}. */
+  public static final class Builder {
+
+    private int inChannels = -1;
+    private int numAnchors = -1;
+    private int logitsPerAnchor = 1;
+    private int convDepth = 1;
+
+    private Builder() {}
+
+    /**
+     * Sets the channel count of the feature maps (the 3x3 convolution keeps it).
+     *
+     * @param inChannels channels, required
+     * @return this builder
+     */
+    public Builder setInChannels(int inChannels) {
+      this.inChannels = inChannels;
+      return this;
+    }
+
+    /**
+     * Sets the number of anchors per location.
+     *
+     * @param numAnchors anchors, required
+     * @return this builder
+     */
+    public Builder setNumAnchors(int numAnchors) {
+      this.numAnchors = numAnchors;
+      return this;
+    }
+
+    /**
+     * Sets the objectness logits per anchor: 1 for torchvision's sigmoid, 2 for the paper's
+     * softmax.
+     *
+     * @param logitsPerAnchor 1 (default) or 2
+     * @return this builder
+     */
+    public Builder setLogitsPerAnchor(int logitsPerAnchor) {
+      this.logitsPerAnchor = logitsPerAnchor;
+      return this;
+    }
+
+    /**
+     * Sets the number of shared 3x3 conv + ReLU layers.
+     *
+     * @param convDepth layers, default 1
+     * @return this builder
+     */
+    public Builder setConvDepth(int convDepth) {
+      this.convDepth = convDepth;
+      return this;
+    }
+
+    /**
+     * Builds the head.
+     *
+     * @return the head
+     * @throws IllegalArgumentException on missing or invalid settings
+     */
+    public RpnHead build() {
+      if (inChannels < 1 || numAnchors < 1 || convDepth < 1) {
+        throw new IllegalArgumentException(
+            "inChannels ("
+                + inChannels
+                + "), numAnchors ("
+                + numAnchors
+                + ") and convDepth ("
+                + convDepth
+                + ") must be >= 1");
+      }
+      if (logitsPerAnchor != 1 && logitsPerAnchor != 2) {
+        throw new IllegalArgumentException(
+            "logitsPerAnchor must be 1 or 2, got " + logitsPerAnchor);
+      }
+      return new RpnHead(this);
+    }
+  }
+}
