@@ -25,7 +25,8 @@ import java.util.List;
  *       boxes, summed over positives.
  *   <li>Class term, {@link ClassLoss#HARD_NEGATIVE_CROSS_ENTROPY} (default): softmax cross entropy
  *       over the positives plus the hardest negatives, {@code negPosRatio} per positive of the
- *       image; or {@link ClassLoss#SOFTMAX_FOCAL}: softmax focal loss summed over all default
+ *       image and at least {@code minNegatives} per image, so images without objects train too; or
+ *       {@link ClassLoss#SOFTMAX_FOCAL}: softmax focal loss summed over all default
  *       boxes, without mining.
  *   <li>Both terms are divided by the number of positives in the batch (at least 1).
  * </ol>
@@ -59,7 +60,10 @@ public final class MultiBoxLoss {
   private MultiBoxLoss(Builder b) {
     this.matcher = SsdMatcher.builder().setThreshold(b.iouThreshold).build();
     this.miner =
-        HardNegativeMiner.builder().setNegPosRatio(b.negPosRatio).setMinNegatives(0).build();
+        HardNegativeMiner.builder()
+            .setNegPosRatio(b.negPosRatio)
+            .setMinNegatives(b.minNegatives < 0 ? (int) Math.ceil(b.negPosRatio) : b.minNegatives)
+            .build();
     this.boxCoder = b.boxCoder;
     this.beta = b.beta;
     this.classLoss = b.classLoss;
@@ -201,6 +205,7 @@ public final class MultiBoxLoss {
   public static final class Builder {
     private float iouThreshold = 0.5f;
     private float negPosRatio = 3f;
+    private int minNegatives = -1;
     private float beta = 1f;
     private BoxCoder boxCoder = BoxCoder.builder().setWeights(10, 10, 5, 5).build();
     private ClassLoss classLoss = ClassLoss.HARD_NEGATIVE_CROSS_ENTROPY;
@@ -228,6 +233,23 @@ public final class MultiBoxLoss {
      */
     public Builder setNegPosRatio(float negPosRatio) {
       this.negPosRatio = negPosRatio;
+      return this;
+    }
+
+    /**
+     * Sets the fewest hard negatives an image contributes, however few positives it has (default
+     * {@code ceil(negPosRatio)}, i.e. 3). With the default an image without objects still trains
+     * its classifier on its hardest background boxes; 0 reproduces torchvision 0.14.1 exactly,
+     * where such an image adds nothing to the loss. See {@link HardNegativeMiner}.
+     *
+     * @param minNegatives the minimum, {@code >= 0}
+     * @return this builder
+     */
+    public Builder setMinNegatives(int minNegatives) {
+      if (minNegatives < 0) {
+        throw new IllegalArgumentException("minNegatives must be >= 0, got " + minNegatives);
+      }
+      this.minNegatives = minNegatives;
       return this;
     }
 

@@ -51,22 +51,34 @@ class MultiBoxLossTest {
   }
 
   @Test
-  void imagesWithoutObjectsContributeNothingButTrain() {
+  void imagesWithoutObjectsTrainOnTheirHardestNegatives() {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray anchors = m.create(ANCHORS);
       NDArray cls = m.create(LOGITS).reshape(1, 3, 3).repeat(0, 2);
       NDArray box = m.zeros(new Shape(2, 3, 4));
       NDArray[] empty = {m.zeros(new Shape(0, 4)), m.zeros(new Shape(0), DataType.INT64)};
       NDArray[] one = {m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})};
+      double background = ce(LOGITS[0], 0) + ce(LOGITS[1], 0) + ce(LOGITS[2], 0);
+
+      // default: the empty image still mines min(3, 3 anchors) negatives = all its anchors
       MultiBoxLoss loss = MultiBoxLoss.builder().build();
       NDList mixed = loss.compute(cls, box, anchors, List.of(one, empty));
       NDList single =
           loss.compute(cls.get("0:1"), box.get("0:1"), anchors, List.<NDArray[]>of(one));
       assertEquals(single.get(0).getFloat(), mixed.get(0).getFloat(), 1e-6f);
-      assertEquals(single.get(1).getFloat(), mixed.get(1).getFloat(), 1e-6f);
+      assertEquals(single.get(1).getFloat() + background, mixed.get(1).getFloat(), 1e-5);
       NDList none = loss.compute(cls, box, anchors, List.of(empty, empty));
       assertEquals(0f, none.get(0).getFloat(), 0f);
-      assertEquals(0f, none.get(1).getFloat(), 0f);
+      assertEquals(2 * background, none.get(1).getFloat(), 1e-5); // divided by max(1, 0 pos)
+
+      // minNegatives 0 is torchvision 0.14.1: an empty image adds nothing
+      MultiBoxLoss torchvision = MultiBoxLoss.builder().setMinNegatives(0).build();
+      NDList tvMixed = torchvision.compute(cls, box, anchors, List.of(one, empty));
+      assertEquals(single.get(1).getFloat(), tvMixed.get(1).getFloat(), 1e-6f);
+      NDList tvNone = torchvision.compute(cls, box, anchors, List.of(empty, empty));
+      assertEquals(0f, tvNone.get(1).getFloat(), 0f);
+      assertThrows(
+          IllegalArgumentException.class, () -> MultiBoxLoss.builder().setMinNegatives(-1));
     }
   }
 

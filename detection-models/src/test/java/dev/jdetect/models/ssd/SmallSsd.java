@@ -39,6 +39,8 @@ final class SmallSsd {
         .setNumClasses(NUM_CLASSES)
         .setAnchorGenerator(DefaultBoxGenerator.ssd300())
         .setTransform(SsdModels.vggTransform(300))
+        // torchvision 0.14.1 mines no negatives in an image without objects
+        .setLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
         .build();
   }
 
