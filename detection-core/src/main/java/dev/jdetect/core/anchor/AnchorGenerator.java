@@ -217,8 +217,8 @@ public final class AnchorGenerator {
 
   private NDArray generateLevel(
       NDManager manager, int level, Shape featureShape, int imageHeight, int imageWidth) {
-    long h = featureShape.get(featureShape.dimension() - 2);
-    long w = featureShape.get(featureShape.dimension() - 1);
+    long h = FeatureGrids.height(featureShape);
+    long w = FeatureGrids.width(featureShape);
     int strideH = strides == null ? (int) (imageHeight / h) : strides[level];
     int strideW = strides == null ? (int) (imageWidth / w) : strides[level];
     float[] cell = cellAnchors.get(level);
@@ -257,36 +257,13 @@ public final class AnchorGenerator {
 
   private void validate(
       NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
-    if (manager == null) {
-      throw new IllegalArgumentException("manager must not be null");
-    }
-    if (featureShapes == null || featureShapes.size() != sizes.size()) {
-      throw new IllegalArgumentException(
-          "featureShapes must have one shape per level ("
-              + sizes.size()
-              + "), got "
-              + (featureShapes == null ? "null" : featureShapes.size() + ": " + featureShapes));
-    }
-    if (imageHeight <= 0 || imageWidth <= 0) {
-      throw new IllegalArgumentException(
-          "image size must be positive, got imageHeight="
-              + imageHeight
-              + ", imageWidth="
-              + imageWidth);
+    FeatureGrids.validate(manager, featureShapes, sizes.size(), imageHeight, imageWidth);
+    if (strides != null) {
+      return;
     }
     for (int l = 0; l < featureShapes.size(); l++) {
       Shape s = featureShapes.get(l);
-      if (s == null || s.dimension() < 2) {
-        throw new IllegalArgumentException(
-            "featureShapes[" + l + "] must have at least 2 axes (H, W), got " + s);
-      }
-      long h = s.get(s.dimension() - 2);
-      long w = s.get(s.dimension() - 1);
-      if (h <= 0 || w <= 0) {
-        throw new IllegalArgumentException(
-            "featureShapes[" + l + "] must have a positive grid (H, W), got " + s);
-      }
-      if (strides == null && (h > imageHeight || w > imageWidth)) {
+      if (FeatureGrids.height(s) > imageHeight || FeatureGrids.width(s) > imageWidth) {
         throw new IllegalArgumentException(
             "featureShapes["
                 + l
@@ -396,15 +373,7 @@ public final class AnchorGenerator {
      * @throws IllegalArgumentException if a stride is not positive
      */
     public Builder setStrides(int... strides) {
-      if (strides != null) {
-        for (int s : strides) {
-          if (s <= 0) {
-            throw new IllegalArgumentException(
-                "strides must be positive, got " + Arrays.toString(strides));
-          }
-        }
-      }
-      this.strides = strides == null ? null : strides.clone();
+      this.strides = FeatureGrids.copyPositive(strides, "strides");
       return this;
     }
 

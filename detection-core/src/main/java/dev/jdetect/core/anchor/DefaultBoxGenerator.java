@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.box.Boxes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -194,7 +195,7 @@ public final class DefaultBoxGenerator {
               + ", so relative centres depend on the image size; call "
               + "generateRelativeCxcywh(manager, featureShapes, imageHeight, imageWidth)");
     }
-    validate(manager, featureShapes, 1, 1);
+    FeatureGrids.validate(manager, featureShapes, aspectRatios.size(), 1, 1);
     return relative(manager, featureShapes, 0, 0);
   }
 
@@ -211,7 +212,7 @@ public final class DefaultBoxGenerator {
    */
   public NDArray generateRelativeCxcywh(
       NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
-    validate(manager, featureShapes, imageHeight, imageWidth);
+    FeatureGrids.validate(manager, featureShapes, aspectRatios.size(), imageHeight, imageWidth);
     return relative(manager, featureShapes, imageHeight, imageWidth);
   }
 
@@ -228,17 +229,13 @@ public final class DefaultBoxGenerator {
    */
   public NDArray generate(
       NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
-    validate(manager, featureShapes, imageHeight, imageWidth);
+    FeatureGrids.validate(manager, featureShapes, aspectRatios.size(), imageHeight, imageWidth);
     NDArray out;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray rel = relative(manager, featureShapes, imageHeight, imageWidth);
-      NDList parts = rel.split(2, 1); // (cx, cy) and (w, h)
-      NDArray half = parts.get(1).mul(0.5f);
-      NDArray size = manager.create(new float[] {imageWidth, imageHeight});
-      NDArray lo = parts.get(0).sub(half).mul(size);
-      NDArray hi = parts.get(0).add(half).mul(size);
-      out = lo.concat(hi, 1);
+      NDArray size = manager.create(new float[] {imageWidth, imageHeight, imageWidth, imageHeight});
+      out = Boxes.cxcywhToXyxy(rel).mul(size);
       NDScope.unregister(out);
     }
     NDScope.register(out);
@@ -269,8 +266,8 @@ public final class DefaultBoxGenerator {
       NDList levels = new NDList(featureShapes.size());
       for (int k = 0; k < featureShapes.size(); k++) {
         Shape s = featureShapes.get(k);
-        long h = s.get(s.dimension() - 2);
-        long w = s.get(s.dimension() - 1);
+        long h = FeatureGrids.height(s);
+        long w = FeatureGrids.width(s);
         // torchvision: x_f_k = image_w / step (Python float division) or the grid width.
         float xfk = steps == null ? (float) w : (float) ((double) imageWidth / steps[k]);
         float yfk = steps == null ? (float) h : (float) ((double) imageHeight / steps[k]);
@@ -287,37 +284,6 @@ public final class DefaultBoxGenerator {
     }
     NDScope.register(out);
     return out;
-  }
-
-  private void validate(
-      NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
-    if (manager == null) {
-      throw new IllegalArgumentException("manager must not be null");
-    }
-    if (featureShapes == null || featureShapes.size() != aspectRatios.size()) {
-      throw new IllegalArgumentException(
-          "featureShapes must have one shape per level ("
-              + aspectRatios.size()
-              + "), got "
-              + (featureShapes == null ? "null" : featureShapes.size() + ": " + featureShapes));
-    }
-    if (imageHeight <= 0 || imageWidth <= 0) {
-      throw new IllegalArgumentException(
-          "image size must be positive, got imageHeight="
-              + imageHeight
-              + ", imageWidth="
-              + imageWidth);
-    }
-    for (int k = 0; k < featureShapes.size(); k++) {
-      Shape s = featureShapes.get(k);
-      if (s == null
-          || s.dimension() < 2
-          || s.get(s.dimension() - 2) <= 0
-          || s.get(s.dimension() - 1) <= 0) {
-        throw new IllegalArgumentException(
-            "featureShapes[" + k + "] must end in a positive grid (H, W), got " + s);
-      }
-    }
   }
 
   /** Builder for {@link DefaultBoxGenerator}; defaults follow torchvision. */
@@ -436,15 +402,7 @@ public final class DefaultBoxGenerator {
      * @throws IllegalArgumentException if a step is not positive
      */
     public Builder setSteps(int... steps) {
-      if (steps != null) {
-        for (int s : steps) {
-          if (s <= 0) {
-            throw new IllegalArgumentException(
-                "steps must be positive, got " + Arrays.toString(steps));
-          }
-        }
-      }
-      this.steps = steps == null ? null : steps.clone();
+      this.steps = FeatureGrids.copyPositive(steps, "steps");
       return this;
     }
 

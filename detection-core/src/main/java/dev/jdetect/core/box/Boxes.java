@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Locale;
+import java.util.function.Supplier;
 
 /**
  * Box math on {@code (x1, y1, x2, y2)} boxes held in {@link NDArray}s, with torchvision's semantics
@@ -35,14 +36,7 @@ public final class Boxes {
    */
   public static NDArray area(NDArray boxes) {
     requireBoxMatrix(boxes, "boxes");
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      out = areaColumn(boxes).reshape(-1);
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+    return scoped(() -> areaColumn(boxes).reshape(-1));
   }
 
   /**
@@ -61,25 +55,21 @@ public final class Boxes {
     requireBoxMatrix(boxesA, "boxesA");
     requireBoxMatrix(boxesB, "boxesB");
     requireSameDevice(boxesA, "boxesA", boxesB, "boxesB");
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDArray a = toFloating(boxesA);
-      NDArray b = toFloating(boxesB);
-      // a's columns are (N, 1), b's columns (1, M); every (N, M) op below broadcasts.
-      NDList ac = a.split(4, 1);
-      NDList bc = b.transpose().split(4, 0);
-      NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
-      NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
-      NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
-      NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
-      NDArray inter = clampMin0(iw).mul(clampMin0(ih));
-      NDArray union = areaA.add(areaB).sub(inter);
-      out = inter.div(union);
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+    return scoped(
+        () -> {
+          NDArray a = toFloating(boxesA);
+          NDArray b = toFloating(boxesB);
+          // a's columns are (N, 1), b's columns (1, M); every (N, M) op below broadcasts.
+          NDList ac = a.split(4, 1);
+          NDList bc = b.transpose().split(4, 0);
+          NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
+          NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
+          NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
+          NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
+          NDArray inter = clampMin0(iw).mul(clampMin0(ih));
+          NDArray union = areaA.add(areaB).sub(inter);
+          return inter.div(union);
+        });
   }
 
   /**
@@ -98,23 +88,19 @@ public final class Boxes {
       throw new IllegalArgumentException(
           "image size must be non-negative, got height=" + height + ", width=" + width);
     }
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      // (K, 2, 2): [k, corner, axis] with axis 0 = x, 1 = y.
-      NDList xy = boxes.reshape(boxes.size() / 4, 2, 2).split(2, 2);
-      // Integer bounds for integer boxes keep their dtype, as torch's clamp with int bounds does.
-      boolean floating = boxes.getDataType().isFloating();
-      Number zero = floating ? (Number) 0f : (Number) 0;
-      Number maxX = floating ? (Number) (float) width : (Number) width;
-      Number maxY = floating ? (Number) (float) height : (Number) height;
-      NDArray x = xy.get(0).clip(zero, maxX);
-      NDArray y = xy.get(1).clip(zero, maxY);
-      out = x.concat(y, 2).reshape(boxes.getShape());
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+    return scoped(
+        () -> {
+          // (K, 2, 2): [k, corner, axis] with axis 0 = x, 1 = y.
+          NDList xy = boxes.reshape(boxes.size() / 4, 2, 2).split(2, 2);
+          // Integer boxes get integer bounds and keep their dtype, like torch's clamp.
+          boolean floating = boxes.getDataType().isFloating();
+          Number zero = floating ? (Number) 0f : (Number) 0;
+          Number maxX = floating ? (Number) (float) width : (Number) width;
+          Number maxY = floating ? (Number) (float) height : (Number) height;
+          NDArray x = xy.get(0).clip(zero, maxX);
+          NDArray y = xy.get(1).clip(zero, maxY);
+          return x.concat(y, 2).reshape(boxes.getShape());
+        });
   }
 
   /**
@@ -131,17 +117,13 @@ public final class Boxes {
     if (!(minSize >= 0f) || Float.isInfinite(minSize)) {
       throw new IllegalArgumentException("minSize must be finite and >= 0, got " + minSize);
     }
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDList c = boxes.split(4, 1);
-      NDArray keep =
-          c.get(2).sub(c.get(0)).gte(minSize).logicalAnd(c.get(3).sub(c.get(1)).gte(minSize));
-      out = keep.reshape(-1).nonzero().reshape(-1).toType(DataType.INT64, false);
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+    return scoped(
+        () -> {
+          NDList c = boxes.split(4, 1);
+          NDArray keep =
+              c.get(2).sub(c.get(0)).gte(minSize).logicalAnd(c.get(3).sub(c.get(1)).gte(minSize));
+          return keep.reshape(-1).nonzero().reshape(-1).toType(DataType.INT64, false);
+        });
   }
 
   /**
@@ -155,19 +137,15 @@ public final class Boxes {
   public static NDArray xyxyToCxcywh(NDArray boxes) {
     requireLastAxis4(boxes, "boxes");
     int axis = boxes.getShape().dimension() - 1;
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDList c = boxes.split(4, axis);
-      NDArray cx = c.get(0).add(c.get(2)).div(2f);
-      NDArray cy = c.get(1).add(c.get(3)).div(2f);
-      NDArray w = c.get(2).sub(c.get(0));
-      NDArray h = c.get(3).sub(c.get(1));
-      out = concat(axis, cx, cy, w, h);
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+    return scoped(
+        () -> {
+          NDList c = boxes.split(4, axis);
+          NDArray cx = c.get(0).add(c.get(2)).div(2f);
+          NDArray cy = c.get(1).add(c.get(3)).div(2f);
+          NDArray w = c.get(2).sub(c.get(0));
+          NDArray h = c.get(3).sub(c.get(1));
+          return concat(axis, cx, cy, w, h);
+        });
   }
 
   /**
@@ -181,23 +159,18 @@ public final class Boxes {
   public static NDArray cxcywhToXyxy(NDArray boxes) {
     requireLastAxis4(boxes, "boxes");
     int axis = boxes.getShape().dimension() - 1;
-    NDArray out;
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDList c = boxes.split(4, axis);
-      NDArray halfW = c.get(2).mul(0.5f);
-      NDArray halfH = c.get(3).mul(0.5f);
-      out =
-          concat(
+    return scoped(
+        () -> {
+          NDList c = boxes.split(4, axis);
+          NDArray halfW = c.get(2).mul(0.5f);
+          NDArray halfH = c.get(3).mul(0.5f);
+          return concat(
               axis,
               c.get(0).sub(halfW),
               c.get(1).sub(halfH),
               c.get(0).add(halfW),
               c.get(1).add(halfH));
-      NDScope.unregister(out);
-    }
-    NDScope.register(out);
-    return out;
+        });
   }
 
   /**
@@ -211,9 +184,6 @@ public final class Boxes {
    *     its values
    */
   public static void checkBoxes(NDArray boxes, String argName) {
-    if (boxes == null) {
-      throw new IllegalArgumentException(argName + " must not be null");
-    }
     requireBoxMatrix(boxes, argName);
     boolean bad;
     try (NDScope scope = new NDScope()) {
@@ -258,6 +228,21 @@ public final class Boxes {
       }
     }
     throw new IllegalArgumentException(argName + " failed validation (shape " + shape(boxes) + ")");
+  }
+
+  /**
+   * Runs {@code body} in an {@link NDScope} that closes the body's temporaries and keeps only its
+   * result.
+   */
+  private static NDArray scoped(Supplier<NDArray> body) {
+    NDArray out;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      out = body.get();
+      NDScope.unregister(out);
+    }
+    NDScope.register(out);
+    return out;
   }
 
   private static NDArray areaColumn(NDArray boxes) {

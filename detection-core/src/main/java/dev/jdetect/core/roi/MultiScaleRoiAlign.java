@@ -268,10 +268,7 @@ public final class MultiScaleRoiAlign {
      * @return this builder
      */
     public Builder setOutputSize(int height, int width) {
-      if (height < 1 || width < 1) {
-        throw new IllegalArgumentException(
-            "output size must be >= 1, got (" + height + ", " + width + ")");
-      }
+      Rois.checkOutputSize(height, width);
       this.outputHeight = height;
       this.outputWidth = width;
       return this;

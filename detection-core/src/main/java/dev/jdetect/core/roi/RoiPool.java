@@ -148,14 +148,7 @@ public final class RoiPool {
    * @return (sum K_i, C, outputHeight, outputWidth)
    */
   public NDArray apply(NDArray features, List<NDArray> boxesPerImage) {
-    Rois.checkFeatures(features, "features");
-    try (NDManager sub = features.getManager().newSubManager()) {
-      NDArray rois = Rois.fromBoxes(boxesPerImage);
-      rois.attach(sub);
-      NDArray out = apply(features, rois);
-      out.attach(features.getManager());
-      return out;
-    }
+    return Rois.applyToBoxes(features, boxesPerImage, this::apply);
   }
 
   /** C's {@code round} on a float: halves go away from zero. */
@@ -180,10 +173,7 @@ public final class RoiPool {
      * @return this builder
      */
     public Builder setOutputSize(int height, int width) {
-      if (height < 1 || width < 1) {
-        throw new IllegalArgumentException(
-            "output size must be >= 1, got (" + height + ", " + width + ")");
-      }
+      Rois.checkOutputSize(height, width);
       this.outputHeight = height;
       this.outputWidth = width;
       return this;
@@ -196,10 +186,7 @@ public final class RoiPool {
      * @return this builder
      */
     public Builder setSpatialScale(float spatialScale) {
-      if (!(spatialScale > 0) || Float.isInfinite(spatialScale)) {
-        throw new IllegalArgumentException(
-            "spatialScale must be finite and > 0, got " + spatialScale);
-      }
+      Rois.checkSpatialScale(spatialScale);
       this.spatialScale = spatialScale;
       return this;
     }

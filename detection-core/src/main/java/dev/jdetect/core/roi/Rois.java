@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.List;
+import java.util.function.BinaryOperator;
 
 /** Helpers for the (K, 5) RoI format {@code (batchIndex, x1, y1, x2, y2)} used by RoI ops. */
 public final class Rois {
@@ -97,6 +98,38 @@ public final class Rois {
       }
     }
     return r;
+  }
+
+  /**
+   * Applies a (K, 5)-RoI op to boxes given per image: the RoIs live in a sub-manager that is closed
+   * afterwards, the result is attached to the features' manager.
+   */
+  static NDArray applyToBoxes(
+      NDArray features, List<NDArray> boxesPerImage, BinaryOperator<NDArray> roiOp) {
+    checkFeatures(features, "features");
+    try (NDManager sub = features.getManager().newSubManager()) {
+      NDArray rois = fromBoxes(boxesPerImage);
+      rois.attach(sub);
+      NDArray out = roiOp.apply(features, rois);
+      out.attach(features.getManager());
+      return out;
+    }
+  }
+
+  /** Checks a builder's output size: both sides {@code >= 1}. */
+  static void checkOutputSize(int height, int width) {
+    if (height < 1 || width < 1) {
+      throw new IllegalArgumentException(
+          "output size must be >= 1, got (" + height + ", " + width + ")");
+    }
+  }
+
+  /** Checks a builder's spatial scale: finite and {@code > 0}. */
+  static void checkSpatialScale(float spatialScale) {
+    if (!(spatialScale > 0) || Float.isInfinite(spatialScale)) {
+      throw new IllegalArgumentException(
+          "spatialScale must be finite and > 0, got " + spatialScale);
+    }
   }
 
   static void checkFeatures(NDArray features, String name) {

@@ -363,10 +363,7 @@ public final class CocoReader {
      * @return this builder
      */
     public Builder setBoxTolerance(float boxTolerance) {
-      if (!(boxTolerance >= 0)) {
-        throw new IllegalArgumentException("boxTolerance must be >= 0, got " + boxTolerance);
-      }
-      this.boxTolerance = boxTolerance;
+      this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
 

@@ -321,10 +321,7 @@ public final class CsvReader {
      * @return this builder
      */
     public Builder setBoxTolerance(float boxTolerance) {
-      if (!(boxTolerance >= 0)) {
-        throw new IllegalArgumentException("boxTolerance must be >= 0, got " + boxTolerance);
-      }
-      this.boxTolerance = boxTolerance;
+      this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
 

@@ -26,6 +26,14 @@ final class Problems {
     return warnings;
   }
 
+  /** Returns a reader builder's box tolerance after checking that it is {@code >= 0}. */
+  static float checkBoxTolerance(float boxTolerance) {
+    if (!(boxTolerance >= 0)) {
+      throw new IllegalArgumentException("boxTolerance must be >= 0, got " + boxTolerance);
+    }
+    return boxTolerance;
+  }
+
   /** Throws {@code e} in FAIL mode, otherwise records it as a warning. */
   void report(DatasetFormatException e) {
     if (policy == ErrorPolicy.FAIL) {

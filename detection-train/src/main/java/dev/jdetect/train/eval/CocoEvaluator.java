@@ -3,7 +3,6 @@ package dev.jdetect.train.eval;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Average precision and recall with the COCO rules, following pycocotools' {@code COCOeval} for
@@ -42,11 +41,11 @@ public final class CocoEvaluator {
   private static final double[] RECALL_THRESHOLDS = linspace(0.0, 1.0, 101);
 
   private final int numClasses;
-  private final List<GroundTruth> gts = new ArrayList<>();
-  private final List<Predictions> preds = new ArrayList<>();
+  private final EvalImages images;
 
   private CocoEvaluator(Builder b) {
     this.numClasses = b.numClasses;
+    this.images = new EvalImages(b.numClasses);
   }
 
   /**
@@ -76,29 +75,12 @@ public final class CocoEvaluator {
    * @param predictions the image's detections
    */
   public void add(GroundTruth groundTruth, Predictions predictions) {
-    Objects.requireNonNull(groundTruth, "groundTruth");
-    Objects.requireNonNull(predictions, "predictions");
-    for (int i = 0; i < groundTruth.size(); i++) {
-      checkLabel(groundTruth.label(i), "groundTruth");
-    }
-    for (int i = 0; i < predictions.size(); i++) {
-      checkLabel(predictions.label(i), "predictions");
-    }
-    gts.add(groundTruth);
-    preds.add(predictions);
-  }
-
-  private void checkLabel(int label, String name) {
-    if (label < 1 || label > numClasses) {
-      throw new IllegalArgumentException(
-          name + " label must be in 1.." + numClasses + ", got " + label);
-    }
+    images.add(groundTruth, predictions);
   }
 
   /** Forgets all added images. */
   public void reset() {
-    gts.clear();
-    preds.clear();
+    images.clear();
   }
 
   /** Per (image, class, area range) matching result, like pycocotools' evaluateImg. */
@@ -110,8 +92,8 @@ public final class CocoEvaluator {
   }
 
   private ImageEval evaluateImage(int im, int c, double[] range) {
-    GroundTruth g = gts.get(im);
-    Predictions p = preds.get(im);
+    GroundTruth g = images.groundTruth(im);
+    Predictions p = images.predictions(im);
     List<Integer> gtIdx = new ArrayList<>();
     for (int j = 0; j < g.size(); j++) {
       if (g.label(j) == c) {
@@ -240,7 +222,7 @@ public final class CocoEvaluator {
     for (int k = 0; k < numClasses; k++) {
       for (int a = 0; a < na; a++) {
         List<ImageEval> evals = new ArrayList<>();
-        for (int im = 0; im < gts.size(); im++) {
+        for (int im = 0; im < images.size(); im++) {
           ImageEval e = evaluateImage(im, k + 1, AREA_RANGES[a]);
           if (e != null) {
             evals.add(e);

@@ -60,9 +60,10 @@ public final class GroundTruth {
    * @return the ground truth
    */
   public static GroundTruth of(NDArray boxes, NDArray labels, NDArray difficult, NDArray crowd) {
-    float[] b = Predictions.boxArray(boxes, "boxes");
+    float[] b = EvalArrays.boxes(boxes, "boxes");
     int n = b.length / 4;
-    long[] l = Predictions.labelArray(labels, "labels", n);
+    EvalArrays.checkLength(labels, "labels", n);
+    long[] l = EvalArrays.longs(labels);
     boolean[] d = flags(difficult, "difficult", n);
     boolean[] c = flags(crowd, "crowd", n);
     Builder builder = builder();
@@ -76,11 +77,8 @@ public final class GroundTruth {
     if (a == null) {
       return new boolean[n];
     }
-    if (a.getShape().dimension() != 1 || a.getShape().get(0) != n) {
-      throw new IllegalArgumentException(
-          name + " must have shape (" + n + "), got " + a.getShape());
-    }
-    return Predictions.booleans(a);
+    EvalArrays.checkLength(a, name, n);
+    return EvalArrays.booleans(a);
   }
 
   /**
@@ -250,21 +248,8 @@ public final class GroundTruth {
         boolean isDifficult,
         boolean isCrowd,
         float area) {
-      if (label < 1) {
-        throw new IllegalArgumentException("label must be >= 1, got " + label);
-      }
-      if (!(x2 >= x1) || !(y2 >= y1)) {
-        throw new IllegalArgumentException(
-            "box must be finite with x2 >= x1 and y2 >= y1, got ["
-                + x1
-                + ", "
-                + y1
-                + ", "
-                + x2
-                + ", "
-                + y2
-                + "]");
-      }
+      EvalArrays.checkLabel(label);
+      EvalArrays.checkBox(x1, y1, x2, y2);
       if (n == labels.length) {
         int cap = 2 * n;
         boxes = Arrays.copyOf(boxes, 4 * cap);

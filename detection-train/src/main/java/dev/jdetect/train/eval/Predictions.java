@@ -1,9 +1,6 @@
 package dev.jdetect.train.eval;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
 
 /**
@@ -40,68 +37,17 @@ public final class Predictions {
    * @return the predictions
    */
   public static Predictions of(NDArray boxes, NDArray scores, NDArray labels) {
-    float[] b = boxArray(boxes, "boxes");
+    float[] b = EvalArrays.boxes(boxes, "boxes");
     int n = b.length / 4;
-    if (scores.getShape().dimension() != 1 || scores.getShape().get(0) != n) {
-      throw new IllegalArgumentException(
-          "scores must have shape (" + n + "), got " + scores.getShape());
-    }
-    float[] s = floats(scores);
-    long[] l = labelArray(labels, "labels", n);
+    EvalArrays.checkLength(scores, "scores", n);
+    float[] s = EvalArrays.floats(scores);
+    EvalArrays.checkLength(labels, "labels", n);
+    long[] l = EvalArrays.longs(labels);
     Builder builder = builder();
     for (int i = 0; i < n; i++) {
       builder.add((int) l[i], s[i], b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]);
     }
     return builder.build();
-  }
-
-  static float[] boxArray(NDArray boxes, String name) {
-    Shape s = boxes.getShape();
-    if (s.dimension() != 2 || s.get(1) != 4) {
-      throw new IllegalArgumentException(name + " must have shape (N, 4), got " + s);
-    }
-    return floats(boxes);
-  }
-
-  /** Reads an array as float32 without leaving a converted copy in the caller's manager. */
-  static float[] floats(NDArray a) {
-    if (a.getDataType() == DataType.FLOAT32) {
-      return a.toFloatArray();
-    }
-    try (NDManager sub = a.getManager().newSubManager()) {
-      a.tempAttach(sub);
-      return a.toType(DataType.FLOAT32, true).toFloatArray();
-    }
-  }
-
-  /** Reads an array as int64 without leaving a converted copy in the caller's manager. */
-  static long[] longs(NDArray a) {
-    if (a.getDataType() == DataType.INT64) {
-      return a.toLongArray();
-    }
-    try (NDManager sub = a.getManager().newSubManager()) {
-      a.tempAttach(sub);
-      return a.toType(DataType.INT64, true).toLongArray();
-    }
-  }
-
-  /** Reads an array as boolean without leaving a converted copy in the caller's manager. */
-  static boolean[] booleans(NDArray a) {
-    if (a.getDataType() == DataType.BOOLEAN) {
-      return a.toBooleanArray();
-    }
-    try (NDManager sub = a.getManager().newSubManager()) {
-      a.tempAttach(sub);
-      return a.toType(DataType.BOOLEAN, true).toBooleanArray();
-    }
-  }
-
-  static long[] labelArray(NDArray labels, String name, int n) {
-    if (labels.getShape().dimension() != 1 || labels.getShape().get(0) != n) {
-      throw new IllegalArgumentException(
-          name + " must have shape (" + n + "), got " + labels.getShape());
-    }
-    return longs(labels);
   }
 
   /**
@@ -165,24 +111,11 @@ public final class Predictions {
      * @return this builder
      */
     public Builder add(int label, float score, float x1, float y1, float x2, float y2) {
-      if (label < 1) {
-        throw new IllegalArgumentException("label must be >= 1, got " + label);
-      }
+      EvalArrays.checkLabel(label);
       if (!Float.isFinite(score)) {
         throw new IllegalArgumentException("score must be finite, got " + score);
       }
-      if (!(x2 >= x1) || !(y2 >= y1)) {
-        throw new IllegalArgumentException(
-            "box must be finite with x2 >= x1 and y2 >= y1, got ["
-                + x1
-                + ", "
-                + y1
-                + ", "
-                + x2
-                + ", "
-                + y2
-                + "]");
-      }
+      EvalArrays.checkBox(x1, y1, x2, y2);
       if (n == labels.length) {
         int cap = 2 * n;
         boxes = Arrays.copyOf(boxes, 4 * cap);

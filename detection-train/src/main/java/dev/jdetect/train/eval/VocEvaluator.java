@@ -2,7 +2,6 @@ package dev.jdetect.train.eval;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Mean average precision with the Pascal VOC rules (the devkit's {@code voc_eval}).
@@ -28,11 +27,11 @@ public final class VocEvaluator {
   private final int numClasses;
   private final double iouThreshold;
   private final boolean use07Metric;
-  private final List<GroundTruth> gts = new ArrayList<>();
-  private final List<Predictions> preds = new ArrayList<>();
+  private final EvalImages images;
 
   private VocEvaluator(Builder b) {
     this.numClasses = b.numClasses;
+    this.images = new EvalImages(b.numClasses);
     this.iouThreshold = b.iouThreshold;
     this.use07Metric = b.use07Metric;
   }
@@ -53,29 +52,12 @@ public final class VocEvaluator {
    * @param predictions the image's detections
    */
   public void add(GroundTruth groundTruth, Predictions predictions) {
-    Objects.requireNonNull(groundTruth, "groundTruth");
-    Objects.requireNonNull(predictions, "predictions");
-    for (int i = 0; i < groundTruth.size(); i++) {
-      checkLabel(groundTruth.label(i), "groundTruth");
-    }
-    for (int i = 0; i < predictions.size(); i++) {
-      checkLabel(predictions.label(i), "predictions");
-    }
-    gts.add(groundTruth);
-    preds.add(predictions);
-  }
-
-  private void checkLabel(int label, String name) {
-    if (label < 1 || label > numClasses) {
-      throw new IllegalArgumentException(
-          name + " label must be in 1.." + numClasses + ", got " + label);
-    }
+    images.add(groundTruth, predictions);
   }
 
   /** Forgets all added images. */
   public void reset() {
-    gts.clear();
-    preds.clear();
+    images.clear();
   }
 
   /**
@@ -84,7 +66,7 @@ public final class VocEvaluator {
    * @return the count
    */
   public int size() {
-    return gts.size();
+    return images.size();
   }
 
   /**
@@ -102,16 +84,16 @@ public final class VocEvaluator {
       // gather detections of class c: image index, det index
       List<int[]> dets = new ArrayList<>();
       List<Float> scores = new ArrayList<>();
-      boolean[][] used = new boolean[gts.size()][];
-      for (int im = 0; im < gts.size(); im++) {
-        GroundTruth g = gts.get(im);
+      boolean[][] used = new boolean[images.size()][];
+      for (int im = 0; im < images.size(); im++) {
+        GroundTruth g = images.groundTruth(im);
         used[im] = new boolean[g.size()];
         for (int j = 0; j < g.size(); j++) {
           if (g.label(j) == c && !g.isDifficult(j)) {
             npos[c]++;
           }
         }
-        Predictions p = preds.get(im);
+        Predictions p = images.predictions(im);
         for (int k = 0; k < p.size(); k++) {
           if (p.label(k) == c) {
             dets.add(new int[] {im, k});
@@ -129,8 +111,8 @@ public final class VocEvaluator {
       double[] fp = new double[nd];
       for (int d = 0; d < nd; d++) {
         int[] det = dets.get(order[d]);
-        GroundTruth g = gts.get(det[0]);
-        Predictions p = preds.get(det[0]);
+        GroundTruth g = images.groundTruth(det[0]);
+        Predictions p = images.predictions(det[0]);
         double ovmax = Double.NEGATIVE_INFINITY;
         int jmax = -1;
         for (int j = 0; j < g.size(); j++) {
