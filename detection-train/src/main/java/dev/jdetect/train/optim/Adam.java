@@ -1,0 +1,173 @@
+package dev.jdetect.train.optim;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Adam with the semantics of {@code torch.optim.Adam} (L2 weight decay added to the gradient) or,
+ * with {@link Builder#setDecoupledWeightDecay(boolean)}, {@code torch.optim.AdamW}:
+ *
+ * <pre>
+ * g = grad (+ weightDecay * w for Adam)       w = w * (1 - lr * weightDecay) for AdamW
+ * m = beta1 * m + (1 - beta1) * g
+ * v = beta2 * v + (1 - beta2) * g * g
+ * w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ *
+ * <p>{@code t} counts the updates of each parameter, as PyTorch's per-parameter {@code step}.
+ */
+public final class Adam extends Optimizer {
+
+  private final float beta1;
+  private final float beta2;
+  private final float epsilon;
+  private final float weightDecay;
+  private final boolean decoupled;
+
+  private Adam(Builder builder) {
+    this.beta1 = builder.beta1;
+    this.beta2 = builder.beta2;
+    this.epsilon = builder.epsilon;
+    this.weightDecay = builder.weightDecay;
+    this.decoupled = builder.decoupled;
+  }
+
+  /**
+   * Returns a builder with PyTorch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay.
+   *
+   * @return a builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String algorithm() {
+    return decoupled ? "adamw" : "adam";
+  }
+
+  @Override
+  protected int buffersPerParameter() {
+    return 2;
+  }
+
+  @Override
+  protected String describeHyperParameters() {
+    return "beta1="
+        + beta1
+        + ",beta2="
+        + beta2
+        + ",eps="
+        + epsilon
+        + ",weightDecay="
+        + weightDecay
+        + ",decoupled="
+        + decoupled;
+  }
+
+  @Override
+  protected NDArray[] apply(NDArray weight, NDArray grad, NDArray[] state, long step, double lr) {
+    NDArray g = grad;
+    if (weightDecay != 0f) {
+      if (decoupled) {
+        weight.muli((float) (1.0 - lr * weightDecay));
+      } else {
+        g = g.add(weight.mul(weightDecay));
+      }
+    }
+    NDArray[] created = null;
+    NDArray m;
+    NDArray v;
+    if (state == null) {
+      m = g.mul(1f - beta1);
+      v = g.mul(g).muli(1f - beta2);
+      created = new NDArray[] {m, v};
+    } else {
+      m = state[0];
+      v = state[1];
+      m.muli(beta1).addi(g.mul(1f - beta1));
+      v.muli(beta2).addi(g.mul(g).muli(1f - beta2));
+    }
+    double bias1 = 1.0 - Math.pow(beta1, step);
+    double bias2 = 1.0 - Math.pow(beta2, step);
+    float stepSize = (float) (lr / bias1);
+    NDArray denom = v.sqrt().divi((float) Math.sqrt(bias2)).addi(epsilon);
+    weight.subi(m.div(denom).muli(stepSize));
+    return created;
+  }
+
+  /** Builds an {@link Adam}. */
+  public static final class Builder {
+    private float beta1 = 0.9f;
+    private float beta2 = 0.999f;
+    private float epsilon = 1e-8f;
+    private float weightDecay;
+    private boolean decoupled;
+
+    private Builder() {}
+
+    /**
+     * Sets the decay rates of the first and second moment estimates.
+     *
+     * @param beta1 in {@code [0, 1)}, default 0.9
+     * @param beta2 in {@code [0, 1)}, default 0.999
+     * @return this builder
+     */
+    public Builder setBetas(float beta1, float beta2) {
+      if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
+        throw new IllegalArgumentException(
+            "betas must be in [0, 1), got beta1=" + beta1 + ", beta2=" + beta2);
+      }
+      this.beta1 = beta1;
+      this.beta2 = beta2;
+      return this;
+    }
+
+    /**
+     * Sets the term added to the denominator for numerical stability.
+     *
+     * @param epsilon positive, default 1e-8
+     * @return this builder
+     */
+    public Builder setEpsilon(float epsilon) {
+      if (!(epsilon > 0f) || Float.isInfinite(epsilon)) {
+        throw new IllegalArgumentException("epsilon must be > 0, got " + epsilon);
+      }
+      this.epsilon = epsilon;
+      return this;
+    }
+
+    /**
+     * Sets the weight decay.
+     *
+     * @param weightDecay non-negative, default 0
+     * @return this builder
+     */
+    public Builder setWeightDecay(float weightDecay) {
+      if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
+        throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+      }
+      this.weightDecay = weightDecay;
+      return this;
+    }
+
+    /**
+     * Chooses decoupled weight decay (AdamW) instead of L2 added to the gradient (Adam).
+     *
+     * @param decoupled default false
+     * @return this builder
+     */
+    public Builder setDecoupledWeightDecay(boolean decoupled) {
+      this.decoupled = decoupled;
+      return this;
+    }
+
+    /**
+     * Builds the optimizer.
+     *
+     * @return the optimizer
+     */
+    public Adam build() {
+      return new Adam(this);
+    }
+  }
+}

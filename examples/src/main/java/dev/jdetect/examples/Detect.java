@@ -1,0 +1,168 @@
+package dev.jdetect.examples;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.output.DetectedObjects;
+import ai.djl.modality.cv.output.Rectangle;
+import ai.djl.util.JsonUtils;
+import dev.jdetect.train.inference.DetectionDrawer;
+import dev.jdetect.train.inference.Detector;
+import dev.jdetect.train.inference.ModelDescription;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Detects objects in images with a saved model directory (as written by {@code TrainTinySsd} and
+ * the other training examples; the built-in model types and the examples' small models are
+ * known) and writes, per image, a PNG with the boxes drawn and a JSON file
+ * listing class, score and box (relative to the image and in its pixels).
+ */
+public final class Detect {
+
+  private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
+
+  private Detect() {}
+
+  /**
+   * Runs the example.
+   *
+   * @param args command-line arguments, see {@code --help}
+   * @throws IOException if a file cannot be read or written
+   */
+  public static void main(String[] args) throws IOException {
+    CommandLine cli =
+        new CommandLine(
+                "Detect [options] <image or folder>...",
+                "Runs a saved jdetect model on images; writes <name>.png with boxes and"
+                    + " <name>.json with the detections.")
+            .option("model", null, "saved model directory (model.json + weights), required")
+            .option("out", "detections", "output folder")
+            .option("threshold", null, "minimum score (default: the model's scoreThreshold)")
+            .option("batch", "8", "images per forward pass");
+    if (!cli.parse(args)) {
+      return;
+    }
+    if (cli.get("model") == null || cli.positional().isEmpty()) {
+      System.err.println("--model and at least one image are required\n\n" + cli.help());
+      System.exit(2);
+      return;
+    }
+    List<Path> images = new ArrayList<>();
+    for (String p : cli.positional()) {
+      collect(Path.of(p), images);
+    }
+    int n =
+        run(
+            cli.getPath("model"),
+            images,
+            cli.getPath("out"),
+            cli.get("threshold") == null ? null : Float.parseFloat(cli.get("threshold")),
+            cli.getInt("batch"));
+    System.out.printf(Locale.ROOT, "%d images, %d detections, written to %s%n",
+        images.size(), n, cli.getPath("out"));
+  }
+
+  private static void collect(Path p, List<Path> out) throws IOException {
+    if (Files.isDirectory(p)) {
+      try (Stream<Path> files = Files.list(p)) {
+        files.sorted().filter(Detect::isImage).forEach(out::add);
+      }
+    } else if (Files.isRegularFile(p)) {
+      out.add(p);
+    } else {
+      throw new IllegalArgumentException("no such image or folder: " + p);
+    }
+  }
+
+  private static boolean isImage(Path p) {
+    String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
+    return EXTENSIONS.stream().anyMatch(name::endsWith);
+  }
+
+  /**
+   * Detects objects in images and writes the PNG and JSON outputs.
+   *
+   * @param modelDir the saved model directory
+   * @param images the image files
+   * @param out the output folder
+   * @param threshold a score threshold overriding the model's, or {@code null}
+   * @param batch images per forward pass
+   * @return the total number of detections
+   * @throws IOException if a file cannot be read or written
+   */
+  public static int run(Path modelDir, List<Path> images, Path out, Float threshold, int batch)
+      throws IOException {
+    Files.createDirectories(out);
+    int total = 0;
+    try (Detector loaded = Detector.load(modelDir, ExampleModels.registry())) {
+      Detector detector = loaded;
+      Detector override = null;
+      if (threshold != null) {
+        ModelDescription d =
+            loaded.getDescription().toBuilder().setScoreThreshold(threshold).build();
+        override = Detector.of(loaded.getModel(), d);
+        detector = override;
+      }
+      try {
+        for (int from = 0; from < images.size(); from += batch) {
+          List<Path> files = images.subList(from, Math.min(images.size(), from + batch));
+          List<Image> decoded = new ArrayList<>();
+          for (Path f : files) {
+            decoded.add(ImageFactory.getInstance().fromFile(f));
+          }
+          List<DetectedObjects> results = detector.detect(decoded);
+          for (int i = 0; i < files.size(); i++) {
+            String stem = files.get(i).getFileName().toString().replaceFirst("\\.[^.]+$", "");
+            DetectedObjects found = results.get(i);
+            total += found.getNumberOfObjects();
+            DetectionDrawer.savePng(
+                DetectionDrawer.draw(decoded.get(i), found), out.resolve(stem + ".png"));
+            Files.writeString(
+                out.resolve(stem + ".json"),
+                toJson(files.get(i), decoded.get(i), found),
+                StandardCharsets.UTF_8);
+          }
+        }
+      } finally {
+        if (override != null) {
+          override.close();
+        }
+      }
+    }
+    return total;
+  }
+
+  static String toJson(Path file, Image image, DetectedObjects found) {
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("image", file.toString());
+    root.put("width", image.getWidth());
+    root.put("height", image.getHeight());
+    List<Map<String, Object>> list = new ArrayList<>();
+    for (int i = 0; i < found.getNumberOfObjects(); i++) {
+      DetectedObjects.DetectedObject o = found.item(i);
+      Rectangle r = o.getBoundingBox().getBounds();
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("class", o.getClassName());
+      m.put("score", o.getProbability());
+      m.put("box_relative_xywh", List.of(r.getX(), r.getY(), r.getWidth(), r.getHeight()));
+      m.put(
+          "box_pixels_xyxy",
+          List.of(
+              r.getX() * image.getWidth(),
+              r.getY() * image.getHeight(),
+              (r.getX() + r.getWidth()) * image.getWidth(),
+              (r.getY() + r.getHeight()) * image.getHeight()));
+      list.add(m);
+    }
+    root.put("detections", list);
+    return JsonUtils.GSON_PRETTY.toJson(root) + "\n";
+  }
+}

@@ -1,0 +1,333 @@
+package dev.jdetect.examples;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.output.DetectedObjects;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import dev.jdetect.core.box.Boxes;
+import dev.jdetect.models.ssd.TinySsd;
+import dev.jdetect.models.ssd.TinySsdTargets;
+import dev.jdetect.train.DetectionEvaluation;
+import dev.jdetect.train.DetectionTrainer;
+import dev.jdetect.train.LrSchedule;
+import dev.jdetect.train.ProgressReporter;
+import dev.jdetect.train.SampleData;
+import dev.jdetect.train.TrainingHistory;
+import dev.jdetect.train.augment.HorizontalFlip;
+import dev.jdetect.train.augment.Resize;
+import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.CsvReader;
+import dev.jdetect.train.data.DetectionSample;
+import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.SyntheticDataGenerator;
+import dev.jdetect.train.eval.TinySsdMetrics;
+import dev.jdetect.train.inference.DetectionDrawer;
+import dev.jdetect.train.inference.Detector;
+import dev.jdetect.train.inference.ModelDescription;
+import dev.jdetect.train.optim.Sgd;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Trains D2L's TinySSD on a generated banana-like data set and reports VOC mAP@0.5 on a held-out
+ * split: the "run the main job" command of the README.
+ *
+ * <ol>
+ *   <li>generates {@code --images} 256x256 images with one banana each ({@link
+ *       SyntheticDataGenerator}) and writes them in the D2L CSV layout, then reads them back with
+ *       {@link CsvReader};
+ *   <li>keeps the last {@code --val-fraction} for evaluation, trains on the rest at {@code
+ *       --input} x {@code --input} pixels (images resized once and cached; random horizontal
+ *       flips) with SGD + momentum, a linear warm-up and a cosine schedule. The network is D2L's;
+ *       the loss is SSD's MultiBox loss by default ({@code --loss multibox}: hard-negative mining,
+ *       terms normalised by the positives), which localises far sooner than D2L's loss ({@code
+ *       --loss d2l}: means over all anchors, where box terms are diluted by the background);
+ *   <li>evaluates VOC mAP@0.5 (area under the PR curve) and D2L's metrics (anchor class error,
+ *       masked bbox MAE) on the held-out images after every epoch, writes {@code metrics.csv} /
+ *       {@code metrics.png}, saves the model directory ({@code model/}) and draws the predictions
+ *       on a few held-out images ({@code predictions/}).
+ * </ol>
+ *
+ * <p>Run: {@code mvn -pl examples exec:java -Dexec.args="--out runs/tiny-ssd"}.
+ */
+public final class TrainTinySsd {
+
+  /** The settings of a run. */
+  public static final class Settings {
+    /** Output folder. */
+    public Path out = Path.of("runs", "tiny-ssd");
+    /** Number of generated images (train + held-out). */
+    public int images = 1000;
+    /** Fraction of images held out for evaluation. */
+    public double valFraction = 0.2;
+    /** Side of the square network input. */
+    public int input = 128;
+    /** Training epochs. */
+    public int epochs = 12;
+    /** Batch size. */
+    public int batchSize = 8;
+    /** Base learning rate. */
+    public double lr = 0.01;
+    /** The training loss: D2L's (masked L1 + CE over all anchors) or SSD's MultiBox loss. */
+    public TinySsd.LossType loss = TinySsd.LossType.MULTIBOX;
+    /** Maximum global gradient norm (0: no clipping). */
+    public double clipNorm = 10;
+    /** Seed of data generation and training. */
+    public long seed = 1;
+    /** Held-out images to draw predictions on. */
+    public int draw = 4;
+    /** Progress display. */
+    public ProgressReporter.Mode progress = ProgressReporter.Mode.AUTO;
+    /** Where to print. */
+    public PrintStream log = System.out;
+  }
+
+  /** The outcome of a run. */
+  public static final class Result {
+    /** VOC mAP@0.5 on the held-out images after the last epoch. */
+    public double map;
+    /** Per-epoch history (losses, mAP). */
+    public TrainingHistory history;
+    /** Wall time of the whole run in seconds (generation included). */
+    public double seconds;
+    /** The saved model directory. */
+    public Path modelDir;
+  }
+
+  private TrainTinySsd() {}
+
+  /**
+   * Runs the example.
+   *
+   * @param args command-line arguments, see {@code --help}
+   * @throws IOException if files cannot be written
+   */
+  public static void main(String[] args) throws IOException {
+    Settings s = new Settings();
+    CommandLine cli =
+        new CommandLine(
+                "TrainTinySsd",
+                "Generates a banana-like data set, trains D2L's TinySSD on it and reports VOC"
+                    + " mAP@0.5 on held-out images.")
+            .option("out", s.out.toString(), "output folder")
+            .option("images", "" + s.images, "generated images (train + held-out)")
+            .option("val-fraction", "" + s.valFraction, "fraction held out for evaluation")
+            .option("input", "" + s.input, "network input side in pixels (images are 256)")
+            .option("epochs", "" + s.epochs, "training epochs")
+            .option("batch", "" + s.batchSize, "batch size")
+            .option("lr", "" + s.lr, "base learning rate (SGD, momentum 0.9)")
+            .option("seed", "" + s.seed, "seed of generation and training")
+            .option("loss", s.loss.name().toLowerCase(Locale.ROOT), "d2l or multibox")
+            .flag("quick", "a short run: 240 images, 4 epochs, 96-pixel input");
+    if (!cli.parse(args)) {
+      return;
+    }
+    if (cli.has("quick")) {
+      s.images = 240;
+      s.epochs = 4;
+      s.input = 96;
+    }
+    s.out = cli.getPath("out");
+    if (cli.has("images")) {
+      s.images = cli.getInt("images");
+    }
+    s.valFraction = cli.getDouble("val-fraction");
+    if (cli.has("input")) {
+      s.input = cli.getInt("input");
+    }
+    if (cli.has("epochs")) {
+      s.epochs = cli.getInt("epochs");
+    }
+    s.batchSize = cli.getInt("batch");
+    s.lr = cli.getDouble("lr");
+    s.seed = Long.parseLong(cli.get("seed"));
+    s.loss = TinySsd.LossType.valueOf(cli.get("loss").toUpperCase(Locale.ROOT));
+    Result r = run(s);
+    s.log.printf(
+        Locale.ROOT,
+        "held-out VOC mAP@0.5 = %.4f after %d epochs, %.1f s in total; model saved to %s%n",
+        r.map,
+        s.epochs,
+        r.seconds,
+        r.modelDir);
+  }
+
+  /**
+   * D2L's training metrics of TinySSD on a set of images: the anchor class error ({@code 1 -}
+   * accuracy of the arg-max class over all anchors, against D2L's anchor labels) and the mean
+   * absolute error of the masked box offsets. D2L reports 3.3e-3 and 3.1e-3 on its training set
+   * after 20 epochs at 256 pixels.
+   *
+   * @param model the model
+   * @param images the images
+   * @param resize the pre-processing
+   * @return {@code {class error, bbox MAE}}
+   */
+  static double[] d2lMetrics(TinySsd model, AnnotationSet images, Resize resize) {
+    TinySsdMetrics metrics = new TinySsdMetrics();
+    ai.djl.Device device = model.getParameters().valueAt(0).getArray().getDevice();
+    try (NDManager m = NDManager.newBaseManager(device)) {
+      ParameterStore ps = new ParameterStore(m, false);
+      for (ImageAnnotation a : images.getImages()) {
+        try (NDManager scope = m.newSubManager()) {
+          DetectionSample s = resize.apply(DetectionSample.load(scope, a, false, false), null);
+          NDList out = model.predict(ps, s.getImage().expandDims(0), false);
+          NDArray anchors = out.get(2);
+          int numAnchors = (int) anchors.getShape().get(0);
+          float w = s.getWidth();
+          float h = s.getHeight();
+          NDArray gt = s.getBoxes().div(scope.create(new float[] {w, h, w, h}));
+          long[] gtLabels = s.getLabels().toLongArray();
+          long[] map = TinySsdTargets.assign(Boxes.iou(anchors, gt), 0.5f);
+          long[] labels = new long[numAnchors];
+          long[] index = new long[numAnchors];
+          float[] mask = new float[numAnchors * 4];
+          for (int i = 0; i < numAnchors; i++) {
+            if (map[i] >= 0) {
+              labels[i] = gtLabels[(int) map[i]];
+              index[i] = map[i];
+              java.util.Arrays.fill(mask, 4 * i, 4 * i + 4, 1f);
+            }
+          }
+          NDArray offsets =
+              gtLabels.length == 0
+                  ? scope.zeros(new Shape(numAnchors, 4))
+                  : TinySsdTargets.encode(anchors, gt.get(scope.create(index)));
+          NDArray maskArray = scope.create(mask, new Shape(1, numAnchors * 4));
+          metrics.update(
+              out.get(0),
+              scope.create(labels).reshape(1, numAnchors),
+              out.get(1).reshape(1, -1),
+              offsets.mul(maskArray.reshape(numAnchors, 4)).reshape(1, -1),
+              maskArray);
+          out.attach(scope);
+        }
+      }
+    }
+    return new double[] {metrics.getClassError(), metrics.getBboxMae()};
+  }
+
+  /**
+   * Runs the example with the given settings.
+   *
+   * @param s the settings
+   * @return the result
+   * @throws IOException if files cannot be written
+   */
+  public static Result run(Settings s) throws IOException {
+    long start = System.nanoTime();
+    int numVal = (int) Math.round(s.images * s.valFraction);
+    if (numVal < 1 || numVal >= s.images) {
+      throw new IllegalArgumentException(
+          "--val-fraction " + s.valFraction + " leaves no training or no held-out images");
+    }
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .setKind(SyntheticDataGenerator.Kind.BANANA)
+            .setSeed(s.seed)
+            .setNumImages(s.images)
+            .setImageSize(256)
+            .build();
+    Path dataDir = s.out.resolve("data");
+    generator.writeCsv(dataDir);
+    AnnotationSet all =
+        CsvReader.builder()
+            .setCsvFile(dataDir.resolve("label.csv"))
+            .setClasses(generator.getClassNames())
+            .build()
+            .read();
+    List<ImageAnnotation> images = all.getImages();
+    int numTrain = images.size() - numVal;
+    AnnotationSet train = new AnnotationSet(all.getClassNames(), images.subList(0, numTrain));
+    AnnotationSet val = new AnnotationSet(all.getClassNames(), images.subList(numTrain, images.size()));
+    s.log.printf(
+        Locale.ROOT,
+        "generated %d banana images in %.1f s: %d for training, %d held out; input %dx%d%n",
+        images.size(),
+        (System.nanoTime() - start) / 1e9,
+        numTrain,
+        numVal,
+        s.input,
+        s.input);
+
+    Resize resize = new Resize(s.input, s.input);
+    SampleData data =
+        SampleData.builder()
+            .setAnnotations(train)
+            .setPreprocess(resize)
+            .setAugmentation(new HorizontalFlip())
+            .build();
+    Result result = new Result();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      TinySsd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
+      int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
+      LrSchedule schedule =
+          LrSchedule.builder()
+              .setBaseLr(s.lr)
+              .setWarmup(Math.min(stepsPerEpoch, 50), 0.1)
+              .setCosine(s.epochs, s.lr * 0.01)
+              .build();
+      try (DetectionTrainer trainer =
+          DetectionTrainer.builder()
+              .setModel(model)
+              .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
+              .setSchedule(schedule)
+              .setEpochs(s.epochs)
+              .setBatchSize(s.batchSize)
+              .setSeed(s.seed)
+              .setGradientClipNorm(s.clipNorm)
+              .setSkipNonFiniteGradients(5)
+              .setOutputDir(s.out)
+              .setCheckpointDir(s.out.resolve("checkpoints"))
+              .setKeepCheckpoints(1)
+              .setEvaluator(
+                  (m, epoch) -> {
+                    Map<String, Double> metrics = new LinkedHashMap<>();
+                    metrics.put(
+                        "mAP@0.5", DetectionEvaluation.voc(m, val, resize, 50, 0.5, false).getMap());
+                    double[] d2l = d2lMetrics(model, val, resize);
+                    metrics.put("class_err", d2l[0]);
+                    metrics.put("bbox_mae", d2l[1]);
+                    return metrics;
+                  })
+              .setProgress(s.log, s.progress)
+              .build()) {
+        result.history = trainer.fit(data);
+      }
+      result.map = result.history.last().getMetrics().get("mAP@0.5");
+
+      ModelDescription description =
+          ModelDescription.builder()
+              .setModelType("tiny-ssd")
+              .setClasses(all.getClassNames())
+              .setInputSize(s.input, s.input)
+              .setScoreThreshold(0.3f)
+              .build();
+      result.modelDir = s.out.resolve("model");
+      Detector.save(model, description, result.modelDir);
+      try (Detector detector = Detector.of(model, description)) {
+        for (int i = 0; i < Math.min(s.draw, val.getImages().size()); i++) {
+          ImageAnnotation a = val.getImages().get(i);
+          Image image = ImageFactory.getInstance().fromFile(a.getFile());
+          DetectedObjects found = detector.detect(image);
+          DetectionDrawer.savePng(
+              DetectionDrawer.draw(image, found),
+              s.out.resolve("predictions").resolve(a.getId().replace(".png", "") + ".png"));
+        }
+      }
+    }
+    result.seconds = (System.nanoTime() - start) / 1e9;
+    return result;
+  }
+}
