@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.optim.Optimizer;
 import dev.jdetect.train.optim.Sgd;
@@ -441,7 +442,7 @@ public final class DetectionTrainer implements AutoCloseable {
             }
             float weight = lossWeights.getOrDefault(name, 1f);
             values.merge(name, (double) value * share, Double::sum);
-            NDArray weighted = weight == 1f ? loss : loss.mul(weight);
+            NDArray weighted = weight == 1f ? loss : Scalars.mul(loss, weight);
             total = total == null ? weighted : total.add(weighted);
           }
           if (total == null) {
@@ -452,7 +453,7 @@ public final class DetectionTrainer implements AutoCloseable {
             throw new NonFiniteLossException(epoch, batchIndex, "loss", totalValue);
           }
           values.merge("loss", (double) totalValue * share, Double::sum);
-          totals[s] = slices.size() == 1 ? total : total.mul((float) share);
+          totals[s] = slices.size() == 1 ? total : Scalars.mul(total, (float) share);
         }
         for (NDArray t : totals) {
           collector.backward(t);
@@ -568,7 +569,7 @@ public final class DetectionTrainer implements AutoCloseable {
       if (coef < 1) {
         for (int i = 0; i < n; i++) {
           if (grads[i] != null) {
-            grads[i] = grads[i].mul((float) coef);
+            grads[i] = Scalars.mul(grads[i], (float) coef);
           }
         }
       }

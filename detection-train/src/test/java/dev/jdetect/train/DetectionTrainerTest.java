@@ -351,9 +351,12 @@ class DetectionTrainerTest {
     }
     // after the first epoch (optimizer state created) the number of live arrays is constant
     assertEquals(counts.get(1), counts.get(counts.size() - 1), counts.toString());
+    // The live-array count above is the exact check. RSS is a coarse second one for leaks outside
+    // DJL's managers (allocator arenas and heap pages touched for the first time move it by tens of
+    // MB from run to run, so only a gross native leak trips it).
     long growthKb = rss.get(rss.size() - 1) - rss.get(5);
     assertTrue(
-        growthKb < 48 * 1024, "non-heap RSS grew by " + growthKb + " kB over 250 steps: " + rss);
+        growthKb < 160 * 1024, "non-heap RSS grew by " + growthKb + " kB over 250 steps: " + rss);
   }
 
   private static long residentKb() {

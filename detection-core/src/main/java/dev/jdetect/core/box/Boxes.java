@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Scalars;
 import java.util.Locale;
 import java.util.function.Supplier;
 
@@ -140,8 +141,8 @@ public final class Boxes {
     return scoped(
         () -> {
           NDList c = boxes.split(4, axis);
-          NDArray cx = c.get(0).add(c.get(2)).div(2f);
-          NDArray cy = c.get(1).add(c.get(3)).div(2f);
+          NDArray cx = Scalars.div(c.get(0).add(c.get(2)), 2f);
+          NDArray cy = Scalars.div(c.get(1).add(c.get(3)), 2f);
           NDArray w = c.get(2).sub(c.get(0));
           NDArray h = c.get(3).sub(c.get(1));
           return concat(axis, cx, cy, w, h);
@@ -162,8 +163,8 @@ public final class Boxes {
     return scoped(
         () -> {
           NDList c = boxes.split(4, axis);
-          NDArray halfW = c.get(2).mul(0.5f);
-          NDArray halfH = c.get(3).mul(0.5f);
+          NDArray halfW = Scalars.mul(c.get(2), 0.5f);
+          NDArray halfH = Scalars.mul(c.get(3), 0.5f);
           return concat(
               axis,
               c.get(0).sub(halfW),

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Scalars;
 import java.util.Arrays;
 
 /**
@@ -107,16 +108,16 @@ public final class BoxCoder {
       NDList g = gt.split(4, 1);
       NDArray exW = a.get(2).sub(a.get(0));
       NDArray exH = a.get(3).sub(a.get(1));
-      NDArray exCx = a.get(0).add(exW.mul(0.5f));
-      NDArray exCy = a.get(1).add(exH.mul(0.5f));
+      NDArray exCx = a.get(0).add(Scalars.mul(exW, 0.5f));
+      NDArray exCy = a.get(1).add(Scalars.mul(exH, 0.5f));
       NDArray gtW = g.get(2).sub(g.get(0));
       NDArray gtH = g.get(3).sub(g.get(1));
-      NDArray gtCx = g.get(0).add(gtW.mul(0.5f));
-      NDArray gtCy = g.get(1).add(gtH.mul(0.5f));
-      NDArray dx = gtCx.sub(exCx).mul(wx).div(exW);
-      NDArray dy = gtCy.sub(exCy).mul(wy).div(exH);
-      NDArray dw = gtW.div(exW).log().mul(ww);
-      NDArray dh = gtH.div(exH).log().mul(wh);
+      NDArray gtCx = g.get(0).add(Scalars.mul(gtW, 0.5f));
+      NDArray gtCy = g.get(1).add(Scalars.mul(gtH, 0.5f));
+      NDArray dx = Scalars.mul(gtCx.sub(exCx), wx).div(exW);
+      NDArray dy = Scalars.mul(gtCy.sub(exCy), wy).div(exH);
+      NDArray dw = Scalars.mul(gtW.div(exW).log(), ww);
+      NDArray dh = Scalars.mul(gtH.div(exH).log(), wh);
       out = NDArrays.concat(new NDList(dx, dy, dw, dh), 1);
       NDScope.unregister(out);
     }
@@ -179,16 +180,16 @@ public final class BoxCoder {
       NDList a = ref.reshape(ds.get(nd - 2), 1, 4).split(4, 2);
       NDArray widths = a.get(2).sub(a.get(0));
       NDArray heights = a.get(3).sub(a.get(1));
-      NDArray ctrX = a.get(0).add(widths.mul(0.5f));
-      NDArray ctrY = a.get(1).add(heights.mul(0.5f));
-      NDArray dx = d.get(0).div(wx);
-      NDArray dy = d.get(1).div(wy);
-      NDArray dw = d.get(2).div(ww).clip(Float.NEGATIVE_INFINITY, (float) bboxXformClip);
-      NDArray dh = d.get(3).div(wh).clip(Float.NEGATIVE_INFINITY, (float) bboxXformClip);
+      NDArray ctrX = a.get(0).add(Scalars.mul(widths, 0.5f));
+      NDArray ctrY = a.get(1).add(Scalars.mul(heights, 0.5f));
+      NDArray dx = Scalars.div(d.get(0), wx);
+      NDArray dy = Scalars.div(d.get(1), wy);
+      NDArray dw = Scalars.div(d.get(2), ww).clip(Float.NEGATIVE_INFINITY, (float) bboxXformClip);
+      NDArray dh = Scalars.div(d.get(3), wh).clip(Float.NEGATIVE_INFINITY, (float) bboxXformClip);
       NDArray predCx = dx.mul(widths).add(ctrX);
       NDArray predCy = dy.mul(heights).add(ctrY);
-      NDArray halfW = dw.exp().mul(widths).mul(0.5f);
-      NDArray halfH = dh.exp().mul(heights).mul(0.5f);
+      NDArray halfW = Scalars.mul(dw.exp().mul(widths), 0.5f);
+      NDArray halfH = Scalars.mul(dh.exp().mul(heights), 0.5f);
       NDArray boxes =
           NDArrays.concat(
               new NDList(

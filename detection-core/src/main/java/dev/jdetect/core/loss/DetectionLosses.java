@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import dev.jdetect.core.nd.Scalars;
 
 /**
  * Element-wise detection losses with PyTorch / torchvision semantics. Every method returns the
@@ -53,7 +54,7 @@ public final class DetectionLosses {
       if (beta == 0f) {
         result = absDiff;
       } else {
-        NDArray quadratic = absDiff.mul(0.5f).mul(absDiff).div(beta);
+        NDArray quadratic = Scalars.div(Scalars.mul(absDiff, 0.5f).mul(absDiff), beta);
         NDArray linear = absDiff.sub(0.5f * beta);
         result = NDArrays.where(absDiff.lt(beta), quadratic, linear);
       }
@@ -168,9 +169,9 @@ public final class DetectionLosses {
       NDArray oneMinusP = p.neg().add(1f);
       NDArray oneMinusT = targets.neg().add(1f);
       NDArray pT = p.mul(targets).add(oneMinusP.mul(oneMinusT));
-      result = ce.mul(pT.neg().add(1f).pow(gamma));
+      result = ce.mul(Scalars.pow(pT.neg().add(1f), gamma));
       if (alpha >= 0) {
-        NDArray alphaT = targets.mul(alpha).add(oneMinusT.mul(1f - alpha));
+        NDArray alphaT = Scalars.mul(targets, alpha).add(Scalars.mul(oneMinusT, 1f - alpha));
         result = alphaT.mul(result);
       }
       NDScope.unregister(result);
@@ -204,8 +205,8 @@ public final class DetectionLosses {
       scope.suppressNotUsedWarning();
       LogProbability picked = pickLogProbability(logits, labels, ignoreIndex);
       NDArray logPt = picked.logProbability;
-      NDArray modulation = logPt.exp().neg().add(1f).pow(gamma);
-      NDArray loss = modulation.mul(-alpha).mul(logPt);
+      NDArray modulation = Scalars.pow(logPt.exp().neg().add(1f), gamma);
+      NDArray loss = Scalars.mul(modulation, -alpha).mul(logPt);
       result = NDArrays.where(picked.ignored, loss.zerosLike(), loss);
       NDScope.unregister(result);
     }

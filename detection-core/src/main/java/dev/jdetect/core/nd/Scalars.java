@@ -37,7 +37,13 @@ public final class Scalars {
    */
   public static NDArray scalar(NDArray like, double value) {
     DataType type = like.getDataType().isFloating() ? like.getDataType() : DataType.FLOAT32;
-    return like.getManager().full(new Shape(), (float) value, type, like.getDevice());
+    NDArray scalar = like.getManager().full(new Shape(), (float) value, type);
+    if (scalar.getDevice().equals(like.getDevice())) {
+      return scalar;
+    }
+    NDArray moved = scalar.toDevice(like.getDevice(), false);
+    scalar.close();
+    return moved;
   }
 
   /**

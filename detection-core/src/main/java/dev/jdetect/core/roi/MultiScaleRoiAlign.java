@@ -128,7 +128,11 @@ public final class MultiScaleRoiAlign {
       for (int i = 0; i < k; i++) {
         inverse[(int) perm[i]] = i;
       }
-      NDArray result = stacked.get(sub.create(inverse));
+      // index backward reads the indices: give it a PyTorch-owned copy, not a Java-side buffer
+      NDArray result;
+      try (NDArray view = sub.create(inverse)) {
+        result = stacked.get(view.duplicate());
+      }
       result.attach(manager);
       return result;
     }

@@ -292,8 +292,13 @@ public final class RoiAlign {
           }
         }
         long bins = (long) (k1 - k0) * oh * ow;
-        NDArray sampling =
-            sub.createCoo(FloatBuffer.wrap(weight), index, new Shape(bins, n * h * w));
+        // The backward pass reads the sampling matrix, and createCoo's tensor aliases Java-side
+        // buffers that die with their wrappers (closed inside createCoo): use an owned clone.
+        NDArray sampling;
+        try (NDArray view =
+            sub.createCoo(FloatBuffer.wrap(weight), index, new Shape(bins, n * h * w))) {
+          sampling = view.duplicate();
+        }
         NDArray pooled = sampling.matMul(pixels); // (bins, C), differentiable w.r.t. pixels
         parts.add(pooled.reshape(k1 - k0, oh, ow, c).transpose(0, 3, 1, 2));
         k0 = k1;

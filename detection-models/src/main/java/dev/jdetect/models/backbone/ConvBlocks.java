@@ -1,11 +1,14 @@
 package dev.jdetect.models.backbone;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
+import dev.jdetect.core.nd.Scalars;
 
 /**
  * Factories for the small convolution stacks the backbones and heads share, laid out like
@@ -108,10 +111,18 @@ public final class ConvBlocks {
       case RELU:
         return Activation.reluBlock();
       case RELU6:
-        return Activation.relu6Block();
+        return new LambdaBlock(ConvBlocks::relu6, "ReLU6");
       default:
         throw new IllegalArgumentException("act: no block for " + act);
     }
+  }
+
+  /**
+   * ReLU6 as DJL's {@code Activation.relu6} computes it ({@code min(relu(x), 6)}), with a constant
+   * that outlives the backward pass (DJL's own closes its scalar 6 before backward reads it).
+   */
+  private static NDList relu6(NDList inputs) {
+    return new NDList(Scalars.minimum(Activation.relu(inputs.singletonOrThrow()), 6f));
   }
 
   /**

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.Detections;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,7 +201,8 @@ public final class RcnnTransform {
   public NDArray normalize(NDArray image) {
     NDManager m = image.getManager();
     NDArray meanArray = m.create(mean, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
-    NDArray stdArray = m.create(std, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
+    NDArray stdArray =
+        Scalars.constant(m, std, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
     return image.sub(meanArray).div(stdArray);
   }
 

@@ -17,6 +17,7 @@ import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
+import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.core.nms.Nms;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -534,15 +535,15 @@ public final class RegionProposalNetwork extends AbstractBlock {
             Scopes.track(DetectionLosses.smoothL1(predicted, regTargets, boxLossBeta)).sum());
       }
     }
-    NDArray zero = logits.sum().mul(0f).abs(); // +0 that keeps the graph
+    NDArray zero = Scalars.mul(logits.sum(), 0f).abs(); // +0 that keeps the graph
     NDArray objSum = objTerms.isEmpty() ? zero : sum(objTerms);
     NDArray boxSum = boxTerms.isEmpty() ? zero : sum(boxTerms);
-    NDArray objLoss = sampled == 0 ? objSum : objSum.div((float) sampled);
+    NDArray objLoss = sampled == 0 ? objSum : Scalars.div(objSum, (float) sampled);
     NDArray boxLoss;
     if (boxLossNormalization == BoxLossNormalization.POSITIVES) {
-      boxLoss = boxSum.mul(boxLossWeight).div((float) Math.max(positives, 1));
+      boxLoss = Scalars.div(Scalars.mul(boxSum, boxLossWeight), (float) Math.max(positives, 1));
     } else {
-      boxLoss = boxSum.mul(boxLossWeight).div((float) Math.max(sampled, 1));
+      boxLoss = Scalars.div(Scalars.mul(boxSum, boxLossWeight), (float) Math.max(sampled, 1));
     }
     objLoss.setName("loss_objectness");
     boxLoss.setName("loss_rpn_box_reg");

@@ -16,6 +16,7 @@ import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
+import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.models.Detections;
 import java.util.ArrayList;
@@ -371,15 +372,15 @@ public final class RoiHeads extends AbstractBlock {
       NDArray boxRegression = out.get(1);
       NDArray labels = NDArrays.concat(sampledLabels, 0);
       if (sampled == 0) {
-        classifierLoss = classLogits.sum().mul(0f).abs();
-        boxLoss = boxRegression.sum().mul(0f).abs();
+        classifierLoss = Scalars.mul(classLogits.sum(), 0f).abs();
+        boxLoss = Scalars.mul(boxRegression.sum(), 0f).abs();
       } else {
         classifierLoss =
-            Scopes.track(DetectionLosses.crossEntropy(classLogits, labels))
-                .sum()
-                .div((float) sampled);
+            Scalars.div(
+                Scopes.track(DetectionLosses.crossEntropy(classLogits, labels)).sum(),
+                (float) sampled);
         if (positiveRows.isEmpty()) {
-          boxLoss = boxRegression.sum().mul(0f).abs();
+          boxLoss = Scalars.mul(boxRegression.sum(), 0f).abs();
         } else {
           int classes = numClasses + 1;
           NDArray rows = NDArrays.concat(positiveRows, 0);
@@ -388,9 +389,9 @@ public final class RoiHeads extends AbstractBlock {
           NDArray picked = flat.get(rows.mul(classes).add(cls));
           NDArray target = NDArrays.concat(regressionTargets, 0);
           boxLoss =
-              Scopes.track(DetectionLosses.smoothL1(picked, target, boxLossBeta))
-                  .sum()
-                  .div((float) sampled);
+              Scalars.div(
+                  Scopes.track(DetectionLosses.smoothL1(picked, target, boxLossBeta)).sum(),
+                  (float) sampled);
         }
       }
       classifierLoss.setName("loss_classifier");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Scalars;
 import java.util.Arrays;
 
 /**
@@ -128,7 +129,8 @@ public final class FixedSizeTransform {
     validate(images);
     NDManager manager = images.getManager();
     NDArray m = manager.create(mean).reshape(1, 3, 1, 1).toDevice(images.getDevice(), false);
-    NDArray sd = manager.create(std).reshape(1, 3, 1, 1).toDevice(images.getDevice(), false);
+    NDArray sd =
+        Scalars.constant(manager, std, new Shape(1, 3, 1, 1)).toDevice(images.getDevice(), false);
     NDArray x = images.sub(m).div(sd);
     m.close();
     sd.close();

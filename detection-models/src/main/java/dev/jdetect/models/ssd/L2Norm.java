@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
+import dev.jdetect.core.nd.Scalars;
 
 /**
  * Channel-wise L2 normalisation with a learnable per-channel scale (Liu et al., SSD; ParseNet):
@@ -64,7 +65,7 @@ public class L2Norm extends AbstractBlock {
               + s);
     }
     NDArray w = parameterStore.getValue(weight, x.getDevice(), training);
-    NDArray norm = x.square().sum(new int[] {1}, true).sqrt().maximum(eps);
+    NDArray norm = Scalars.maximum(x.square().sum(new int[] {1}, true).sqrt(), eps);
     return new NDList(x.div(norm).mul(w.reshape(1, channels, 1, 1)));
   }
 

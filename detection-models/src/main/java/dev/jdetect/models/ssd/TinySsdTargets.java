@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.loss.DetectionLosses;
+import dev.jdetect.core.nd.Scalars;
 
 /**
  * Dive into Deep Learning's anchor labelling for TinySSD (section "Anchor Boxes": {@code
@@ -96,8 +97,8 @@ public final class TinySsdTargets {
     NDArray b = Boxes.xyxyToCxcywh(boxes);
     NDArray aXy = a.get(":, :2");
     NDArray aWh = a.get(":, 2:");
-    NDArray xy = b.get(":, :2").sub(aXy).mul(1f / CENTER_VARIANCE).div(aWh);
-    NDArray wh = b.get(":, 2:").div(aWh).add(EPS).log().mul(1f / SIZE_VARIANCE);
+    NDArray xy = Scalars.mul(b.get(":, :2").sub(aXy), 1f / CENTER_VARIANCE).div(aWh);
+    NDArray wh = Scalars.mul(b.get(":, 2:").div(aWh).add(EPS).log(), 1f / SIZE_VARIANCE);
     return NDArrays.concat(new NDList(xy, wh), 1);
   }
 
@@ -111,8 +112,9 @@ public final class TinySsdTargets {
   public static NDArray decode(NDArray anchors, NDArray offsets) {
     NDArray a = Boxes.xyxyToCxcywh(anchors);
     NDArray aWh = a.get(":, 2:");
-    NDArray xy = offsets.get(":, :2").mul(aWh).div(1f / CENTER_VARIANCE).add(a.get(":, :2"));
-    NDArray wh = offsets.get(":, 2:").div(1f / SIZE_VARIANCE).exp().mul(aWh);
+    NDArray xy =
+        Scalars.div(offsets.get(":, :2").mul(aWh), 1f / CENTER_VARIANCE).add(a.get(":, :2"));
+    NDArray wh = Scalars.div(offsets.get(":, 2:"), 1f / SIZE_VARIANCE).exp().mul(aWh);
     return Boxes.cxcywhToXyxy(NDArrays.concat(new NDList(xy, wh), 1));
   }
 
