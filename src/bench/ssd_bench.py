@@ -24,6 +24,7 @@ import argparse
 import json
 import statistics
 import time
+from collections import OrderedDict
 
 from functools import partial
 
@@ -125,12 +126,7 @@ def main():
 
     model.eval()
     with torch.no_grad():
-        eval_ms, eval_all = timed(lambda: model([image]), a.warmup, a.iters)
         x, _ = model.transform([image])
-        backbone_ms, _ = timed(lambda: model.backbone(x.tensors), a.warmup, a.iters)
-        detections = len(model([image])[0]["boxes"])
-
-        # per-stage split, each stage timed alone on the previous stage's output
         feats = list(model.backbone(x.tensors).values())
         head = model.head(feats)
         anchors = model.anchor_generator(x, feats)
@@ -139,13 +135,27 @@ def main():
             d = model.postprocess_detections(head, anchors, x.image_sizes)
             return model.transform.postprocess(d, x.image_sizes, [(size, size)])
 
-        split = {
-            "transform": timed(lambda: model.transform([image]), a.warmup, a.iters)[0],
-            "backbone": backbone_ms,
-            "head": timed(lambda: model.head(feats), a.warmup, a.iters)[0],
-            "anchors": timed(lambda: model.anchor_generator(x, feats), a.warmup, a.iters)[0],
-            "postprocess": timed(post, a.warmup, a.iters)[0],
-        }
+        # one round times every measurement once; rounds repeat (see SsdBenchmark)
+        bodies = OrderedDict(
+            eval=lambda: model([image]),
+            transform=lambda: model.transform([image]),
+            backbone=lambda: model.backbone(x.tensors),
+            head=lambda: model.head(feats),
+            anchors=lambda: model.anchor_generator(x, feats),
+            postprocess=post,
+        )
+        times = {k: [] for k in bodies}
+        for i in range(-a.warmup, a.iters):
+            for k, fn in bodies.items():
+                t0 = time.perf_counter()
+                fn()
+                if i >= 0:
+                    times[k].append((time.perf_counter() - t0) * 1000.0)
+        eval_ms = statistics.median(times["eval"])
+        eval_all = times["eval"]
+        backbone_ms = statistics.median(times["backbone"])
+        split = {k: statistics.median(v) for k, v in times.items() if k != "eval"}
+        detections = len(model([image])[0]["boxes"])
 
     out = {
         "model": a.model,

@@ -6,9 +6,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 import dev.jdetect.models.Backbone;
 
@@ -51,7 +54,8 @@ public final class Vgg16 extends AbstractBlock implements Backbone {
   /**
    * Builds the first {@code numModules} modules of torchvision's {@code vgg16().features}
    * (convolutions with bias and padding 1, ReLU, 2x2 stride-2 max pools), each at its torchvision
-   * index.
+   * index. Fresh convolution weights are Kaiming-normal with fan-out and biases zero, as
+   * torchvision's {@code VGG} initialises them.
    *
    * @param numModules how many modules to build, 1 to 31
    * @param pool3CeilMode whether the third max pool ({@code features.16}) uses ceil mode, as in the
@@ -73,7 +77,12 @@ public final class Vgg16 extends AbstractBlock implements Backbone {
         boolean ceil = pool3CeilMode && pools == 3;
         seq.add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), ceil));
       } else {
-        seq.add(ConvBlocks.conv(c, 3, 1, 1, 1, true));
+        Block conv = ConvBlocks.conv(c, 3, 1, 1, 1, true);
+        conv.setInitializer(
+            new XavierInitializer(
+                XavierInitializer.RandomType.GAUSSIAN, XavierInitializer.FactorType.OUT, 2f),
+            Parameter.Type.WEIGHT);
+        seq.add(conv);
         if (seq.getChildren().size() < numModules) {
           seq.add(Activation.reluBlock());
         }

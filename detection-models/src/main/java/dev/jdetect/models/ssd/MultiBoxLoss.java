@@ -12,6 +12,7 @@ import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.HardNegativeMiner;
 import dev.jdetect.core.match.SsdMatcher;
+import dev.jdetect.core.nd.Scalars;
 import java.util.List;
 
 /**
@@ -101,6 +102,8 @@ public final class MultiBoxLoss {
    * @return {@code {loss_bbox_regression, loss_classification}} scalars on {@code clsLogits}'
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
+   * @throws ArithmeticException if {@code clsLogits} or {@code bboxRegression} hold NaN or
+   *     infinity (the model diverged)
    */
   public NDList compute(
       NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<NDArray[]> targets) {
@@ -131,6 +134,7 @@ public final class MultiBoxLoss {
     NDArray clsLoss;
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
+      checkFinite(clsLogits, bboxRegression);
       NDList classTargets = new NDList(batch);
       NDList boxTerms = new NDList(batch);
       long numPositive = 0;
@@ -165,7 +169,7 @@ public final class MultiBoxLoss {
         NDArray ce = scoped(DetectionLosses.crossEntropy(clsLogits, clsTargets));
         NDArray negatives = scoped(miner.select(ce, positiveMask));
         NDArray keep = positiveMask.logicalOr(negatives).toType(ce.getDataType(), false);
-        clsLoss = ce.mul(keep).sum().div(normaliser);
+        clsLoss = Scalars.div(ce.mul(keep).sum(), normaliser);
       } else {
         NDArray focal =
             scoped(
@@ -175,16 +179,16 @@ public final class MultiBoxLoss {
                     focalAlpha,
                     focalGamma,
                     DetectionLosses.DEFAULT_IGNORE_INDEX));
-        clsLoss = focal.sum().div(normaliser);
+        clsLoss = Scalars.div(focal.sum(), normaliser);
       }
       if (boxTerms.isEmpty()) {
-        boxLoss = bboxRegression.sum().mul(0f);
+        boxLoss = Scalars.mul(bboxRegression.sum(), 0f);
       } else {
         NDArray sum = boxTerms.get(0);
         for (int i = 1; i < boxTerms.size(); i++) {
           sum = sum.add(boxTerms.get(i));
         }
-        boxLoss = sum.div(normaliser);
+        boxLoss = Scalars.div(sum, normaliser);
       }
       NDScope.unregister(boxLoss, clsLoss);
     }
@@ -193,6 +197,37 @@ public final class MultiBoxLoss {
     boxLoss.setName(BOX_LOSS);
     clsLoss.setName(CLASS_LOSS);
     return new NDList(boxLoss, clsLoss);
+  }
+
+  /**
+   * Fails fast, with one device sync, when the head outputs hold NaN or infinity: the model has
+   * diverged (learning rate too high, bad initialisation or input scale) and the matching and
+   * mining below would only report it as a bad loss input.
+   */
+  private static void checkFinite(NDArray clsLogits, NDArray bboxRegression) {
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      // A sum is finite iff every term is (short of overflow, itself a sign of divergence).
+      NDArray sums =
+          NDArrays.stack(
+              new NDList(
+                  clsLogits.sum().toType(DataType.FLOAT32, false),
+                  bboxRegression.sum().toType(DataType.FLOAT32, false)));
+      float[] v = sums.toFloatArray();
+      if (!Float.isFinite(v[0]) || !Float.isFinite(v[1])) {
+        throw new ArithmeticException(
+            "SSD training diverged: the head produced non-finite "
+                + (!Float.isFinite(v[0]) ? "cls_logits" : "")
+                + (!Float.isFinite(v[0]) && !Float.isFinite(v[1]) ? " and " : "")
+                + (!Float.isFinite(v[1]) ? "bbox_regression" : "")
+                + " (sum "
+                + (!Float.isFinite(v[0]) ? v[0] : v[1])
+                + ") for a batch of shape "
+                + clsLogits.getShape()
+                + "; the weights are NaN/Inf or exploding. Lower the learning rate, clip"
+                + " gradients, or check the initialisation and input normalisation");
+      }
+    }
   }
 
   /** Registers a result of a core op in the current scope, so the scope frees it. */

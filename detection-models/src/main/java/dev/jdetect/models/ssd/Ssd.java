@@ -124,6 +124,15 @@ public class Ssd extends AbstractBlock implements DetectionModel {
   }
 
   /**
+   * Returns the inference post-processing.
+   *
+   * @return the post-processor
+   */
+  public SsdPostProcessor postProcessor() {
+    return postProcessor;
+  }
+
+  /**
    * Returns the input transform.
    *
    * @return the transform

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -51,7 +52,8 @@ public class SsdHead extends AbstractBlock {
   }
 
   /**
-   * Creates the standard SSD head: a 3x3 convolution (padding 1) per source and branch.
+   * Creates the standard SSD head: a 3x3 convolution (padding 1) per source and branch, weights
+   * Xavier-uniform and biases zero when freshly initialised (torchvision's {@code SSDHead}).
    *
    * @param inChannels channels of each source
    * @param anchorsPerLocation default boxes per location of each source
@@ -86,11 +88,15 @@ public class SsdHead extends AbstractBlock {
   }
 
   private static Block conv3x3(int filters) {
-    return Conv2d.builder()
-        .setKernelShape(new Shape(3, 3))
-        .optPadding(new Shape(1, 1))
-        .setFilters(filters)
-        .build();
+    Conv2d conv =
+        Conv2d.builder()
+            .setKernelShape(new Shape(3, 3))
+            .optPadding(new Shape(1, 1))
+            .setFilters(filters)
+            .build();
+    // torchvision's _xavier_init: xavier_uniform_ weights, zero bias (DJL's bias default)
+    conv.setInitializer(VggFeatureExtractor.XAVIER_UNIFORM, Parameter.Type.WEIGHT);
+    return conv;
   }
 
   /**

@@ -8,10 +8,13 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.weights.TorchvisionAliases;
@@ -35,6 +38,12 @@ import java.util.Map;
  *
  * <p>Widths are configurable (the defaults are VGG16's), which lets tests run the exact structure
  * at a small size.
+ *
+ * <p>Fresh weights follow torchvision: the VGG convolutions ({@code features} and conv5_x) are
+ * Kaiming-normal with fan-out (as {@code vgg16()}), fc6/fc7 and the extra stages Xavier-uniform
+ * (as {@code SSDFeatureExtractorVGG}), biases zero. DJL's default (Kaiming with fan-in on every
+ * convolution) keeps the 0-255 input scale of SSD through all sources, which makes the logits of
+ * a fresh model reach the thousands and the first SGD steps diverge.
  */
 public class VggFeatureExtractor extends AbstractBlock implements Backbone, TorchvisionAliases {
 
@@ -43,6 +52,16 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
   private final ModuleList extra;
   private final int[] outChannels;
   private final int[] strides;
+
+  /** torchvision's {@code kaiming_normal_(mode="fan_out", nonlinearity="relu")}. */
+  static final Initializer KAIMING_FAN_OUT =
+      new XavierInitializer(
+          XavierInitializer.RandomType.GAUSSIAN, XavierInitializer.FactorType.OUT, 2f);
+
+  /** torchvision's {@code xavier_uniform_} (gain 1). */
+  static final Initializer XAVIER_UNIFORM =
+      new XavierInitializer(
+          XavierInitializer.RandomType.UNIFORM, XavierInitializer.FactorType.AVG, 3f);
 
   private VggFeatureExtractor(Builder b) {
     int[] w = b.widths;
@@ -55,7 +74,7 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
             Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), stage == 3));
       }
       for (int c = 0; c < convsPerStage[stage]; c++) {
-        feat.add(conv(w[stage], 3, 1, 1, 1));
+        feat.add(conv(w[stage], 3, 1, 1, 1, KAIMING_FAN_OUT));
         feat.add(Activation.reluBlock());
       }
     }
@@ -64,14 +83,14 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
 
     SequentialBlock fc = new SequentialBlock();
     fc.add(Pool.maxPool2dBlock(new Shape(3, 3), new Shape(1, 1), new Shape(1, 1), false));
-    fc.add(conv(b.fcChannels, 3, 1, 6, 6));
+    fc.add(conv(b.fcChannels, 3, 1, 6, 6, XAVIER_UNIFORM));
     fc.add(Activation.reluBlock());
-    fc.add(conv(b.fcChannels, 1, 1, 0, 1));
+    fc.add(conv(b.fcChannels, 1, 1, 0, 1, XAVIER_UNIFORM));
     fc.add(Activation.reluBlock());
     SequentialBlock extra0 = new SequentialBlock();
     extra0.add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false));
     for (int c = 0; c < convsPerStage[4]; c++) {
-      extra0.add(conv(w[4], 3, 1, 1, 1));
+      extra0.add(conv(w[4], 3, 1, 1, 1, KAIMING_FAN_OUT));
       extra0.add(Activation.reluBlock());
     }
     extra0.add(fc);
@@ -80,9 +99,9 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
     List<Integer> channels = new ArrayList<>(List.of(w[3], b.fcChannels));
     for (ExtraLayer e : b.extras) {
       SequentialBlock s = new SequentialBlock();
-      s.add(conv(e.midChannels, 1, 1, 0, 1));
+      s.add(conv(e.midChannels, 1, 1, 0, 1, XAVIER_UNIFORM));
       s.add(Activation.reluBlock());
-      s.add(conv(e.outChannels, e.kernel, e.stride, e.padding, 1));
+      s.add(conv(e.outChannels, e.kernel, e.stride, e.padding, 1, XAVIER_UNIFORM));
       s.add(Activation.reluBlock());
       extras.add(s);
       channels.add(e.outChannels);
@@ -104,14 +123,18 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
     return s;
   }
 
-  private static Conv2d conv(int filters, int kernel, int stride, int padding, int dilation) {
-    return Conv2d.builder()
-        .setFilters(filters)
-        .setKernelShape(new Shape(kernel, kernel))
-        .optStride(new Shape(stride, stride))
-        .optPadding(new Shape(padding, padding))
-        .optDilation(new Shape(dilation, dilation))
-        .build();
+  private static Conv2d conv(
+      int filters, int kernel, int stride, int padding, int dilation, Initializer init) {
+    Conv2d conv =
+        Conv2d.builder()
+            .setFilters(filters)
+            .setKernelShape(new Shape(kernel, kernel))
+            .optStride(new Shape(stride, stride))
+            .optPadding(new Shape(padding, padding))
+            .optDilation(new Shape(dilation, dilation))
+            .build();
+    conv.setInitializer(init, Parameter.Type.WEIGHT);
+    return conv;
   }
 
   /**
@@ -183,14 +206,48 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
     if (s.dimension() != 4 || s.get(1) != 3) {
       throw new IllegalArgumentException("images must be (N, 3, H, W), got " + s);
     }
-    NDList current = features.forward(parameterStore, new NDList(x), training, params);
+    NDList current = run(features, parameterStore, new NDList(x), training, params);
     NDList out = new NDList(outChannels.length);
     out.add(l2norm.forward(parameterStore, current, training, params).get(0));
     for (int i = 0; i < extra.size(); i++) {
-      current = extra.get(i).forward(parameterStore, current, training, params);
+      Block stage = extra.get(i);
+      current =
+          stage instanceof SequentialBlock
+              ? run((SequentialBlock) stage, parameterStore, current, training, params)
+              : stage.forward(parameterStore, current, training, params);
       out.add(current.get(0));
     }
     return out;
+  }
+
+  /**
+   * Runs a sequential block child by child. In inference each intermediate is released as soon as
+   * the next child has consumed it (the input itself is kept): at 300x300 VGG's early maps are
+   * tens of MB each, and holding all of them until the caller's scope closes costs more in fresh
+   * allocations and page faults than the conv1/conv2 layers save by running fast.
+   */
+  private static NDList run(
+      SequentialBlock seq,
+      ParameterStore parameterStore,
+      NDList input,
+      boolean training,
+      PairList<String, Object> params) {
+    if (training) {
+      return seq.forward(parameterStore, input, training, params);
+    }
+    NDList current = input;
+    for (Block child : seq.getChildren().values()) {
+      NDList next = child.forward(parameterStore, current, training, params);
+      if (current != input) {
+        for (NDArray a : current) {
+          if (!next.contains(a)) {
+            a.close();
+          }
+        }
+      }
+      current = next;
+    }
+    return current;
   }
 
   /** {@inheritDoc} */

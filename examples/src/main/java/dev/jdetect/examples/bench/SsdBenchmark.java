@@ -152,89 +152,67 @@ public final class SsdBenchmark {
       ssd.initialize(manager, DataType.FLOAT32, new Shape(1, 3, h, w));
       ParameterStore ps = new ParameterStore(manager, false);
       NDArray image = manager.randomUniform(0f, 1f, new Shape(1, 3, h, w));
-      r.evalMs =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDList out = ssd.forward(ps, new NDList(image), false);
-                      out.attach(scope);
-                      out.get(1).toFloatArray();
-                    }
-                  }));
       NDArray normalised = transform.apply(image);
-      r.backboneMs =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDList out = ssd.backbone().forward(ps, new NDList(normalised), false);
-                      out.attach(scope);
-                      out.get(out.size() - 1).toFloatArray();
-                    }
-                  }));
-      r.splitMs[0] =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDArray x = transform.apply(image);
-                      x.attach(scope);
-                      x.get(0, 0, 0).toFloatArray();
-                    }
-                  }));
-      r.splitMs[1] = r.backboneMs;
       NDList features = ssd.backbone().forward(ps, new NDList(normalised), false);
-      r.splitMs[2] =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDList out = ssd.head().forward(ps, features, false);
-                      out.attach(scope);
-                      out.get(1).get(0, 0).toFloatArray();
-                    }
-                  }));
       List<Shape> shapes = new ArrayList<>();
       for (NDArray f : features) {
         shapes.add(new Shape(f.getShape().get(2), f.getShape().get(3)));
       }
-      r.splitMs[3] =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDArray a = ssd.anchorGenerator().generate(scope, shapes, h, w);
-                      a.attach(scope);
-                      a.get(0).toFloatArray();
-                    }
-                  }));
       NDList raw = ssd.forwardHeads(ps, image, false);
-      r.splitMs[4] =
-          median(
-              time(
-                  o.warmup,
-                  o.iters,
-                  () -> {
-                    try (NDManager scope = manager.newSubManager()) {
-                      List<Detections> d =
-                          ssd.postProcessor()
-                              .process(raw.get(0), raw.get(1), raw.get(2), h, w, h, w);
-                      NDList out = Detections.toNDList(d);
-                      out.attach(scope);
-                      out.get(1).toFloatArray();
-                    }
-                  }));
+      // One round times every measurement once; rounds repeat, so a burst of load from other
+      // processes hits eval and its parts alike instead of skewing one of them.
+      List<Runnable> bodies =
+          List.of(
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  NDList out = ssd.forward(ps, new NDList(image), false);
+                  out.attach(scope);
+                  out.get(1).toFloatArray();
+                }
+              },
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  NDArray x = transform.apply(image);
+                  x.attach(scope);
+                  x.get(0, 0, 0).toFloatArray();
+                }
+              },
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  NDList out = ssd.backbone().forward(ps, new NDList(normalised), false);
+                  out.attach(scope);
+                  out.get(out.size() - 1).toFloatArray();
+                }
+              },
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  NDList out = ssd.head().forward(ps, features, false);
+                  out.attach(scope);
+                  out.get(1).get(0, 0).toFloatArray();
+                }
+              },
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  NDArray a = ssd.anchorGenerator().generate(scope, shapes, h, w);
+                  a.attach(scope);
+                  a.get(0).toFloatArray();
+                }
+              },
+              () -> {
+                try (NDManager scope = manager.newSubManager()) {
+                  List<Detections> d =
+                      ssd.postProcessor().process(raw.get(0), raw.get(1), raw.get(2), h, w, h, w);
+                  NDList out = Detections.toNDList(d);
+                  out.attach(scope);
+                  out.get(1).toFloatArray();
+                }
+              });
+      double[][] ms = rounds(o.warmup, o.iters, bodies);
+      r.evalMs = median(ms[0]);
+      for (int i = 0; i < SPLIT.length; i++) {
+        r.splitMs[i] = median(ms[i + 1]);
+      }
+      r.backboneMs = r.splitMs[1];
       try (NDManager scope = manager.newSubManager()) {
         NDList out = ssd.forward(ps, new NDList(image), false);
         out.attach(scope);
@@ -408,6 +386,20 @@ public final class SsdBenchmark {
 
   private static double[] pair(double a, double b) {
     return new double[] {a, b};
+  }
+
+  private static double[][] rounds(int warmup, int iters, List<Runnable> bodies) {
+    double[][] ms = new double[bodies.size()][iters];
+    for (int i = -warmup; i < iters; i++) {
+      for (int b = 0; b < bodies.size(); b++) {
+        long t0 = System.nanoTime();
+        bodies.get(b).run();
+        if (i >= 0) {
+          ms[b][i] = (System.nanoTime() - t0) / 1e6;
+        }
+      }
+    }
+    return ms;
   }
 
   private static double[] time(int warmup, int iters, Runnable body) {

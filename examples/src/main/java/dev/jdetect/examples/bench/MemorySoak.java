@@ -1,0 +1,469 @@
+package dev.jdetect.examples.bench;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.output.DetectedObjects;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.jdetect.models.Targets;
+import dev.jdetect.models.ssd.TinySsd;
+import dev.jdetect.train.DetectionTrainer;
+import dev.jdetect.train.LrSchedule;
+import dev.jdetect.train.ProgressReporter;
+import dev.jdetect.train.TrainingBatch;
+import dev.jdetect.train.TrainingData;
+import dev.jdetect.train.data.ObjectAnnotation;
+import dev.jdetect.train.data.SyntheticDataGenerator;
+import dev.jdetect.train.inference.Detector;
+import dev.jdetect.train.inference.ModelDescription;
+import dev.jdetect.train.optim.Sgd;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Checks that native memory stays flat over a long run (issue 5, "Reliability"): trains D2L's
+ * TinySSD for {@code --steps} steps through {@link DetectionTrainer} on generated banana images,
+ * then runs {@code --predictions} single-image predictions through a {@link Detector}.
+ *
+ * <p>Every {@code --train-every} steps (at the end of a trainer epoch, so that no step is in
+ * flight) and every {@code --predict-every} predictions it collects garbage and records
+ *
+ * <ul>
+ *   <li>the live NDArrays of the whole process: {@code getManagedArrays().size()} of the engine's
+ *       root manager, the parent of every base manager (model parameters, optimizer state, the
+ *       detector's manager and all their sub-managers);
+ *   <li>the resident set size ({@code VmRSS} of {@code /proc/self/status}), the Java heap in use,
+ *       and their difference, an estimate of the native (off-heap) memory.
+ * </ul>
+ *
+ * <p>The first sample of each phase is the warm-up baseline (the optimizer creates its momentum
+ * buffers in the first step). The run passes when no later sample of a phase has more live arrays
+ * than that baseline; the exit code is 1 otherwise. RSS growth is reported from the second sample
+ * of each phase to its last (allocator caches settle during the first interval).
+ *
+ * <p>From the repository root:
+ *
+ * <pre>
+ * mvn -B -q -o -pl examples -am compile dependency:build-classpath \
+ *     -Dmdep.outputFile=/tmp/jdetect-cp.txt -Dspotless.check.skip=true
+ * java -Dai.djl.offline=true -cp examples/target/classes:$(cat /tmp/jdetect-cp.txt) \
+ *     dev.jdetect.examples.bench.MemorySoak
+ * </pre>
+ */
+public final class MemorySoak {
+
+  private static final double MB = 1024.0 * 1024.0;
+
+  private MemorySoak() {}
+
+  /** Command-line settings. */
+  private static final class Options {
+    int steps = 1000;
+    int predictions = 10_000;
+    int input = 64;
+    int batch = 4;
+    int trainEvery = 100;
+    int predictEvery = 1000;
+    int images = 64;
+    long seed = 1;
+    double rssToleranceMb = 16;
+  }
+
+  /** One measurement. */
+  private static final class Sample {
+    final String phase;
+    final long count;
+    final int liveArrays;
+    final double rssMb;
+    final double heapMb;
+
+    Sample(String phase, long count, int liveArrays, double rssMb, double heapMb) {
+      this.phase = phase;
+      this.count = count;
+      this.liveArrays = liveArrays;
+      this.rssMb = rssMb;
+      this.heapMb = heapMb;
+    }
+
+    double nativeMb() {
+      return rssMb - heapMb;
+    }
+  }
+
+  /**
+   * Runs the soak test.
+   *
+   * @param args see {@code --help}
+   * @throws IOException if {@code /proc/self/status} cannot be read
+   */
+  public static void main(String[] args) throws IOException {
+    Options o = parse(args);
+    if (o == null) {
+      return;
+    }
+    PrintStream out = System.out;
+    NDManager probe = NDManager.newBaseManager();
+    NDManager root = probe.getParentManager();
+    probe.close();
+
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .setKind(SyntheticDataGenerator.Kind.BANANA)
+            .setSeed(o.seed)
+            .setNumImages(o.images)
+            .setImageSize(o.input)
+            .build();
+    List<SyntheticDataGenerator.SyntheticImage> generated = new ArrayList<>(o.images);
+    for (int i = 0; i < o.images; i++) {
+      generated.add(generator.generate(i));
+    }
+    BananaData data = new BananaData(generated, o.input, o.batch * o.trainEvery);
+    int epochs = (o.steps + o.trainEvery - 1) / o.trainEvery;
+    out.printf(
+        Locale.ROOT,
+        "MemorySoak: TinySSD %dx%d, batch %d, %d training steps (sample every %d), %d predictions"
+            + " (sample every %d), %d generated banana images, %d CPUs%n",
+        o.input,
+        o.input,
+        o.batch,
+        epochs * o.trainEvery,
+        o.trainEvery,
+        o.predictions,
+        o.predictEvery,
+        o.images,
+        Runtime.getRuntime().availableProcessors());
+
+    List<Sample> samples = new ArrayList<>();
+    long start = System.nanoTime();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      TinySsd model = TinySsd.builder().setNumClasses(1).build();
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, o.input, o.input));
+      samples.add(sample(root, "init", 0));
+
+      try (DetectionTrainer trainer =
+          DetectionTrainer.builder()
+              .setModel(model)
+              .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
+              .setSchedule(LrSchedule.constant(0.01))
+              .setEpochs(epochs)
+              .setBatchSize(o.batch)
+              .setSeed(o.seed)
+              .setGradientClipNorm(10)
+              .setSkipNonFiniteGradients(5)
+              .setProgress(out, ProgressReporter.Mode.OFF)
+              .setEvaluator(
+                  (m, epoch) -> {
+                    samples.add(sample(root, "train", (long) (epoch + 1) * o.trainEvery));
+                    return Map.of();
+                  })
+              .build()) {
+        trainer.fit(data);
+      }
+      double trainSeconds = (System.nanoTime() - start) / 1e9;
+      samples.add(sample(root, "trainer closed", (long) epochs * o.trainEvery));
+
+      ModelDescription description =
+          ModelDescription.builder()
+              .setModelType("tiny-ssd")
+              .setClasses(generator.getClassNames())
+              .setInputSize(o.input, o.input)
+              .setScoreThreshold(0.3f)
+              .build();
+      List<Image> images = new ArrayList<>(generated.size());
+      ImageFactory factory = ImageFactory.getInstance();
+      for (SyntheticDataGenerator.SyntheticImage g : generated) {
+        images.add(factory.fromImage(g.getImage()));
+      }
+      long predictStart = System.nanoTime();
+      long found = 0;
+      try (Detector detector = Detector.of(model, description)) {
+        for (int i = 1; i <= o.predictions; i++) {
+          DetectedObjects result = detector.detect(images.get((i - 1) % images.size()));
+          found += result.getNumberOfObjects();
+          if (i % o.predictEvery == 0) {
+            samples.add(sample(root, "predict", i));
+          }
+        }
+      }
+      double predictSeconds = (System.nanoTime() - predictStart) / 1e9;
+      samples.add(sample(root, "detector closed", o.predictions));
+      out.printf(
+          Locale.ROOT,
+          "training %.1f s (%.1f ms/step), prediction %.1f s (%.2f ms/image, %d objects found)%n",
+          trainSeconds,
+          trainSeconds * 1000 / (epochs * o.trainEvery),
+          predictSeconds,
+          predictSeconds * 1000 / Math.max(1, o.predictions),
+          found);
+    }
+    samples.add(sample(root, "model closed", o.predictions));
+
+    out.println();
+    out.printf(
+        Locale.ROOT,
+        "%-16s %10s %12s %10s %10s %14s%n",
+        "phase",
+        "count",
+        "live arrays",
+        "RSS MB",
+        "heap MB",
+        "RSS-heap MB");
+    for (Sample s : samples) {
+      out.printf(
+          Locale.ROOT,
+          "%-16s %10d %12d %10.1f %10.1f %14.1f%n",
+          s.phase,
+          s.count,
+          s.liveArrays,
+          s.rssMb,
+          s.heapMb,
+          s.nativeMb());
+    }
+    out.println();
+    boolean grew = false;
+    grew |= verdict(out, "training", "steps", phase(samples, "train"), o.rssToleranceMb);
+    grew |= verdict(out, "prediction", "predictions", phase(samples, "predict"), o.rssToleranceMb);
+    out.println(
+        grew
+            ? "VERDICT: FAIL, live arrays grew after warm-up"
+            : "VERDICT: PASS, live arrays constant after warm-up in both phases");
+    if (grew) {
+      System.exit(1);
+    }
+  }
+
+  private static List<Sample> phase(List<Sample> samples, String name) {
+    List<Sample> out = new ArrayList<>();
+    for (Sample s : samples) {
+      if (s.phase.equals(name)) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  /** Prints one phase's verdict line; returns whether its live arrays grew. */
+  private static boolean verdict(
+      PrintStream out, String phase, String unit, List<Sample> s, double toleranceMb) {
+    if (s.isEmpty()) {
+      out.println(phase + ": no samples");
+      return false;
+    }
+    int base = s.get(0).liveArrays;
+    int max = base;
+    for (Sample x : s) {
+      max = Math.max(max, x.liveArrays);
+    }
+    boolean grew = max > base;
+    Sample second = s.get(Math.min(1, s.size() - 1));
+    Sample last = s.get(s.size() - 1);
+    double rssGrowth = last.rssMb - second.rssMb;
+    double nativeGrowth = last.nativeMb() - second.nativeMb();
+    long span = last.count - second.count;
+    boolean rssFlat = Math.abs(nativeGrowth) <= toleranceMb;
+    out.printf(
+        Locale.ROOT,
+        "%s: live arrays %s (%d after warm-up, max %d); RSS %+.1f MB, RSS-heap %+.1f MB"
+            + " from %s %d to %d (%d %s) -> %s (tolerance %.0f MB)%n",
+        phase,
+        grew ? "GREW" : "constant",
+        base,
+        max,
+        rssGrowth,
+        nativeGrowth,
+        unit,
+        second.count,
+        last.count,
+        span,
+        unit,
+        rssFlat ? "flat" : "NOT flat",
+        toleranceMb);
+    return grew;
+  }
+
+  private static Sample sample(NDManager root, String phase, long count) {
+    System.gc();
+    System.gc();
+    Runtime rt = Runtime.getRuntime();
+    double heap = (rt.totalMemory() - rt.freeMemory()) / MB;
+    int live = root.getManagedArrays().size();
+    return new Sample(phase, count, live, rssMb(), heap);
+  }
+
+  private static double rssMb() {
+    try {
+      for (String line :
+          Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.US_ASCII)) {
+        if (line.startsWith("VmRSS:")) {
+          String[] parts = line.trim().split("\\s+");
+          return Long.parseLong(parts[1]) / 1024.0;
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read /proc/self/status", e);
+    }
+    throw new IllegalStateException("no VmRSS line in /proc/self/status");
+  }
+
+  /** Generated images held as Java arrays; every batch is created in the step's manager. */
+  private static final class BananaData implements TrainingData {
+    private final float[][] chw;
+    private final float[][] boxes;
+    private final long[][] labels;
+    private final int side;
+    private final int size;
+
+    BananaData(List<SyntheticDataGenerator.SyntheticImage> images, int side, int size) {
+      this.side = side;
+      this.size = size;
+      int n = images.size();
+      chw = new float[n][];
+      boxes = new float[n][];
+      labels = new long[n][];
+      int plane = side * side;
+      for (int i = 0; i < n; i++) {
+        BufferedImage img = images.get(i).getImage();
+        if (img.getWidth() != side || img.getHeight() != side) {
+          throw new IllegalArgumentException(
+              "image " + i + " is " + img.getWidth() + "x" + img.getHeight() + ", expected " + side);
+        }
+        float[] a = new float[3 * plane];
+        for (int y = 0; y < side; y++) {
+          for (int x = 0; x < side; x++) {
+            int p = img.getRGB(x, y);
+            int k = y * side + x;
+            a[k] = ((p >> 16) & 0xff) / 255f;
+            a[plane + k] = ((p >> 8) & 0xff) / 255f;
+            a[2 * plane + k] = (p & 0xff) / 255f;
+          }
+        }
+        chw[i] = a;
+        List<ObjectAnnotation> objects = images.get(i).getObjects();
+        boxes[i] = new float[4 * objects.size()];
+        labels[i] = new long[objects.size()];
+        for (int j = 0; j < objects.size(); j++) {
+          System.arraycopy(objects.get(j).getBox(), 0, boxes[i], 4 * j, 4);
+          labels[i][j] = objects.get(j).getLabel();
+        }
+      }
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public TrainingBatch batch(NDManager manager, int[] indices, Random random) {
+      int plane = 3 * side * side;
+      float[] all = new float[indices.length * plane];
+      List<NDArray> b = new ArrayList<>(indices.length);
+      List<NDArray> l = new ArrayList<>(indices.length);
+      for (int i = 0; i < indices.length; i++) {
+        int k = indices[i] % chw.length;
+        System.arraycopy(chw[k], 0, all, i * plane, plane);
+        b.add(manager.create(boxes[k], new Shape(labels[k].length, 4)));
+        l.add(manager.create(labels[k]));
+      }
+      NDArray images = manager.create(all, new Shape(indices.length, 3, side, side));
+      NDList targets = Targets.pad(manager, b, l);
+      return new TrainingBatch(images, targets);
+    }
+  }
+
+  private static Options parse(String[] args) {
+    Options o = new Options();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--help":
+        case "-h":
+          System.out.println(
+              String.join(
+                  System.lineSeparator(),
+                  "Usage: MemorySoak [options]",
+                  "Trains TinySSD through DetectionTrainer, then predicts through Detector, and",
+                  "samples live NDArrays and process RSS to show native memory stays flat.",
+                  "Exit code 1 if live arrays grow after the first sample of a phase.",
+                  "  --steps N            training steps (default 1000, rounded up to a",
+                  "                       multiple of --train-every)",
+                  "  --predictions N      single-image predictions (default 10000)",
+                  "  --input N            square input side in pixels, >= 64 (default 64)",
+                  "  --batch N            training batch size (default 4)",
+                  "  --train-every N      sample every N steps (default 100)",
+                  "  --predict-every N    sample every N predictions (default 1000)",
+                  "  --images N           distinct generated images (default 64)",
+                  "  --seed N             seed of generation and training (default 1)",
+                  "  --rss-tolerance MB   RSS-heap growth still called flat (default 16)",
+                  "  --help               this text"));
+          return null;
+        case "--steps":
+          o.steps = positive(args, ++i, a);
+          break;
+        case "--predictions":
+          o.predictions = positive(args, ++i, a);
+          break;
+        case "--input":
+          o.input = positive(args, ++i, a);
+          if (o.input < 64) {
+            throw new IllegalArgumentException("--input must be >= 64, got " + o.input);
+          }
+          break;
+        case "--batch":
+          o.batch = positive(args, ++i, a);
+          break;
+        case "--train-every":
+          o.trainEvery = positive(args, ++i, a);
+          break;
+        case "--predict-every":
+          o.predictEvery = positive(args, ++i, a);
+          break;
+        case "--images":
+          o.images = positive(args, ++i, a);
+          break;
+        case "--seed":
+          o.seed = Long.parseLong(value(args, ++i, a));
+          break;
+        case "--rss-tolerance":
+          o.rssToleranceMb = Double.parseDouble(value(args, ++i, a));
+          break;
+        default:
+          throw new IllegalArgumentException("unknown option " + a + " (see --help)");
+      }
+    }
+    return o;
+  }
+
+  private static String value(String[] args, int i, String name) {
+    if (i >= args.length) {
+      throw new IllegalArgumentException(name + " needs a value");
+    }
+    return args[i];
+  }
+
+  private static int positive(String[] args, int i, String name) {
+    String v = value(args, i, name);
+    int n;
+    try {
+      n = Integer.parseInt(v);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'", e);
+    }
+    if (n < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, got " + n);
+    }
+    return n;
+  }
+}
