@@ -5,10 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Test utility: lets the garbage collector free every unreachable direct buffer and then reuses
- * the freed native memory with a recognisable pattern, as a busy training step does between the
- * forward and the backward pass. Native tensors that still alias a freed Java buffer then read
- * the pattern (777.0f as floats, a huge value as int64 indices).
+ * Test utility: lets the garbage collector free every unreachable direct buffer and then reuses the
+ * freed native memory with a recognisable pattern, as a busy training step does between the forward
+ * and the backward pass. Native tensors that still alias a freed Java buffer then read the pattern
+ * (777.0f as floats, a huge value as int64 indices).
  */
 final class DirectMemoryChurn {
 

@@ -31,11 +31,11 @@ import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
- * Trains any {@link DetectionModel} with its own loop: per step it loads a batch, runs the
- * model's training forward pass ({@code forward(parameterStore, images, targets, null)}, which
- * returns named scalar losses), back-propagates their weighted sum, optionally clips the gradients
- * by their global norm, and updates the parameters with a jdetect {@link Optimizer} at the rate of
- * an {@link LrSchedule}.
+ * Trains any {@link DetectionModel} with its own loop: per step it loads a batch, runs the model's
+ * training forward pass ({@code forward(parameterStore, images, targets, null)}, which returns
+ * named scalar losses), back-propagates their weighted sum, optionally clips the gradients by their
+ * global norm, and updates the parameters with a jdetect {@link Optimizer} at the rate of an {@link
+ * LrSchedule}.
  *
  * <pre>{@code
  * try (DetectionTrainer trainer = DetectionTrainer.builder()
@@ -61,10 +61,10 @@ import java.util.SplittableRandom;
  * sampling done with engine ops) depends only on the step. After each epoch a {@link Checkpoint}
  * holds the parameters, the optimizer state, the epoch, the step count, the generator's state and
  * the history. A new trainer built with the same settings and {@link Builder#setResume(boolean)}
- * continues from the latest checkpoint with the same schedule and, on the same machine and
- * engine, ends with exactly the parameters of an uninterrupted run. A run killed in the middle of
- * an epoch redoes that epoch from its start. Randomness a model keeps in its own Java generators
- * is outside the trainer's reach and is not restored.
+ * continues from the latest checkpoint with the same schedule and, on the same machine and engine,
+ * ends with exactly the parameters of an uninterrupted run. A run killed in the middle of an epoch
+ * redoes that epoch from its start. Randomness a model keeps in its own Java generators is outside
+ * the trainer's reach and is not restored.
  *
  * <h2>Memory</h2>
  *
@@ -77,11 +77,11 @@ import java.util.SplittableRandom;
  * By default the trainer uses {@code Engine.getInstance().getDevices()}: every GPU DJL sees, else
  * the CPU. The model must have been initialized on the first of these devices. With more than one
  * device each batch is split along its first axis into one slice per device (sizes differ by at
- * most one); each slice runs forward and backward on a mirror of the parameters on its device,
- * the gradients are summed on the first device (each slice's loss is weighted by its share of the
+ * most one); each slice runs forward and backward on a mirror of the parameters on its device, the
+ * gradients are summed on the first device (each slice's loss is weighted by its share of the
  * batch, so the sum equals the gradient of the batch mean), the optimizer updates the first
- * device's parameters and the values are copied back to the mirrors. Batch-norm statistics are
- * then those of the first device's slice. This path could only be tested with one device here.
+ * device's parameters and the values are copied back to the mirrors. Batch-norm statistics are then
+ * those of the first device's slice. This path could only be tested with one device here.
  *
  * <p>Not thread-safe; DJL allows one gradient collector at a time per process, so run one trainer
  * at a time.
@@ -134,8 +134,7 @@ public final class DetectionTrainer implements AutoCloseable {
     this.outputDir = b.outputDir;
     this.evaluator = b.evaluator;
     this.progress = new ProgressReporter(b.progressOut, b.progressMode);
-    this.devices =
-        b.devices != null ? b.devices.clone() : Engine.getInstance().getDevices();
+    this.devices = b.devices != null ? b.devices.clone() : Engine.getInstance().getDevices();
     this.reseedEngine = b.reseedEngine;
     this.maxSkippedSteps = b.maxSkippedSteps;
     this.random = new Random(seed);
@@ -354,8 +353,7 @@ public final class DetectionTrainer implements AutoCloseable {
       for (Map.Entry<String, Double> e : sums.entrySet()) {
         meanLosses.put(e.getKey(), e.getValue() / steps);
       }
-      Map<String, Double> metrics =
-          evaluator == null ? Map.of() : evaluator.evaluate(model, epoch);
+      Map<String, Double> metrics = evaluator == null ? Map.of() : evaluator.evaluate(model, epoch);
       TrainingHistory.Epoch record =
           new TrainingHistory.Epoch(epoch, globalStep, lr, seconds, meanLosses, metrics);
       history.add(record);
@@ -403,8 +401,9 @@ public final class DetectionTrainer implements AutoCloseable {
     try (NDManager step = manager.newSubManager()) {
       if (reseedEngine) {
         Engine.getInstance()
-            .setRandomSeed(new SplittableRandom(seed ^ (globalStep * 0x9E3779B97F4A7C15L)).nextInt()
-                & 0x7fffffff);
+            .setRandomSeed(
+                new SplittableRandom(seed ^ (globalStep * 0x9E3779B97F4A7C15L)).nextInt()
+                    & 0x7fffffff);
       }
       TrainingBatch batch = data.batch(step, indices, random);
       if (batch.size() != indices.length) {
@@ -421,8 +420,8 @@ public final class DetectionTrainer implements AutoCloseable {
           NDArray[] slice = slices.get(s);
           double share = (double) slice[0].getShape().get(0) / batch.size();
           NDList losses =
-              model.forward(parameterStore, new NDList(slice[0]), new NDList(slice[1], slice[2]),
-                  null);
+              model.forward(
+                  parameterStore, new NDList(slice[0]), new NDList(slice[1], slice[2]), null);
           NDArray total = null;
           for (int i = 0; i < losses.size(); i++) {
             NDArray loss = losses.get(i);
@@ -433,7 +432,10 @@ public final class DetectionTrainer implements AutoCloseable {
             }
             if (loss.size() != 1) {
               throw new IllegalArgumentException(
-                  "model returned loss '" + name + "' of shape " + loss.getShape()
+                  "model returned loss '"
+                      + name
+                      + "' of shape "
+                      + loss.getShape()
                       + "; losses must be scalars");
             }
             float value = loss.toType(DataType.FLOAT32, false).getFloat();
@@ -739,8 +741,8 @@ public final class DetectionTrainer implements AutoCloseable {
     }
 
     /**
-     * Clips the gradients so that their global L2 norm is at most {@code maxNorm}
-     * ({@code torch.nn.utils.clip_grad_norm_}).
+     * Clips the gradients so that their global L2 norm is at most {@code maxNorm} ({@code
+     * torch.nn.utils.clip_grad_norm_}).
      *
      * @param maxNorm positive, or 0 to disable (default)
      * @return this builder
@@ -840,14 +842,13 @@ public final class DetectionTrainer implements AutoCloseable {
     }
 
     /**
-     * Lets the trainer skip steps whose gradients are not finite (NaN or infinite global norm,
-     * with a finite loss) instead of stopping, as mixed-precision loss scalers do: the gradients
-     * are discarded, the parameters stay, a message names the first parameter at fault, and the
+     * Lets the trainer skip steps whose gradients are not finite (NaN or infinite global norm, with
+     * a finite loss) instead of stopping, as mixed-precision loss scalers do: the gradients are
+     * discarded, the parameters stay, a message names the first parameter at fault, and the
      * schedule moves on. After {@code maxInARow} skipped steps in a row the trainer throws {@link
      * NonFiniteLossException}. Non-finite losses always stop training.
      *
-     * @param maxInARow at most this many consecutive skipped steps; 0 (default) stops at the
-     *     first
+     * @param maxInARow at most this many consecutive skipped steps; 0 (default) stops at the first
      * @return this builder
      */
     public Builder setSkipNonFiniteGradients(int maxInARow) {
@@ -873,8 +874,8 @@ public final class DetectionTrainer implements AutoCloseable {
      * Builds the trainer.
      *
      * @return the trainer
-     * @throws IllegalArgumentException if no model is set, or its parameters are not initialized
-     *     on the first device
+     * @throws IllegalArgumentException if no model is set, or its parameters are not initialized on
+     *     the first device
      */
     public DetectionTrainer build() {
       if (model == null) {

@@ -4,9 +4,9 @@ import dev.jdetect.models.DetectionModel;
 import java.util.Map;
 
 /**
- * Computes validation metrics at the end of an epoch (for example VOC mAP@0.5 on a held-out
- * split). The trainer writes them to the metrics CSV and plots every metric in {@code [0, 1]}
- * next to the loss curves.
+ * Computes validation metrics at the end of an epoch (for example VOC mAP@0.5 on a held-out split).
+ * The trainer writes them to the metrics CSV and plots every metric in {@code [0, 1]} next to the
+ * loss curves.
  */
 @FunctionalInterface
 public interface EpochEvaluator {

@@ -150,8 +150,7 @@ public final class MetricsPlot {
           continue;
         }
         double clamped = Math.max(0, Math.min(yMax, v));
-        int x =
-            left + (int) Math.round((right - left) * (e.getEpoch() + 1 - xMin) / (xMax - xMin));
+        int x = left + (int) Math.round((right - left) * (e.getEpoch() + 1 - xMin) / (xMax - xMin));
         int y = bottom - (int) Math.round((bottom - top) * clamped / yMax);
         pts.add(new int[] {x, y});
       }

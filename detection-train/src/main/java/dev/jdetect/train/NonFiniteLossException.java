@@ -2,9 +2,9 @@ package dev.jdetect.train;
 
 /**
  * Thrown by {@link DetectionTrainer} when a loss, or the global norm of the gradients, is NaN or
- * infinite ({@link #getLossName()} is then {@code "gradient_norm"}). The parameters are left as they
- * were before the offending step (no update is applied), the accumulated gradients are zeroed, and
- * the last checkpoint is intact.
+ * infinite ({@link #getLossName()} is then {@code "gradient_norm"}). The parameters are left as
+ * they were before the offending step (no update is applied), the accumulated gradients are zeroed,
+ * and the last checkpoint is intact.
  */
 public class NonFiniteLossException extends ArithmeticException {
 
@@ -35,11 +35,10 @@ public class NonFiniteLossException extends ArithmeticException {
    * @param batch the 0-based batch within the epoch
    * @param lossName the name of the loss that is not finite
    * @param value the value
-   * @param detail more information (e.g. the first parameter with a non-finite gradient), or
-   *     {@code null}
+   * @param detail more information (e.g. the first parameter with a non-finite gradient), or {@code
+   *     null}
    */
-  public NonFiniteLossException(
-      int epoch, int batch, String lossName, float value, String detail) {
+  public NonFiniteLossException(int epoch, int batch, String lossName, float value, String detail) {
     super(
         "loss '"
             + lossName

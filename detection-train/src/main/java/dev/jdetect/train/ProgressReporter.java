@@ -6,9 +6,9 @@ import java.util.Map;
 
 /**
  * Console progress of a training run: a bar redrawn in place on a terminal, or plain lines (about
- * ten per epoch) when the output is not a terminal or the environment variable {@code CI} is
- * {@code true}. Each update shows the running mean of every loss, the learning rate and the
- * estimated time left in the epoch.
+ * ten per epoch) when the output is not a terminal or the environment variable {@code CI} is {@code
+ * true}. Each update shows the running mean of every loss, the learning rate and the estimated time
+ * left in the epoch.
  */
 public final class ProgressReporter {
 

@@ -18,8 +18,8 @@ import java.util.Random;
 
 /**
  * {@link TrainingData} over an {@link AnnotationSet} (VOC, COCO, CSV or generated): each sample is
- * loaded from disk, passed through a deterministic pre-processing transform (typically a resize
- * to the model's input size), then through a random augmentation that draws from the trainer's
+ * loaded from disk, passed through a deterministic pre-processing transform (typically a resize to
+ * the model's input size), then through a random augmentation that draws from the trainer's
  * generator, and the batch is stacked with padded {@link Targets}.
  *
  * <p>With caching on (the default) the pre-processed samples are kept on the Java heap (as float

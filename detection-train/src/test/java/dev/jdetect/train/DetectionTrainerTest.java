@@ -92,7 +92,8 @@ class DetectionTrainerTest {
             .setBatchSize(8)
             .setOutputDir(dir)
             .setEvaluator((m, epoch) -> Map.of("mAP@0.5", 0.1 * (epoch + 1)))
-            .setProgress(new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
+            .setProgress(
+                new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
             .build()) {
       TrainingHistory history = trainer.fit(new SquaresData(32));
       assertEquals(6, history.getEpochs().size());
@@ -264,7 +265,8 @@ class DetectionTrainerTest {
         quiet(model)
             .setBatchSize(4)
             .setSkipNonFiniteGradients(2)
-            .setProgress(new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
+            .setProgress(
+                new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
             .build()) {
       // every step is poisoned: two are skipped, the third stops the run
       NonFiniteLossException e =

@@ -27,8 +27,7 @@ class LrScheduleTest {
 
   @Test
   void warmupMultipliesTheDecayedRate() {
-    LrSchedule s =
-        LrSchedule.builder().setBaseLr(1).setWarmup(4, 0.5).setMultiStep(0.5, 1).build();
+    LrSchedule s = LrSchedule.builder().setBaseLr(1).setWarmup(4, 0.5).setMultiStep(0.5, 1).build();
     // epoch 1 starts at step 2, still inside the warm-up: 0.5 * (0.5 * 0.25 + 0.75)
     assertEquals(0.5 * (0.5 * 0.25 + 0.75), s.learningRate(3, 2), 1e-12);
   }
@@ -40,9 +39,11 @@ class LrScheduleTest {
     assertEquals(0.05, s.learningRate(20, 10), 1e-12);
     assertEquals(0.0, s.learningRate(40, 10), 1e-12);
     assertEquals(0.0, s.learningRate(55, 10), 1e-12);
-    LrSchedule w = LrSchedule.builder().setBaseLr(0.1).setWarmup(10, 0.1).setCosine(3, 0.01).build();
+    LrSchedule w =
+        LrSchedule.builder().setBaseLr(0.1).setWarmup(10, 0.1).setCosine(3, 0.01).build();
     // cosine runs over the 20 steps after the warm-up
-    assertEquals(0.01 + 0.09 * 0.5 * (1 + Math.cos(Math.PI * 5 / 20)), w.learningRate(15, 10), 1e-12);
+    assertEquals(
+        0.01 + 0.09 * 0.5 * (1 + Math.cos(Math.PI * 5 / 20)), w.learningRate(15, 10), 1e-12);
     assertEquals(0.1 * (0.1 * 0.5 + 0.5), w.learningRate(5, 10), 1e-12);
   }
 
@@ -50,8 +51,10 @@ class LrScheduleTest {
   void badArgumentsAreRejected() {
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.builder().setBaseLr(0));
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.builder().setWarmup(5, 0));
-    assertThrows(IllegalArgumentException.class, () -> LrSchedule.builder().setMultiStep(0.1, 3, 2));
-    assertThrows(IllegalArgumentException.class, () -> LrSchedule.constant(0.1).learningRate(-1, 5));
+    assertThrows(
+        IllegalArgumentException.class, () -> LrSchedule.builder().setMultiStep(0.1, 3, 2));
+    assertThrows(
+        IllegalArgumentException.class, () -> LrSchedule.constant(0.1).learningRate(-1, 5));
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.constant(0.1).learningRate(0, 0));
   }
 }

@@ -51,12 +51,20 @@ final class TinyTestModel extends AbstractBlock implements DetectionModel {
         addChildBlock(
             "features",
             new SequentialBlock()
-                .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
-                    .setFilters(8).build())
+                .add(
+                    Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .optPadding(new Shape(1, 1))
+                        .setFilters(8)
+                        .build())
                 .add(BatchNorm.builder().build())
                 .add(Activation::relu)
-                .add(Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
-                    .setFilters(8).build())
+                .add(
+                    Conv2d.builder()
+                        .setKernelShape(new Shape(3, 3))
+                        .optPadding(new Shape(1, 1))
+                        .setFilters(8)
+                        .build())
                 .add(Activation::relu)
                 .add(Pool.globalAvgPool2dBlock()));
     boxHead = addChildBlock("box", Linear.builder().setUnits(4).build());
@@ -133,8 +141,7 @@ final class TinyTestModel extends AbstractBlock implements DetectionModel {
   }
 
   @Override
-  protected void initializeChildBlocks(
-      NDManager manager, DataType dataType, Shape... inputShapes) {
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
     features.initialize(manager, dataType, inputShapes[0]);
     Shape f = features.getOutputShapes(new Shape[] {inputShapes[0]})[0];
     boxHead.initialize(manager, dataType, f);

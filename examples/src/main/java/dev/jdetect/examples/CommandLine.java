@@ -83,8 +83,7 @@ final class CommandLine {
     sb.append("Usage: ").append(program).append(" [options]\n\n").append(summary).append("\n\n");
     sb.append("Options:\n");
     for (Map.Entry<String, String[]> e : options.entrySet()) {
-      String head =
-          "  --" + e.getKey() + (e.getValue()[2].equals("value") ? " <value>" : "");
+      String head = "  --" + e.getKey() + (e.getValue()[2].equals("value") ? " <value>" : "");
       sb.append(String.format(Locale.ROOT, "%-30s %s", head, e.getValue()[1]));
       if (e.getValue()[0] != null) {
         sb.append(" (default ").append(e.getValue()[0]).append(')');

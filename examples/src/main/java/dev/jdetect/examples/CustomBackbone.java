@@ -71,10 +71,7 @@ public final class CustomBackbone {
 
     /** Creates the backbone. */
     public TwoScaleBackbone() {
-      stem =
-          addChildBlock(
-              "stem",
-              new SequentialBlock().addAll(stage(16), stage(32), stage(64)));
+      stem = addChildBlock("stem", new SequentialBlock().addAll(stage(16), stage(32), stage(64)));
       down = addChildBlock("down", stage(64));
     }
 
@@ -240,8 +237,7 @@ public final class CustomBackbone {
           DetectionTrainer.builder()
               .setModel(model)
               .setOptimizer(Sgd.builder().build())
-              .setSchedule(
-                  LrSchedule.builder().setBaseLr(0.01).setWarmup(20, 0.01).build())
+              .setSchedule(LrSchedule.builder().setBaseLr(0.01).setWarmup(20, 0.01).build())
               .setEpochs(cli.getInt("epochs"))
               .setBatchSize(cli.getInt("batch"))
               .setGradientClipNorm(10)

@@ -21,9 +21,9 @@ import java.util.stream.Stream;
 
 /**
  * Detects objects in images with a saved model directory (as written by {@code TrainTinySsd} and
- * the other training examples; the built-in model types and the examples' small models are
- * known) and writes, per image, a PNG with the boxes drawn and a JSON file
- * listing class, score and box (relative to the image and in its pixels).
+ * the other training examples; the built-in model types and the examples' small models are known)
+ * and writes, per image, a PNG with the boxes drawn and a JSON file listing class, score and box
+ * (relative to the image and in its pixels).
  */
 public final class Detect {
 
@@ -66,8 +66,12 @@ public final class Detect {
             cli.getPath("out"),
             cli.get("threshold") == null ? null : Float.parseFloat(cli.get("threshold")),
             cli.getInt("batch"));
-    System.out.printf(Locale.ROOT, "%d images, %d detections, written to %s%n",
-        images.size(), n, cli.getPath("out"));
+    System.out.printf(
+        Locale.ROOT,
+        "%d images, %d detections, written to %s%n",
+        images.size(),
+        n,
+        cli.getPath("out"));
   }
 
   private static void collect(Path p, List<Path> out) throws IOException {

@@ -17,9 +17,9 @@ import dev.jdetect.train.inference.ModelRegistry;
 import java.util.List;
 
 /**
- * The small models the examples train from scratch on a CPU, built on {@link SmallBackbone}, and
- * a {@link ModelRegistry} that knows them next to the built-in types, so that {@code Detect} can
- * load what the examples save.
+ * The small models the examples train from scratch on a CPU, built on {@link SmallBackbone}, and a
+ * {@link ModelRegistry} that knows them next to the built-in types, so that {@code Detect} can load
+ * what the examples save.
  */
 final class ExampleModels {
 
@@ -42,9 +42,7 @@ final class ExampleModels {
         .register(FASTER_RCNN_SMALL, d -> fasterRcnnSmall(d.getClasses().size(), inputSize(d)))
         .register(
             FASTER_RCNN_MOBILENETV2_SMALL,
-            d ->
-                fasterRcnn(
-                    MobileNetV2.builder().build(), d.getClasses().size(), inputSize(d)));
+            d -> fasterRcnn(MobileNetV2.builder().build(), d.getClasses().size(), inputSize(d)));
   }
 
   private static int inputSize(ModelDescription d) {
@@ -79,8 +77,8 @@ final class ExampleModels {
 
   /**
    * A Faster R-CNN on a one-source {@link SmallBackbone} (stride 16, 128 channels): anchors 16 to
-   * 128 pixels x ratios 0.5/1/2, fewer proposals than torchvision (1000/300 in training, 500/100
-   * at test), a 256-unit two-layer box head, images kept at {@code size}.
+   * 128 pixels x ratios 0.5/1/2, fewer proposals than torchvision (1000/300 in training, 500/100 at
+   * test), a 256-unit two-layer box head, images kept at {@code size}.
    */
   static FasterRcnn fasterRcnnSmall(int numClasses, int size) {
     SmallBackbone backbone = new SmallBackbone(new int[] {32, 64, 96, 128}, 1);

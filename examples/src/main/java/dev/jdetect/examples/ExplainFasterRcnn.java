@@ -44,11 +44,11 @@ import java.util.Locale;
  * the resized network input:
  *
  * <ol>
- *   <li>{@code 1-anchors.png}: the centre of every anchor position, and all anchors of the
- *       position nearest the image centre;
- *   <li>{@code 2-rpn-labels.png}: the anchors the RPN trains on: matched to a ground-truth box
- *       with IoU &ge; 0.7 (or as a box's best anchor) are positive (green), below 0.3 negative
- *       (red); 256 are sampled, half positive at most ({@link Matcher}, {@link
+ *   <li>{@code 1-anchors.png}: the centre of every anchor position, and all anchors of the position
+ *       nearest the image centre;
+ *   <li>{@code 2-rpn-labels.png}: the anchors the RPN trains on: matched to a ground-truth box with
+ *       IoU &ge; 0.7 (or as a box's best anchor) are positive (green), below 0.3 negative (red);
+ *       256 are sampled, half positive at most ({@link Matcher}, {@link
  *       BalancedPositiveNegativeSampler});
  *   <li>{@code 3-proposals.png}: the top 20 proposals after decoding, clipping and NMS, brighter
  *       for higher objectness;
@@ -58,9 +58,9 @@ import java.util.Locale;
  *   <li>{@code 5-detections.png}: the final detections (score &ge; 0.3).
  * </ol>
  *
- * <p>By default it first trains the small Faster R-CNN of {@code TrainFasterRcnn} for a few
- * epochs on a generated shapes set (so the stages have something to show); {@code --model} uses a
- * saved model directory of a Faster R-CNN instead.
+ * <p>By default it first trains the small Faster R-CNN of {@code TrainFasterRcnn} for a few epochs
+ * on a generated shapes set (so the stages have something to show); {@code --model} uses a saved
+ * model directory of a Faster R-CNN instead.
  */
 public final class ExplainFasterRcnn {
 

@@ -20,8 +20,8 @@ import java.util.List;
 /**
  * A user-defined {@link Backbone}: a plain stack of stages, each halving the resolution with a
  * stride-2 3x3 convolution followed by a 3x3 convolution (both with batch norm and ReLU). The last
- * {@code numSources} stages are the feature sources, so stage {@code i} (0-based) has stride
- * {@code 2^(i+1)}.
+ * {@code numSources} stages are the feature sources, so stage {@code i} (0-based) has stride {@code
+ * 2^(i+1)}.
  *
  * <p>It is small enough to train from scratch on a CPU, which is why the training examples use it
  * by default on the generated shapes set, and it shows everything a custom backbone needs: a
@@ -119,8 +119,7 @@ public final class SmallBackbone extends AbstractBlock implements Backbone {
   }
 
   @Override
-  protected void initializeChildBlocks(
-      NDManager manager, DataType dataType, Shape... inputShapes) {
+  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
     Shape shape = inputShapes[0];
     for (SequentialBlock stage : stages) {
       stage.initialize(manager, dataType, shape);

@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * Trains a Faster R-CNN on a Pascal VOC or COCO directory, or by default on a generated shapes
- * set, and reports VOC mAP@0.5 on the validation split.
+ * Trains a Faster R-CNN on a Pascal VOC or COCO directory, or by default on a generated shapes set,
+ * and reports VOC mAP@0.5 on the validation split.
  *
  * <p>Models ({@code --model}): {@code faster-rcnn-small} (default; {@link SmallBackbone} at stride
  * 16, anchors 16-128 px, trains from scratch on a CPU) and {@code faster-rcnn-mobilenetv2}

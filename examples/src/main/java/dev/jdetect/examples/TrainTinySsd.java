@@ -33,8 +33,8 @@ import dev.jdetect.train.optim.Sgd;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -46,12 +46,12 @@ import java.util.Map;
  *   <li>generates {@code --images} 256x256 images with one banana each ({@link
  *       SyntheticDataGenerator}) and writes them in the D2L CSV layout, then reads them back with
  *       {@link CsvReader};
- *   <li>keeps the last {@code --val-fraction} for evaluation, trains on the rest at {@code
- *       --input} x {@code --input} pixels (images resized once and cached; random horizontal
- *       flips) with SGD + momentum, a linear warm-up and a cosine schedule. The network is D2L's;
- *       the loss is SSD's MultiBox loss by default ({@code --loss multibox}: hard-negative mining,
- *       terms normalised by the positives), which localises far sooner than D2L's loss ({@code
- *       --loss d2l}: means over all anchors, where box terms are diluted by the background);
+ *   <li>keeps the last {@code --val-fraction} for evaluation, trains on the rest at {@code --input}
+ *       x {@code --input} pixels (images resized once and cached; random horizontal flips) with SGD
+ *       + momentum, a linear warm-up and a cosine schedule. The network is D2L's; the loss is SSD's
+ *       MultiBox loss by default ({@code --loss multibox}: hard-negative mining, terms normalised
+ *       by the positives), which localises far sooner than D2L's loss ({@code --loss d2l}: means
+ *       over all anchors, where box terms are diluted by the background);
  *   <li>evaluates VOC mAP@0.5 (area under the PR curve) and D2L's metrics (anchor class error,
  *       masked bbox MAE) on the held-out images after every epoch, writes {@code metrics.csv} /
  *       {@code metrics.png}, saves the model directory ({@code model/}) and draws the predictions
@@ -66,28 +66,40 @@ public final class TrainTinySsd {
   public static final class Settings {
     /** Output folder. */
     public Path out = Path.of("runs", "tiny-ssd");
+
     /** Number of generated images (train + held-out). */
     public int images = 1000;
+
     /** Fraction of images held out for evaluation. */
     public double valFraction = 0.2;
+
     /** Side of the square network input. */
     public int input = 128;
+
     /** Training epochs. */
     public int epochs = 12;
+
     /** Batch size. */
     public int batchSize = 8;
+
     /** Base learning rate. */
     public double lr = 0.01;
+
     /** The training loss: D2L's (masked L1 + CE over all anchors) or SSD's MultiBox loss. */
     public TinySsd.LossType loss = TinySsd.LossType.MULTIBOX;
+
     /** Maximum global gradient norm (0: no clipping). */
     public double clipNorm = 10;
+
     /** Seed of data generation and training. */
     public long seed = 1;
+
     /** Held-out images to draw predictions on. */
     public int draw = 4;
+
     /** Progress display. */
     public ProgressReporter.Mode progress = ProgressReporter.Mode.AUTO;
+
     /** Where to print. */
     public PrintStream log = System.out;
   }
@@ -96,10 +108,13 @@ public final class TrainTinySsd {
   public static final class Result {
     /** VOC mAP@0.5 on the held-out images after the last epoch. */
     public double map;
+
     /** Per-epoch history (losses, mAP). */
     public TrainingHistory history;
+
     /** Wall time of the whole run in seconds (generation included). */
     public double seconds;
+
     /** The saved model directory. */
     public Path modelDir;
   }
@@ -249,7 +264,8 @@ public final class TrainTinySsd {
     List<ImageAnnotation> images = all.getImages();
     int numTrain = images.size() - numVal;
     AnnotationSet train = new AnnotationSet(all.getClassNames(), images.subList(0, numTrain));
-    AnnotationSet val = new AnnotationSet(all.getClassNames(), images.subList(numTrain, images.size()));
+    AnnotationSet val =
+        new AnnotationSet(all.getClassNames(), images.subList(numTrain, images.size()));
     s.log.printf(
         Locale.ROOT,
         "generated %d banana images in %.1f s: %d for training, %d held out; input %dx%d%n",
@@ -295,7 +311,8 @@ public final class TrainTinySsd {
                   (m, epoch) -> {
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     metrics.put(
-                        "mAP@0.5", DetectionEvaluation.voc(m, val, resize, 50, 0.5, false).getMap());
+                        "mAP@0.5",
+                        DetectionEvaluation.voc(m, val, resize, 50, 0.5, false).getMap());
                     double[] d2l = d2lMetrics(model, val, resize);
                     metrics.put("class_err", d2l[0]);
                     metrics.put("bbox_mae", d2l[1]);

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The CI-sized run of {@link TrainTinySsd}: a small banana set, a small input and a few epochs.
- * It checks that the loss falls and the held-out mAP@0.5 rises clearly above chance (a detector
- * that boxes at random scores close to 0), then runs {@link Detect} on the saved model.
+ * The CI-sized run of {@link TrainTinySsd}: a small banana set, a small input and a few epochs. It
+ * checks that the loss falls and the held-out mAP@0.5 rises clearly above chance (a detector that
+ * boxes at random scores close to 0), then runs {@link Detect} on the saved model.
  */
 class TrainTinySsdCiTest {
 

@@ -17,11 +17,12 @@ import ai.djl.ndarray.types.Shape;
  * crashes. The methods here create constants with {@code torch::full} instead, whose storage
  * PyTorch owns and reference-counts, so closing the wrapper early is harmless.
  *
- * <p>Rule for jdetect code on a path that may need gradients: no {@code op(Number)} for {@code mul},
- * {@code div}, {@code pow}, {@code maximum}, {@code minimum} (their backward reads the constant);
- * use these helpers. {@code add(Number)} and {@code sub(Number)} are safe (their backward does not
- * read the constant). Arrays made from Java data that take part in a differentiable op must stay
- * open until backward has run, or be made with {@link #constant(NDManager, float[], Shape)}.
+ * <p>Rule for jdetect code on a path that may need gradients: no {@code op(Number)} for {@code
+ * mul}, {@code div}, {@code pow}, {@code maximum}, {@code minimum} (their backward reads the
+ * constant); use these helpers. {@code add(Number)} and {@code sub(Number)} are safe (their
+ * backward does not read the constant). Arrays made from Java data that take part in a
+ * differentiable op must stay open until backward has run, or be made with {@link
+ * #constant(NDManager, float[], Shape)}.
  */
 public final class Scalars {
 

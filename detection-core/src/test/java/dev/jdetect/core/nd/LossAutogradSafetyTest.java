@@ -105,8 +105,7 @@ class LossAutogradSafetyTest {
         (x, m) -> {
           NDArray rois =
               m.create(
-                  new float[] {0, 1, 1, 9, 9, 1, 2, 0, 14, 12, 0, 4, 6, 15, 15},
-                  new Shape(3, 5));
+                  new float[] {0, 1, 1, 9, 9, 1, 2, 0, 14, 12, 0, 4, 6, 15, 15}, new Shape(3, 5));
           NDArray single = align.apply(x, rois);
           NDArray coarse = x.get(":, :, ::2, ::2");
           NDArray pooled =

@@ -27,8 +27,8 @@ import java.util.List;
  *   <li>Class term, {@link ClassLoss#HARD_NEGATIVE_CROSS_ENTROPY} (default): softmax cross entropy
  *       over the positives plus the hardest negatives, {@code negPosRatio} per positive of the
  *       image and at least {@code minNegatives} per image, so images without objects train too; or
- *       {@link ClassLoss#SOFTMAX_FOCAL}: softmax focal loss summed over all default
- *       boxes, without mining.
+ *       {@link ClassLoss#SOFTMAX_FOCAL}: softmax focal loss summed over all default boxes, without
+ *       mining.
  *   <li>Both terms are divided by the number of positives in the batch (at least 1).
  * </ol>
  *
@@ -102,8 +102,8 @@ public final class MultiBoxLoss {
    * @return {@code {loss_bbox_regression, loss_classification}} scalars on {@code clsLogits}'
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
-   * @throws ArithmeticException if {@code clsLogits} or {@code bboxRegression} hold NaN or
-   *     infinity (the model diverged)
+   * @throws ArithmeticException if {@code clsLogits} or {@code bboxRegression} hold NaN or infinity
+   *     (the model diverged)
    */
   public NDList compute(
       NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<NDArray[]> targets) {

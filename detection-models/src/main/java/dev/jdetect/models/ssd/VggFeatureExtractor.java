@@ -40,10 +40,10 @@ import java.util.Map;
  * at a small size.
  *
  * <p>Fresh weights follow torchvision: the VGG convolutions ({@code features} and conv5_x) are
- * Kaiming-normal with fan-out (as {@code vgg16()}), fc6/fc7 and the extra stages Xavier-uniform
- * (as {@code SSDFeatureExtractorVGG}), biases zero. DJL's default (Kaiming with fan-in on every
- * convolution) keeps the 0-255 input scale of SSD through all sources, which makes the logits of
- * a fresh model reach the thousands and the first SGD steps diverge.
+ * Kaiming-normal with fan-out (as {@code vgg16()}), fc6/fc7 and the extra stages Xavier-uniform (as
+ * {@code SSDFeatureExtractorVGG}), biases zero. DJL's default (Kaiming with fan-in on every
+ * convolution) keeps the 0-255 input scale of SSD through all sources, which makes the logits of a
+ * fresh model reach the thousands and the first SGD steps diverge.
  */
 public class VggFeatureExtractor extends AbstractBlock implements Backbone, TorchvisionAliases {
 
@@ -222,8 +222,8 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
 
   /**
    * Runs a sequential block child by child. In inference each intermediate is released as soon as
-   * the next child has consumed it (the input itself is kept): at 300x300 VGG's early maps are
-   * tens of MB each, and holding all of them until the caller's scope closes costs more in fresh
+   * the next child has consumed it (the input itself is kept): at 300x300 VGG's early maps are tens
+   * of MB each, and holding all of them until the caller's scope closes costs more in fresh
    * allocations and page faults than the conv1/conv2 layers save by running fast.
    */
   private static NDList run(

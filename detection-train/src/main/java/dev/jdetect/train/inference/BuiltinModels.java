@@ -39,8 +39,7 @@ final class BuiltinModels {
     registry.register("ssdlite-mobilenetv2", d -> SsdLite.mobileNetV2(numClasses(d)));
     registry.register(
         "faster-rcnn-mobilenetv2", d -> FasterRcnnModels.fasterRcnnMobileNetV2(numClasses(d)));
-    registry.register(
-        "faster-rcnn-vgg16", d -> FasterRcnnModels.fasterRcnnVgg16(numClasses(d)));
+    registry.register("faster-rcnn-vgg16", d -> FasterRcnnModels.fasterRcnnVgg16(numClasses(d)));
     registry.register(
         "faster-rcnn-resnet50-c4", d -> FasterRcnnModels.fasterRcnnResNet50C4(numClasses(d)));
   }

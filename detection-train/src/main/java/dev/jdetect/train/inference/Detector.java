@@ -8,9 +8,9 @@ import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
 import ai.djl.modality.cv.util.NDImageUtils;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -33,14 +33,13 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p><b>Coordinates.</b> The boxes of the result are DJL {@link Rectangle}s in coordinates
- * relative to the given image: {@code x = x1 / width}, {@code y = y1 / height}, {@code width = (x2
- * - x1) / width}, {@code height = (y2 - y1) / height}, clipped to {@code [0, 1]}, where {@code (x1,
- * y1, x2, y2)} are the model's pixel boxes and {@code width, height} the size of the array the
- * model was given (the image itself, or its resized copy when the description fixes an input
- * size). Multiply by the image's own size to get its pixels. (DJL's {@code
- * SingleShotDetectionTranslator} is not used: in DJL 0.35.1 it divides boxes by the input size
- * twice.)
+ * <p><b>Coordinates.</b> The boxes of the result are DJL {@link Rectangle}s in coordinates relative
+ * to the given image: {@code x = x1 / width}, {@code y = y1 / height}, {@code width = (x2 - x1) /
+ * width}, {@code height = (y2 - y1) / height}, clipped to {@code [0, 1]}, where {@code (x1, y1, x2,
+ * y2)} are the model's pixel boxes and {@code width, height} the size of the array the model was
+ * given (the image itself, or its resized copy when the description fixes an input size). Multiply
+ * by the image's own size to get its pixels. (DJL's {@code SingleShotDetectionTranslator} is not
+ * used: in DJL 0.35.1 it divides boxes by the input size twice.)
  *
  * <p><b>Batches.</b> {@link #detect(List)} runs one forward pass over the whole list when the
  * description fixes the input size; otherwise images go through one at a time (their sizes may
@@ -51,10 +50,9 @@ import java.util.Objects;
  * (each holds its own copy of the weights).
  *
  * <p><b>Why this package.</b> The design map places the detector in {@code
- * dev.jdetect.models.inference}; it lives in detection-train as {@code
- * dev.jdetect.train.inference} because its registry depends on every model package and it shares
- * the saved-model format with the training side, and so that the model packages stay free of
- * file-format code.
+ * dev.jdetect.models.inference}; it lives in detection-train as {@code dev.jdetect.train.inference}
+ * because its registry depends on every model package and it shares the saved-model format with the
+ * training side, and so that the model packages stay free of file-format code.
  */
 public final class Detector implements AutoCloseable {
 
@@ -107,13 +105,15 @@ public final class Detector implements AutoCloseable {
    * @throws IOException if a file cannot be read
    * @throws IllegalArgumentException if the description or the weights are invalid
    */
-  public static Detector load(Path dir, ModelRegistry registry, Device device)
-      throws IOException {
+  public static Detector load(Path dir, ModelRegistry registry, Device device) throws IOException {
     ModelDescription description = ModelDescription.read(dir);
     Path weights = dir.resolve(description.getWeights());
     if (!Files.isRegularFile(weights)) {
       throw new IllegalArgumentException(
-          "weights file " + weights + " named in " + dir.resolve(ModelDescription.FILE_NAME)
+          "weights file "
+              + weights
+              + " named in "
+              + dir.resolve(ModelDescription.FILE_NAME)
               + " does not exist");
     }
     DetectionModel model = registry.create(description);
@@ -131,8 +131,8 @@ public final class Detector implements AutoCloseable {
   }
 
   /**
-   * Wraps a model already in memory (for example right after training). The detector does not
-   * own the model's parameters; closing it leaves the model usable.
+   * Wraps a model already in memory (for example right after training). The detector does not own
+   * the model's parameters; closing it leaves the model usable.
    *
    * @param model an initialized model
    * @param description its description (classes, input size, threshold)

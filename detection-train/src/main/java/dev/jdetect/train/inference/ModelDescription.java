@@ -285,10 +285,7 @@ public final class ModelDescription {
     public Builder setInputSize(int width, int height) {
       if (width < 0 || height < 0 || (width == 0) != (height == 0)) {
         throw new IllegalArgumentException(
-            "inputWidth/inputHeight must both be positive or both 0, got "
-                + width
-                + "x"
-                + height);
+            "inputWidth/inputHeight must both be positive or both 0, got " + width + "x" + height);
       }
       this.inputWidth = width;
       this.inputHeight = height;
@@ -298,8 +295,7 @@ public final class ModelDescription {
     /**
      * Sets the weights file name.
      *
-     * @param weights a file name relative to the model directory (default {@code
-     *     weights.params})
+     * @param weights a file name relative to the model directory (default {@code weights.params})
      * @return this builder
      */
     public Builder setWeights(String weights) {

@@ -129,8 +129,7 @@ public final class ParameterFiles {
       problems.append("\n  missing: ").append(missing);
     }
     if (problems.length() > 0) {
-      throw new IllegalArgumentException(
-          file + " does not fit the model's parameters:" + problems);
+      throw new IllegalArgumentException(file + " does not fit the model's parameters:" + problems);
     }
   }
 }

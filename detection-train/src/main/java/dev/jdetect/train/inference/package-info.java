@@ -7,7 +7,7 @@
  * dev.jdetect.train.inference.DetectionDrawer} draws the results.
  *
  * <p>The design map lists this under {@code dev.jdetect.models.inference}; it lives in
- * detection-train because the registry builds every model type and the saved-model format is
- * shared with training.
+ * detection-train because the registry builds every model type and the saved-model format is shared
+ * with training.
  */
 package dev.jdetect.train.inference;

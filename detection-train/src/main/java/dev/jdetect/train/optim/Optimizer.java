@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * A first-order optimizer that updates parameters in place and keeps its per-parameter state
- * (momentum buffers, step counts) under the parameter's name, so that the state can be written to
- * a checkpoint and read back exactly.
+ * (momentum buffers, step counts) under the parameter's name, so that the state can be written to a
+ * checkpoint and read back exactly.
  *
  * <p>State buffers live in the manager handed to {@link #setManager}; the temporaries of an update
  * are closed before {@link #update} returns. Call {@link #update} with gradient recording off (the

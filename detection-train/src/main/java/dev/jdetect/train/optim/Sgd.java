@@ -3,9 +3,8 @@ package dev.jdetect.train.optim;
 import ai.djl.ndarray.NDArray;
 
 /**
- * Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay,
- * with the semantics of {@code torch.optim.SGD} (the optimizer of torchvision's detection
- * references):
+ * Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay, with
+ * the semantics of {@code torch.optim.SGD} (the optimizer of torchvision's detection references):
  *
  * <pre>
  * g = grad + weightDecay * w

@@ -5,8 +5,8 @@
  * / {@code AdamW}).
  *
  * <p>DJL's own optimizers keep their state in private fields that cannot be serialised, so a
- * resumed run would restart its momentum from zero. These optimizers keep every buffer keyed by
- * the parameter's name, and {@link dev.jdetect.train.optim.Optimizer#saveState} / {@link
+ * resumed run would restart its momentum from zero. These optimizers keep every buffer keyed by the
+ * parameter's name, and {@link dev.jdetect.train.optim.Optimizer#saveState} / {@link
  * dev.jdetect.train.optim.Optimizer#loadState} write and read it bit for bit.
  */
 package dev.jdetect.train.optim;

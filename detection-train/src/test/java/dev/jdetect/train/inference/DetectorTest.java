@@ -146,7 +146,9 @@ class DetectorTest {
 
     Path wrongWeights = saved(dir.resolve("y"), describe().build());
     Files.writeString(wrongWeights.resolve("weights.params"), "garbage");
-    e = assertThrows(IllegalArgumentException.class, () -> Detector.load(wrongWeights, registry(1f)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Detector.load(wrongWeights, registry(1f)));
     assertTrue(e.getMessage().contains("not a jdetect weights file"), e.getMessage());
   }
 

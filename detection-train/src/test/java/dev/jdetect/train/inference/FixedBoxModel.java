@@ -17,10 +17,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A test model that "detects" fixed boxes relative to its input: label 1 at {@code (W/4, H/2,
- * 3W/4, H)} with score {@code 0.9 * scale} and label 2 at {@code (0, 0, W/10, H/10)} with score
- * 0.05, in the pixels of the array it is given. {@code scale} is its only parameter (initialized
- * to {@code init}).
+ * A test model that "detects" fixed boxes relative to its input: label 1 at {@code (W/4, H/2, 3W/4,
+ * H)} with score {@code 0.9 * scale} and label 2 at {@code (0, 0, W/10, H/10)} with score 0.05, in
+ * the pixels of the array it is given. {@code scale} is its only parameter (initialized to {@code
+ * init}).
  */
 final class FixedBoxModel extends AbstractBlock implements DetectionModel {
 

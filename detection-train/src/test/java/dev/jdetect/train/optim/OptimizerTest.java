@@ -138,7 +138,8 @@ class OptimizerTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> adam.loadState(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
+            () ->
+                adam.loadState(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
     assertTrue(e.getMessage().contains("'sgd'"), e.getMessage());
   }
 

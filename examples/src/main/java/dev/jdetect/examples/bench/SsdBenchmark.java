@@ -34,18 +34,18 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * SSD benchmarks against torchvision in one run, random weights on both sides, 91 classes
- * including background: SSD300-VGG16 ({@code ssd300}) and SSDlite320 on MobileNetV2 ({@code
- * ssdlite}; the torchvision side builds the same network from torchvision's SSD, SSDLiteHead and
- * MobileNetV2 classes).
+ * SSD benchmarks against torchvision in one run, random weights on both sides, 91 classes including
+ * background: SSD300-VGG16 ({@code ssd300}) and SSDlite320 on MobileNetV2 ({@code ssdlite}; the
+ * torchvision side builds the same network from torchvision's SSD, SSDLiteHead and MobileNetV2
+ * classes).
  *
  * <ul>
- *   <li>{@code eval}: full inference at batch 1 on an image of the model size (transform,
- *       backbone, head, default boxes, post-processing);
+ *   <li>{@code eval}: full inference at batch 1 on an image of the model size (transform, backbone,
+ *       head, default boxes, post-processing);
  *   <li>{@code backbone}: the feature extractor alone on the normalised input;
  *   <li>{@code overhead}: eval minus backbone, the detection-specific cost;
- *   <li>split: transform, head, default-box generation (jdetect caches the boxes per input size,
- *       so eval does not pay it after the first call) and post-processing, each timed alone;
+ *   <li>split: transform, head, default-box generation (jdetect caches the boxes per input size, so
+ *       eval does not pay it after the first call) and post-processing, each timed alone;
  *   <li>{@code train} (SSD300 only): one SGD step (momentum 0.9) at batch 4 with 1-3 random boxes
  *       per image.
  * </ul>
