@@ -44,8 +44,10 @@ import java.util.Random;
  *   <li>the live NDArrays of the whole process: {@code getManagedArrays().size()} of the engine's
  *       root manager, the parent of every base manager (model parameters, optimizer state, the
  *       detector's manager and all their sub-managers);
- *   <li>the resident set size ({@code VmRSS} of {@code /proc/self/status}), the Java heap in use,
- *       and their difference, an estimate of the native (off-heap) memory.
+ *   <li>the resident set size ({@code VmRSS} of {@code /proc/self/status}), the Java heap in use
+ *       (and committed), and RSS minus heap in use, an estimate of the native (off-heap) memory.
+ *       Part of the committed heap is resident too, so a change of the committed heap shows up in
+ *       RSS.
  * </ul>
  *
  * <p>The first sample of each phase is the warm-up baseline (the optimizer creates its momentum
@@ -88,13 +90,16 @@ public final class MemorySoak {
     final int liveArrays;
     final double rssMb;
     final double heapMb;
+    final double committedMb;
 
-    Sample(String phase, long count, int liveArrays, double rssMb, double heapMb) {
+    Sample(
+        String phase, long count, int liveArrays, double rssMb, double heapMb, double committedMb) {
       this.phase = phase;
       this.count = count;
       this.liveArrays = liveArrays;
       this.rssMb = rssMb;
       this.heapMb = heapMb;
+      this.committedMb = committedMb;
     }
 
     double nativeMb() {
@@ -213,22 +218,24 @@ public final class MemorySoak {
     out.println();
     out.printf(
         Locale.ROOT,
-        "%-16s %10s %12s %10s %10s %14s%n",
+        "%-16s %10s %12s %10s %10s %12s %14s%n",
         "phase",
         "count",
         "live arrays",
         "RSS MB",
         "heap MB",
+        "committed MB",
         "RSS-heap MB");
     for (Sample s : samples) {
       out.printf(
           Locale.ROOT,
-          "%-16s %10d %12d %10.1f %10.1f %14.1f%n",
+          "%-16s %10d %12d %10.1f %10.1f %12.1f %14.1f%n",
           s.phase,
           s.count,
           s.liveArrays,
           s.rssMb,
           s.heapMb,
+          s.committedMb,
           s.nativeMb());
     }
     out.println();
@@ -299,7 +306,7 @@ public final class MemorySoak {
     Runtime rt = Runtime.getRuntime();
     double heap = (rt.totalMemory() - rt.freeMemory()) / MB;
     int live = root.getManagedArrays().size();
-    return new Sample(phase, count, live, rssMb(), heap);
+    return new Sample(phase, count, live, rssMb(), heap, rt.totalMemory() / MB);
   }
 
   private static double rssMb() {
@@ -337,7 +344,14 @@ public final class MemorySoak {
         BufferedImage img = images.get(i).getImage();
         if (img.getWidth() != side || img.getHeight() != side) {
           throw new IllegalArgumentException(
-              "image " + i + " is " + img.getWidth() + "x" + img.getHeight() + ", expected " + side);
+              "image "
+                  + i
+                  + " is "
+                  + img.getWidth()
+                  + "x"
+                  + img.getHeight()
+                  + ", expected "
+                  + side);
         }
         float[] a = new float[3 * plane];
         for (int y = 0; y < side; y++) {
