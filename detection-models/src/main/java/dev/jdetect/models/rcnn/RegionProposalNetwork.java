@@ -452,7 +452,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
           scores = scores.get(above);
           lvl = lvl.get(above);
         }
-        NDArray kept = Scopes.track(Nms.batchedNms(boxes, scores, lvl, nmsThreshold));
+        NDArray kept = Nms.batchedNms(boxes, scores, lvl, nmsThreshold);
         if (kept.getShape().get(0) > postNms) {
           kept = kept.get(":" + postNms);
         }
@@ -501,7 +501,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
       NDArray[] assigned = assignLabels(anchors, gt, imageSizes.get(i));
       NDArray labels = assigned[0];
       NDArray matched = assigned[1];
-      NDArray[] masks = Scopes.track(sampler.sample(labels));
+      NDArray[] masks = sampler.sample(labels);
       NDArray posIdx = masks[0].nonzero().squeeze(1);
       NDArray negIdx = masks[1].nonzero().squeeze(1);
       long numPos = posIdx.getShape().get(0);
@@ -518,12 +518,9 @@ public final class RegionProposalNetwork extends AbstractBlock {
                 .concat(manager.zeros(new Shape(numNeg), DataType.FLOAT32, anchors.getDevice()), 0);
         NDArray loss;
         if (objectness == Objectness.SOFTMAX) {
-          loss =
-              Scopes.track(
-                  DetectionLosses.crossEntropy(
-                      sampledLogits, target.toType(DataType.INT64, false)));
+          loss = DetectionLosses.crossEntropy(sampledLogits, target.toType(DataType.INT64, false));
         } else {
-          loss = Scopes.track(DetectionLosses.binaryCrossEntropyWithLogits(sampledLogits, target));
+          loss = DetectionLosses.binaryCrossEntropyWithLogits(sampledLogits, target);
         }
         objTerms.add(loss.sum());
       }
@@ -531,8 +528,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
         NDArray matchedGt = gt.get(matched.get(posIdx));
         NDArray regTargets = boxCoder.encode(matchedGt, anchors.get(posIdx));
         NDArray predicted = deltas.get(i).get(posIdx);
-        boxTerms.add(
-            Scopes.track(DetectionLosses.smoothL1(predicted, regTargets, boxLossBeta)).sum());
+        boxTerms.add(DetectionLosses.smoothL1(predicted, regTargets, boxLossBeta).sum());
       }
     }
     NDArray zero = Scalars.mul(logits.sum(), 0f).abs(); // +0 that keeps the graph
@@ -585,7 +581,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
         NDArray insideGrid = inside.expandDims(0).broadcast(iou.getShape());
         iou = NDArrays.where(insideGrid, iou, iou.onesLike().neg());
       }
-      matched = Scopes.track(matcher.match(iou));
+      matched = matcher.match(iou);
       NDArray positive = matched.gte(0).toType(DataType.INT64, false);
       NDArray between = matched.eq(Matcher.BETWEEN_THRESHOLDS).toType(DataType.INT64, false);
       labels = positive.sub(between);

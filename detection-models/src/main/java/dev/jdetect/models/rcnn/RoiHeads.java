@@ -172,7 +172,7 @@ public final class RoiHeads extends AbstractBlock {
    * @return {@code (sum K_i, C, h, w)} pooled features
    */
   public NDArray pool(NDList features, List<NDArray> boxesPerImage, List<int[]> imageSizes) {
-    return Scopes.track(pooler.pool(features, boxesPerImage, imageSizes));
+    return pooler.pool(features, boxesPerImage, imageSizes);
   }
 
   /**
@@ -285,7 +285,7 @@ public final class RoiHeads extends AbstractBlock {
         boxes = boxes.get(keep);
         scores = scores.get(keep);
         labels = labels.get(keep);
-        keep = Scopes.track(Nms.batchedNms(boxes, scores, labels, nmsThreshold));
+        keep = Nms.batchedNms(boxes, scores, labels, nmsThreshold);
         if (keep.getShape().get(0) > detectionsPerImage) {
           keep = keep.get(":" + detectionsPerImage);
         }
@@ -339,7 +339,7 @@ public final class RoiHeads extends AbstractBlock {
           labels = props.getManager().zeros(new Shape(p), DataType.INT64, props.getDevice());
           clamped = labels;
         } else {
-          NDArray matched = Scopes.track(matcher.match(Boxes.iou(gt, props)));
+          NDArray matched = matcher.match(Boxes.iou(gt, props));
           clamped = matched.maximum(0);
           labels = gtLabels.get(clamped);
           labels =
@@ -348,7 +348,7 @@ public final class RoiHeads extends AbstractBlock {
               NDArrays.where(
                   matched.eq(Matcher.BETWEEN_THRESHOLDS), labels.onesLike().neg(), labels);
         }
-        NDArray[] masks = Scopes.track(sampler.sample(labels));
+        NDArray[] masks = sampler.sample(labels);
         NDArray sampledIdx = masks[0].logicalOr(masks[1]).nonzero().squeeze(1);
         NDArray imageProps = props.get(sampledIdx);
         NDArray imageLabels = labels.get(sampledIdx);
@@ -376,9 +376,7 @@ public final class RoiHeads extends AbstractBlock {
         boxLoss = Scalars.mul(boxRegression.sum(), 0f).abs();
       } else {
         classifierLoss =
-            Scalars.div(
-                Scopes.track(DetectionLosses.crossEntropy(classLogits, labels)).sum(),
-                (float) sampled);
+            Scalars.div(DetectionLosses.crossEntropy(classLogits, labels).sum(), (float) sampled);
         if (positiveRows.isEmpty()) {
           boxLoss = Scalars.mul(boxRegression.sum(), 0f).abs();
         } else {
@@ -390,8 +388,7 @@ public final class RoiHeads extends AbstractBlock {
           NDArray target = NDArrays.concat(regressionTargets, 0);
           boxLoss =
               Scalars.div(
-                  Scopes.track(DetectionLosses.smoothL1(picked, target, boxLossBeta)).sum(),
-                  (float) sampled);
+                  DetectionLosses.smoothL1(picked, target, boxLossBeta).sum(), (float) sampled);
         }
       }
       classifierLoss.setName("loss_classifier");

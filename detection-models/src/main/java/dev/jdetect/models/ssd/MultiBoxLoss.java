@@ -147,7 +147,7 @@ public final class MultiBoxLoss {
               manager.zeros(new Shape(numAnchors), DataType.INT64, clsLogits.getDevice()));
           continue;
         }
-        NDArray matched = scoped(matcher.match(Boxes.iou(gtBoxes, anchors)));
+        NDArray matched = matcher.match(Boxes.iou(gtBoxes, anchors));
         NDArray positive = matched.gte(0);
         NDArray safe = matched.maximum(0);
         NDArray labels = gtLabels.get(safe);
@@ -155,10 +155,9 @@ public final class MultiBoxLoss {
         long pos = positive.sum().getLong();
         numPositive += pos;
         if (pos > 0) {
-          NDArray regTargets = scoped(boxCoder.encode(gtBoxes.get(safe), anchors));
+          NDArray regTargets = boxCoder.encode(gtBoxes.get(safe), anchors);
           NDArray l1 =
-              scoped(DetectionLosses.smoothL1(bboxRegression.get(i), regTargets, beta))
-                  .sum(new int[] {1});
+              DetectionLosses.smoothL1(bboxRegression.get(i), regTargets, beta).sum(new int[] {1});
           boxTerms.add(l1.mul(positive.toType(l1.getDataType(), false)).sum());
         }
       }
@@ -166,19 +165,18 @@ public final class MultiBoxLoss {
       NDArray clsTargets = NDArrays.stack(classTargets, 0);
       NDArray positiveMask = clsTargets.gt(0);
       if (classLoss == ClassLoss.HARD_NEGATIVE_CROSS_ENTROPY) {
-        NDArray ce = scoped(DetectionLosses.crossEntropy(clsLogits, clsTargets));
-        NDArray negatives = scoped(miner.select(ce, positiveMask));
+        NDArray ce = DetectionLosses.crossEntropy(clsLogits, clsTargets);
+        NDArray negatives = miner.select(ce, positiveMask);
         NDArray keep = positiveMask.logicalOr(negatives).toType(ce.getDataType(), false);
         clsLoss = Scalars.div(ce.mul(keep).sum(), normaliser);
       } else {
         NDArray focal =
-            scoped(
-                DetectionLosses.softmaxFocal(
-                    clsLogits,
-                    clsTargets,
-                    focalAlpha,
-                    focalGamma,
-                    DetectionLosses.DEFAULT_IGNORE_INDEX));
+            DetectionLosses.softmaxFocal(
+                clsLogits,
+                clsTargets,
+                focalAlpha,
+                focalGamma,
+                DetectionLosses.DEFAULT_IGNORE_INDEX);
         clsLoss = Scalars.div(focal.sum(), normaliser);
       }
       if (boxTerms.isEmpty()) {
@@ -228,12 +226,6 @@ public final class MultiBoxLoss {
                 + " gradients, or check the initialisation and input normalisation");
       }
     }
-  }
-
-  /** Registers a result of a core op in the current scope, so the scope frees it. */
-  static NDArray scoped(NDArray array) {
-    NDScope.register(array);
-    return array;
   }
 
   /** Builder for {@link MultiBoxLoss}. */

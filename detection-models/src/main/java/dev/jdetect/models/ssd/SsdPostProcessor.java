@@ -103,12 +103,8 @@ public final class SsdPostProcessor {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDArray scores = clsLogits.softmax(2);
-      NDArray boxes =
-          MultiBoxLoss.scoped(
-              Boxes.clip(
-                  MultiBoxLoss.scoped(boxCoder.decode(bboxRegression, anchors)),
-                  inputHeight,
-                  inputWidth));
+      NDArray boxes = Boxes.clip(boxCoder.decode(bboxRegression, anchors), inputHeight, inputWidth);
+
       // Class id of every (class, rank) cell: row c holds c + 1.
       NDArray classIds =
           manager
@@ -127,14 +123,13 @@ public final class SsdPostProcessor {
         NDArray candBoxes = boxes.get(i).get(indices.get(keep));
         NDArray candLabels = classIds.get(keep);
         NDArray kept =
-            MultiBoxLoss.scoped(
-                Nms.batchedNms(
-                    candBoxes,
-                    candScores,
-                    candLabels,
-                    nmsThreshold,
-                    detectionsPerImage,
-                    Nms.Backend.AUTO));
+            Nms.batchedNms(
+                candBoxes,
+                candScores,
+                candLabels,
+                nmsThreshold,
+                detectionsPerImage,
+                Nms.Backend.AUTO);
         NDArray detBoxes = candBoxes.get(kept);
         if (originalHeight != inputHeight || originalWidth != inputWidth) {
           detBoxes =
