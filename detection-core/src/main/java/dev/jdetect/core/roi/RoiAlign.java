@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Autograd;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -34,8 +35,9 @@ import java.util.stream.IntStream;
  *       sparse product); runs on CUDA too.
  * </ul>
  *
- * <p>{@link Backend#AUTO} uses {@code NDARRAY} when the features require a gradient or are not on
- * the CPU, else {@code JAVA}. Both return the same values (up to float rounding, ~1e-6).
+ * <p>{@link Backend#AUTO} uses {@code NDARRAY} when the features may need a gradient ({@link
+ * Autograd#mayNeedGradient}: parameters, or any op's output inside a {@code GradientCollector}) or
+ * are not on the CPU, else {@code JAVA}. Both return the same values (up to float rounding, ~1e-6).
  *
  * <p>Bad input (features not (N, C, H, W) float32, RoIs not (K, 5), non-finite coordinates, {@code
  * x2 < x1}, a batch index outside [0, N)) throws {@link IllegalArgumentException}. Zero RoIs give a
@@ -97,7 +99,7 @@ public final class RoiAlign {
     Backend chosen = backend;
     if (chosen == Backend.AUTO) {
       boolean cpu = features.getDevice().equals(Device.cpu());
-      chosen = features.hasGradient() || !cpu ? Backend.NDARRAY : Backend.JAVA;
+      chosen = Autograd.mayNeedGradient(features) || !cpu ? Backend.NDARRAY : Backend.JAVA;
     }
     Shape fs = features.getShape();
     int height = Math.toIntExact(fs.get(2));

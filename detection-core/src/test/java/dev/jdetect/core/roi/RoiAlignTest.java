@@ -5,6 +5,7 @@ import static dev.jdetect.core.roi.RoiTestSupport.assertClose;
 import static dev.jdetect.core.roi.RoiTestSupport.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import ai.djl.engine.Engine;
@@ -92,6 +93,32 @@ class RoiAlignTest {
               TOL,
               "config " + c + " grad " + backend);
         }
+      }
+    }
+  }
+
+  /**
+   * A backbone's feature map is not a leaf: it is an op's output inside the collector, and DJL's
+   * {@code hasGradient()} says {@code false} for it. AUTO must still take the differentiable path,
+   * or the gradient never reaches the backbone.
+   */
+  @Test
+  void autoKeepsTheGradientOfNonLeafFeatures() {
+    int configs = (int) Fixtures.get(fx, "num_configs").toLongArray()[0];
+    for (int c = 0; c < configs; c++) {
+      String p = "c" + c + "_";
+      try (NDManager sub = manager.newSubManager()) {
+        NDArray x = Fixtures.get(fx, "features").duplicate();
+        x.attach(sub);
+        x.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          NDArray features = x.add(0f); // an op's output, like a backbone's feature map
+          assertFalse(features.hasGradient(), "DJL's hasGradient() on a non-leaf");
+          NDArray out = fromParams(p, Backend.AUTO).apply(features, Fixtures.get(fx, p + "rois"));
+          gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
+        }
+        assertClose(
+            Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " non-leaf grad");
       }
     }
   }

@@ -5,6 +5,7 @@ import static dev.jdetect.core.roi.RoiTestSupport.assertClose;
 import static dev.jdetect.core.roi.RoiTestSupport.assertMessage;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -63,6 +64,28 @@ class RoiPoolTest {
           gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
         }
         assertClose(Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " grad");
+      }
+    }
+  }
+
+  /** Features that are an op's output (a backbone's map) still get torchvision's gradient. */
+  @Test
+  void gradientReachesNonLeafFeatures() {
+    int configs = (int) Fixtures.get(fx, "num_configs").toLongArray()[0];
+    for (int c = 0; c < configs; c++) {
+      String p = "c" + c + "_";
+      try (NDManager sub = manager.newSubManager()) {
+        NDArray x = Fixtures.get(fx, "features").duplicate();
+        x.attach(sub);
+        x.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          NDArray features = x.add(0f);
+          assertFalse(features.hasGradient(), "DJL's hasGradient() on a non-leaf");
+          NDArray out = fromParams(p).apply(features, Fixtures.get(fx, p + "rois"));
+          gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
+        }
+        assertClose(
+            Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " non-leaf grad");
       }
     }
   }

@@ -14,6 +14,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import java.io.IOException;
@@ -47,7 +48,9 @@ import java.util.Objects;
  *
  * <p><b>Threads.</b> A detector may be shared: {@code detect} is {@code synchronized}, so calls
  * from several threads run one after another. For parallel inference load one detector per thread
- * (each holds its own copy of the weights).
+ * (each holds its own copy of the weights). Predictions run with PyTorch's autograd recording off
+ * on the calling thread ({@link Autograd#noGradient()}); PyTorch would otherwise record on threads
+ * DJL never touched.
  *
  * <p><b>Why this package.</b> The design map places the detector in {@code
  * dev.jdetect.models.inference}; it lives in detection-train as {@code dev.jdetect.train.inference}
@@ -227,7 +230,8 @@ public final class Detector implements AutoCloseable {
   }
 
   private List<DetectedObjects> run(List<Image> images) {
-    try (NDManager scope = manager.newSubManager()) {
+    try (Autograd.NoGradient noGradient = Autograd.noGradient();
+        NDManager scope = manager.newSubManager()) {
       NDList tensors = new NDList(images.size());
       for (Image image : images) {
         tensors.add(toTensor(scope, image));

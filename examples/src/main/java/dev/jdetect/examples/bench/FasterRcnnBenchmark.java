@@ -20,27 +20,46 @@ import dev.jdetect.models.rcnn.FasterRcnnModels;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.models.rcnn.RoiHeads;
+import dev.jdetect.models.weights.ImportReport;
+import dev.jdetect.models.weights.StateDict;
+import dev.jdetect.models.weights.WeightImport;
+import dev.jdetect.models.weights.WeightImportException;
+import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Faster R-CNN latency benchmark against torchvision in one run: eval latency of the VGG16
  * (600x800) and MobileNetV2 (800x800) configurations, the time split (transform / backbone / RPN /
  * RoI pooling / box head / post-processing) and, with {@code --train}, one SGD training step.
  *
- * <p>The torchvision reference runs {@code src/bench/rcnn_bench.py} with {@code /usr/bin/python3}
- * (torch + torchvision) in a subprocess after the jdetect measurements. Weights are random: this
- * measures speed, not accuracy. Both sides use {@code --threads} intra-op threads (default 2);
- * every figure is a median over {@code --iters} runs, and a table of ratios jdetect / torchvision
- * with the targets (end-to-end <= 1.0x, overhead = eval - backbone <= 0.5x) closes the output.
+ * <p>The torchvision reference is {@code src/bench/rcnn_bench.py}, run with {@code
+ * /usr/bin/python3} (torch + torchvision) in a subprocess. By default both sides run the same
+ * weights on the same image: the reference first exports its seeded random initialisation and its
+ * random image into a temporary directory, jdetect imports them with {@link WeightImport} (strict:
+ * every name must map), both are timed, and the outputs of one pass of every stage (normalised
+ * batch, backbone features, RPN proposals, box head outputs, detections) are compared. With random
+ * weights the number of proposals surviving the RPN's NMS differs between the two sides, and the
+ * box head's cost scales with it, so only shared weights compare equal work. {@code
+ * --random-weights} (or {@code --no-reference}) restores independent random initialisations.
+ *
+ * <p>Both sides use {@code --threads} intra-op threads (default 2); every figure is a median over
+ * {@code --iters} runs, and a table of ratios jdetect / torchvision with the targets (end-to-end <=
+ * 1.0x, overhead = eval - backbone <= 0.5x) closes the output. The VGG16 state dict is about 550
+ * MB: give the JVM a few GB of heap ({@code -Xmx8g}).
  *
  * <pre>
  * mvn -pl examples exec:java -Dexec.mainClass=dev.jdetect.examples.bench.FasterRcnnBenchmark \
@@ -53,6 +72,25 @@ public final class FasterRcnnBenchmark {
     "transform", "backbone", "rpn", "roi_pooling", "box_head", "postprocess"
   };
 
+  /** Stage outputs compared between the two sides, in pipeline order. */
+  private static final String[][] OUTPUTS = {
+    {"batch", "transform: normalised, padded image"},
+    {"features", "backbone: feature map"},
+    {"proposals", "rpn: proposals (boxes)"},
+    {"proposal_scores", "rpn: proposal objectness"},
+    {"class_logits", "box head: class logits"},
+    {"box_regression", "box head: box deltas"},
+    {"boxes", "detections: boxes"},
+    {"scores", "detections: scores"},
+    {"labels", "detections: labels"}
+  };
+
+  /** Relative tolerance (of the stage's largest reference magnitude) for "agree". */
+  private static final double RTOL = 1e-4;
+
+  /** Absolute tolerance for "agree" (only matters when a whole stage is about zero). */
+  private static final double ATOL = 1e-12;
+
   private FasterRcnnBenchmark() {}
 
   /** Command-line options. */
@@ -63,15 +101,65 @@ public final class FasterRcnnBenchmark {
     String config = "all";
     boolean train;
     boolean reference = true;
+    boolean randomWeights;
+    String workDir;
     String python = "/usr/bin/python3";
     String script = "src/bench/rcnn_bench.py";
+
+    boolean sharedWeights() {
+      return reference && !randomWeights;
+    }
+  }
+
+  /** One stage output of one side: values as float32 and the shape. */
+  static final class Tensor {
+    final float[] values;
+    final long[] shape;
+
+    Tensor(NDArray array) {
+      this(array.toType(DataType.FLOAT32, false).toFloatArray(), array.getShape().getShape());
+    }
+
+    Tensor(float[] values, long[] shape) {
+      this.values = values;
+      this.shape = shape;
+    }
+
+    /** Returns the rows in the given order. */
+    Tensor permuteRows(int[] order) {
+      int len = rowLength();
+      float[] out = new float[values.length];
+      for (int i = 0; i < order.length; i++) {
+        System.arraycopy(values, order[i] * len, out, i * len, len);
+      }
+      return new Tensor(out, shape);
+    }
+
+    long rows() {
+      return shape.length == 0 ? 1 : shape[0];
+    }
+
+    int rowLength() {
+      return shape.length == 0 || shape[0] == 0 ? values.length : (int) (values.length / shape[0]);
+    }
+  }
+
+  /** Output lines and exit code of one reference run. */
+  static final class PeerRun {
+    final List<String> lines;
+    final int exitCode;
+
+    PeerRun(List<String> lines, int exitCode) {
+      this.lines = lines;
+      this.exitCode = exitCode;
+    }
   }
 
   /**
    * Runs the benchmark.
    *
    * @param args see {@code --help}
-   * @throws Exception if the reference process fails to start
+   * @throws Exception if the reference process fails to start or the shared weights do not load
    */
   public static void main(String[] args) throws Exception {
     Options o = parse(args);
@@ -81,33 +169,92 @@ public final class FasterRcnnBenchmark {
     if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
       System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads));
     }
-    List<Map<String, Object>> ours = new ArrayList<>();
-    for (String name : new String[] {"vgg16", "mobilenet_v2"}) {
-      if ("all".equals(o.config) || o.config.equals(name)) {
-        ours.add(benchJdetect(name, o));
+    Path dir = null;
+    boolean deleteDir = false;
+    if (o.sharedWeights()) {
+      if (o.workDir != null) {
+        dir = Path.of(o.workDir).toAbsolutePath();
+        Files.createDirectories(dir);
+      } else {
+        dir = Files.createTempDirectory("jdetect-rcnn-bench");
+        deleteDir = true;
       }
     }
-    List<String> reference = o.reference ? runReference(o) : List.of();
+    try {
+      run(o, dir);
+    } finally {
+      if (deleteDir) {
+        deleteRecursively(dir);
+      }
+    }
+  }
+
+  private static void run(Options o, Path dir) throws IOException, InterruptedException {
+    if (dir != null) {
+      System.out.println("exporting torchvision's weights and images to " + dir);
+      PeerRun export = runReference(o, List.of("--export", dir.toString()));
+      if (export.exitCode != 0) {
+        throw new IllegalStateException(
+            "the reference failed to export (exit code "
+                + export.exitCode
+                + "):\n"
+                + String.join("\n", export.lines));
+      }
+    } else if (o.reference) {
+      System.out.println(
+          "random weights: each side uses its own initialisation and image (no correctness check)");
+    } else {
+      System.out.println("no reference: jdetect only, random weights and images");
+    }
+    List<Map<String, Object>> ours = new ArrayList<>();
+    Map<String, Map<String, Tensor>> ourOutputs = new LinkedHashMap<>();
+    for (String name : new String[] {"vgg16", "mobilenet_v2"}) {
+      if ("all".equals(o.config) || o.config.equals(name)) {
+        Map<String, Tensor> outputs = new LinkedHashMap<>();
+        ours.add(benchJdetect(name, o, dir, outputs));
+        ourOutputs.put(name, outputs);
+      }
+    }
+    PeerRun reference = null;
+    if (o.reference) {
+      List<String> extra = new ArrayList<>();
+      if (dir != null) {
+        extra.add("--weights");
+        extra.add(dir.toString());
+      }
+      reference = runReference(o, extra);
+    }
     System.out.println();
     System.out.println("== jdetect (DJL PyTorch engine " + Engine.getInstance().getVersion() + ")");
     for (Map<String, Object> r : ours) {
       System.out.println(format(r));
     }
-    if (o.reference) {
-      System.out.println("== torchvision (" + o.python + " " + o.script + ")");
-      Map<String, JsonObject> theirs = new LinkedHashMap<>();
-      for (String line : reference) {
-        System.out.println(line);
-        if (line.startsWith("{")) {
-          JsonObject obj = JsonParser.parseString(line).getAsJsonObject();
-          theirs.put(obj.get("config").getAsString(), obj);
-        }
+    if (reference == null) {
+      return;
+    }
+    System.out.println("== torchvision (" + o.python + " " + o.script + ")");
+    Map<String, JsonObject> theirs = new LinkedHashMap<>();
+    for (String line : reference.lines) {
+      System.out.println(line);
+      if (line.startsWith("{")) {
+        JsonObject obj = JsonParser.parseString(line).getAsJsonObject();
+        theirs.put(obj.get("config").getAsString(), obj);
       }
-      for (Map<String, Object> r : ours) {
-        JsonObject t = theirs.get((String) r.get("config"));
-        if (t != null) {
-          compare(r, t);
-        }
+    }
+    if (reference.exitCode != 0) {
+      System.out.println("(reference exited with code " + reference.exitCode + ")");
+    }
+    for (Map<String, Object> r : ours) {
+      String name = (String) r.get("config");
+      JsonObject t = theirs.get(name);
+      if (t == null) {
+        System.out.println();
+        System.out.println(name + ": no reference result");
+        continue;
+      }
+      compare(r, t);
+      if (dir != null) {
+        checkOutputs(name, ourOutputs.get(name), dir.resolve(name + "_peer.npz"));
       }
     }
   }
@@ -123,10 +270,11 @@ public final class FasterRcnnBenchmark {
     System.out.println();
     System.out.printf(
         Locale.ROOT,
-        "%s (%dx%d), medians in ms%n",
+        "%s (%dx%d), %s weights, medians in ms%n",
         ours.get("config"),
         (Integer) ours.get("height"),
-        (Integer) ours.get("width"));
+        (Integer) ours.get("width"),
+        ours.get("weights"));
     System.out.printf(
         Locale.ROOT, "%-28s %12s %12s %8s%n", "median ms", "jdetect", "torchvision", "ratio");
     row("eval (batch 1)", eval, teval);
@@ -140,6 +288,8 @@ public final class FasterRcnnBenchmark {
           (Double) ours.get("train_step_ms"),
           theirs.get("train_step_ms").getAsDouble());
     }
+    countRow("proposals / image (RPN)", ours.get("proposals"), theirs.get("proposals"));
+    countRow("detections / image", ours.get("detections"), theirs.get("detections"));
     System.out.printf(
         Locale.ROOT,
         "targets: end-to-end %.2fx (<= 1.0: %s), overhead %.2fx (<= 0.5: %s)%n",
@@ -151,6 +301,183 @@ public final class FasterRcnnBenchmark {
 
   private static void row(String name, double a, double b) {
     System.out.printf(Locale.ROOT, "%-28s %12.1f %12.1f %8.2f%n", name, a, b, a / b);
+  }
+
+  private static void countRow(String name, Object ours, Object theirs) {
+    System.out.printf(
+        Locale.ROOT,
+        "%-28s %12s %12s%n",
+        name,
+        ours == null ? "-" : ours.toString(),
+        theirs == null ? "-" : theirs.toString());
+  }
+
+  /**
+   * Compares jdetect's stage outputs with the reference's, stage by stage, and prints one line per
+   * stage and a verdict naming the first stage that differs.
+   */
+  private static void checkOutputs(String name, Map<String, Tensor> ours, Path peerFile)
+      throws IOException {
+    System.out.println("correctness (" + name + ", same weights and image, one pass):");
+    if (!Files.isRegularFile(peerFile)) {
+      System.out.println("  no reference outputs in " + peerFile + "; cannot compare");
+      return;
+    }
+    Map<String, Tensor> theirs = new LinkedHashMap<>();
+    try (NDManager manager = NDManager.newBaseManager();
+        InputStream is = new BufferedInputStream(Files.newInputStream(peerFile))) {
+      for (NDArray a : NDList.decode(manager, is)) {
+        theirs.put(a.getName(), new Tensor(a));
+      }
+    }
+    // Both sides sort proposals and detections by score; rows of equal score may come in either
+    // order, so compare them in a canonical order (score descending, then box coordinates).
+    String[][] groups = {
+      {"proposal_scores", "proposals", "class_logits", "box_regression"},
+      {"scores", "boxes", "labels"}
+    };
+    for (String[] group : groups) {
+      int oursMoved = canonicalize(ours, group);
+      int theirsMoved = canonicalize(theirs, group);
+      if (oursMoved > 0 || theirsMoved > 0) {
+        System.out.printf(
+            Locale.ROOT,
+            "  (%s compared in canonical order: %d jdetect and %d torchvision rows moved,"
+                + " ties in score)%n",
+            group[1],
+            oursMoved,
+            theirsMoved);
+      }
+    }
+    String firstDifference = null;
+    for (String[] output : OUTPUTS) {
+      Tensor a = ours.get(output[0]);
+      Tensor b = theirs.get(output[0]);
+      if (a == null || b == null) {
+        System.out.printf(Locale.ROOT, "  %-38s missing on one side%n", output[1]);
+        continue;
+      }
+      String verdict = compareTensors(a, b);
+      System.out.printf(Locale.ROOT, "  %-38s %s%n", output[1], verdict);
+      if (firstDifference == null && !verdict.startsWith("agree")) {
+        firstDifference = output[1];
+      }
+    }
+    if (firstDifference == null) {
+      System.out.printf(
+          Locale.ROOT,
+          "  => proposals and detections agree (%d proposals, %d detections)%n",
+          ours.get("proposals").rows(),
+          ours.get("boxes").rows());
+    } else {
+      System.out.println("  => FIRST DIFFERENCE at " + firstDifference);
+    }
+  }
+
+  /**
+   * Reorders one side's rows of a group (score descending, ties by the box coordinates) in place.
+   *
+   * @param outputs the side's outputs
+   * @param group the score name, the box name, then the other outputs whose rows follow them
+   * @return how many rows changed position, 0 if the group is incomplete
+   */
+  private static int canonicalize(Map<String, Tensor> outputs, String[] group) {
+    Tensor scores = outputs.get(group[0]);
+    Tensor boxes = outputs.get(group[1]);
+    if (scores == null || boxes == null || boxes.rows() != scores.values.length) {
+      return 0;
+    }
+    int n = scores.values.length;
+    int len = boxes.rowLength();
+    Integer[] idx = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      idx[i] = i;
+    }
+    Arrays.sort(
+        idx,
+        (x, y) -> {
+          int c = Float.compare(scores.values[y], scores.values[x]);
+          for (int j = 0; c == 0 && j < len; j++) {
+            c = Float.compare(boxes.values[x * len + j], boxes.values[y * len + j]);
+          }
+          return c;
+        });
+    int[] order = new int[n];
+    int moved = 0;
+    for (int i = 0; i < n; i++) {
+      order[i] = idx[i];
+      if (order[i] != i) {
+        moved++;
+      }
+    }
+    if (moved > 0) {
+      for (int k = 0; k < group.length; k++) {
+        Tensor t = outputs.get(group[k]);
+        if (t != null && t.rows() == n) {
+          outputs.put(group[k], t.permuteRows(order));
+        }
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * Compares two row-ordered outputs: on equal shapes the largest absolute difference; otherwise
+   * the shape mismatch and how many leading rows agree.
+   */
+  private static String compareTensors(Tensor a, Tensor b) {
+    double scale = 0;
+    for (float v : b.values) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    double tol = ATOL + RTOL * scale;
+    if (Arrays.equals(a.shape, b.shape)) {
+      double max = 0;
+      for (int i = 0; i < a.values.length; i++) {
+        max = Math.max(max, Math.abs((double) a.values[i] - b.values[i]));
+      }
+      boolean agree = max <= tol && !Double.isNaN(max);
+      return String.format(
+          Locale.ROOT,
+          "%s: shape %s, max |diff| %.3g (max |ref| %.3g, tol %.2g)",
+          agree ? "agree" : "DIFFER",
+          Arrays.toString(a.shape),
+          max,
+          scale,
+          tol);
+    }
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "DIFFER: shape jdetect %s vs torchvision %s",
+                Arrays.toString(a.shape),
+                Arrays.toString(b.shape)));
+    if (a.shape.length == b.shape.length && a.rowLength() == b.rowLength() && a.rowLength() > 0) {
+      int len = a.rowLength();
+      long common = Math.min(a.rows(), b.rows());
+      long firstRow = common;
+      double max = 0;
+      for (long r = 0; r < common; r++) {
+        double rowMax = 0;
+        for (int j = 0; j < len; j++) {
+          int k = (int) (r * len + j);
+          rowMax = Math.max(rowMax, Math.abs((double) a.values[k] - b.values[k]));
+        }
+        if (rowMax > tol && firstRow == common) {
+          firstRow = r;
+        }
+        max = Math.max(max, rowMax);
+      }
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "; first %d of %d common rows agree, max |diff| over common rows %.3g",
+              firstRow,
+              common,
+              max));
+    }
+    return sb.toString();
   }
 
   private static double median(double[] values) {
@@ -182,6 +509,12 @@ public final class FasterRcnnBenchmark {
         case "--no-reference":
           o.reference = false;
           break;
+        case "--random-weights":
+          o.randomWeights = true;
+          break;
+        case "--work-dir":
+          o.workDir = args[++i];
+          break;
         case "--python":
           o.python = args[++i];
           break;
@@ -192,10 +525,14 @@ public final class FasterRcnnBenchmark {
         case "-h":
           System.out.println(
               "FasterRcnnBenchmark [--config all|vgg16|mobilenet_v2] [--warmup N] [--iters N]\n"
-                  + "  [--train] [--threads N (reference)] [--no-reference]\n"
-                  + "  [--python /usr/bin/python3] [--script src/bench/rcnn_bench.py]\n"
+                  + "  [--train] [--threads N] [--no-reference] [--random-weights]\n"
+                  + "  [--work-dir DIR] [--python /usr/bin/python3]"
+                  + " [--script src/bench/rcnn_bench.py]\n"
                   + "Eval latency, stage split and (with --train) one SGD step of Faster R-CNN,\n"
-                  + "jdetect then torchvision. Random weights; set OMP_NUM_THREADS for both.");
+                  + "jdetect then torchvision, on the same weights and image (exported by the\n"
+                  + "reference into a temporary directory, or into --work-dir, which is kept),\n"
+                  + "with a stage-by-stage comparison of the outputs. --random-weights (implied\n"
+                  + "by --no-reference) gives each side its own random weights and image.");
           return null;
         default:
           throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
@@ -210,7 +547,8 @@ public final class FasterRcnnBenchmark {
     return o;
   }
 
-  private static Map<String, Object> benchJdetect(String name, Options o) {
+  private static Map<String, Object> benchJdetect(
+      String name, Options o, Path dir, Map<String, Tensor> outputs) throws IOException {
     boolean vgg = "vgg16".equals(name);
     int height = vgg ? 600 : 800;
     int width = 800;
@@ -220,21 +558,27 @@ public final class FasterRcnnBenchmark {
     result.put("config", name);
     result.put("height", height);
     result.put("width", width);
+    result.put("weights", dir == null ? "random" : "shared");
     try (NDManager manager = NDManager.newBaseManager()) {
       Engine.getInstance().setRandomSeed(0);
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, height, width));
+      NDArray fixedImage = null;
+      if (dir != null) {
+        importWeights(model, name, dir);
+        fixedImage = readImage(manager, dir.resolve(name + "_image.npz"), height, width);
+      }
       ParameterStore ps = new ParameterStore(manager, false);
       for (int i = 0; i < o.warmup; i++) {
-        evalOnce(manager, model, ps, height, width);
+        evalOnce(manager, model, ps, fixedImage, height, width);
       }
       double[] evals = new double[o.iters];
       for (int i = 0; i < o.iters; i++) {
-        evals[i] = evalOnce(manager, model, ps, height, width);
+        evals[i] = evalOnce(manager, model, ps, fixedImage, height, width);
       }
       result.put("eval_ms", median(evals));
       double[][] stages = new double[STAGES.length][o.iters];
       for (int i = 0; i < o.iters; i++) {
-        double[] t = splitOnce(manager, model, ps, height, width);
+        double[] t = splitOnce(manager, model, ps, fixedImage, height, width, null);
         for (int s = 0; s < STAGES.length; s++) {
           stages[s][i] = t[s];
         }
@@ -244,6 +588,9 @@ public final class FasterRcnnBenchmark {
         split.put(STAGES[s], median(stages[s]));
       }
       result.put("split_ms", split);
+      splitOnce(manager, model, ps, fixedImage, height, width, outputs);
+      result.put("proposals", outputs.get("proposals").rows());
+      result.put("detections", outputs.get("boxes").rows());
       if (o.train) {
         for (Pair<String, Parameter> p : model.getParameters()) {
           if (p.getValue().requiresGradient()) {
@@ -251,11 +598,11 @@ public final class FasterRcnnBenchmark {
           }
         }
         for (int i = 0; i < Math.min(o.warmup, 1); i++) {
-          trainStep(manager, model, ps, height, width);
+          trainStep(manager, model, ps, fixedImage, height, width);
         }
         double[] train = new double[o.iters];
         for (int i = 0; i < o.iters; i++) {
-          train[i] = trainStep(manager, model, ps, height, width);
+          train[i] = trainStep(manager, model, ps, fixedImage, height, width);
         }
         result.put("train_step_ms", median(train));
       }
@@ -263,14 +610,79 @@ public final class FasterRcnnBenchmark {
     return result;
   }
 
-  private static NDArray image(NDManager manager, int height, int width) {
-    return manager.randomUniform(0f, 1f, new Shape(3, height, width));
+  /**
+   * Loads the reference's state dict into the model, strictly. The reference's backbone is
+   * torchvision's bare {@code features} Sequential ({@code backbone.N.*}), while jdetect's {@code
+   * Vgg16} / {@code MobileNetV2} hold it as their child {@code features}, as torchvision's {@code
+   * vgg16()} / {@code mobilenet_v2()} modules do ({@code backbone.features.N.*}); that prefix is
+   * the only renaming.
+   */
+  private static void importWeights(FasterRcnn model, String name, Path dir) throws IOException {
+    Path file = dir.resolve(name + ".npz");
+    try (NDManager scope = NDManager.newBaseManager()) {
+      StateDict raw = StateDict.load(scope, file);
+      Map<String, NDArray> renamed = new LinkedHashMap<>();
+      int moved = 0;
+      for (Map.Entry<String, NDArray> e : raw.arrays().entrySet()) {
+        String key = e.getKey();
+        if (key.startsWith("backbone.")) {
+          key = "backbone.features." + key.substring("backbone.".length());
+          moved++;
+        }
+        renamed.put(key, e.getValue());
+      }
+      ImportReport report;
+      try {
+        report = WeightImport.load(model, StateDict.of(renamed));
+      } catch (WeightImportException e) {
+        ImportReport r = e.report();
+        System.out.println(name + ": the reference's state dict does not map onto jdetect's model");
+        System.out.println("  missing in file (" + r.missing().size() + "): " + r.missing());
+        System.out.println(
+            "  unexpected in file (" + r.unexpected().size() + "): " + r.unexpected());
+        System.out.println("  mis-shaped (" + r.misshaped().size() + "): " + r.misshaped());
+        throw e;
+      }
+      System.out.printf(
+          Locale.ROOT,
+          "%s: imported %s from %s (%d backbone.* names read as backbone.features.*)%n",
+          name,
+          report,
+          file.getFileName(),
+          moved);
+    }
+  }
+
+  private static NDArray readImage(NDManager manager, Path file, int height, int width)
+      throws IOException {
+    try (InputStream is = new BufferedInputStream(Files.newInputStream(file))) {
+      NDList list = NDList.decode(manager, is);
+      NDArray image = list.get("image");
+      Shape want = new Shape(3, height, width);
+      if (image == null || !image.getShape().equals(want)) {
+        throw new IllegalStateException(
+            file + ": expected an array 'image' of shape " + want + ", got " + list);
+      }
+      return image.toType(DataType.FLOAT32, false);
+    }
+  }
+
+  private static NDArray image(NDManager it, NDArray fixedImage, int height, int width) {
+    if (fixedImage != null) {
+      return fixedImage;
+    }
+    return it.randomUniform(0f, 1f, new Shape(3, height, width));
   }
 
   private static double evalOnce(
-      NDManager manager, FasterRcnn model, ParameterStore ps, int height, int width) {
+      NDManager manager,
+      FasterRcnn model,
+      ParameterStore ps,
+      NDArray fixedImage,
+      int height,
+      int width) {
     try (NDManager it = manager.newSubManager()) {
-      NDList images = new NDList(image(it, height, width));
+      NDList images = new NDList(image(it, fixedImage, height, width));
       long start = System.nanoTime();
       List<Detections> d = model.detect(ps, images);
       d.get(0).boxes().toFloatArray();
@@ -278,27 +690,28 @@ public final class FasterRcnnBenchmark {
     }
   }
 
+  /**
+   * One eval pass by stages (as {@link FasterRcnn#detect} runs them); returns milliseconds per
+   * stage. With a non-null {@code outputs} map, also stores every stage's output of the first image
+   * in it.
+   */
   private static double[] splitOnce(
-      NDManager manager, FasterRcnn model, ParameterStore ps, int height, int width) {
+      NDManager manager,
+      FasterRcnn model,
+      ParameterStore ps,
+      NDArray fixedImage,
+      int height,
+      int width,
+      Map<String, Tensor> outputs) {
     double[] t = new double[STAGES.length];
     try (NDManager it = manager.newSubManager()) {
-      NDList images = new NDList(image(it, height, width));
+      NDList images = new NDList(image(it, fixedImage, height, width));
       long s0 = System.nanoTime();
       ImageBatch batch = model.transform(images);
       long s1 = System.nanoTime();
       NDList features = model.features(ps, batch, false);
       long s2 = System.nanoTime();
-      RegionProposalNetwork.Output rpn =
-          model
-              .getRpn()
-              .propose(
-                  ps,
-                  features,
-                  batch.imageSizes(),
-                  batch.paddedHeight(),
-                  batch.paddedWidth(),
-                  false,
-                  null);
+      RegionProposalNetwork.Output rpn = model.getRpn().propose(ps, features, batch, false, null);
       long s3 = System.nanoTime();
       RoiHeads heads = model.getRoiHeads();
       NDArray pooled = heads.pool(features, rpn.proposals(), batch.imageSizes());
@@ -317,14 +730,30 @@ public final class FasterRcnnBenchmark {
       for (int i = 0; i < STAGES.length; i++) {
         t[i] = (marks[i + 1] - marks[i]) / 1e6;
       }
+      if (outputs != null) {
+        outputs.put("batch", new Tensor(batch.tensor().get(0)));
+        outputs.put("features", new Tensor(features.get(0).get(0)));
+        outputs.put("proposals", new Tensor(rpn.proposals().get(0)));
+        outputs.put("proposal_scores", new Tensor(rpn.scores().get(0)));
+        outputs.put("class_logits", new Tensor(out.get(0)));
+        outputs.put("box_regression", new Tensor(out.get(1)));
+        outputs.put("boxes", new Tensor(d.get(0).boxes()));
+        outputs.put("scores", new Tensor(d.get(0).scores()));
+        outputs.put("labels", new Tensor(d.get(0).labels()));
+      }
     }
     return t;
   }
 
   private static double trainStep(
-      NDManager manager, FasterRcnn model, ParameterStore ps, int height, int width) {
+      NDManager manager,
+      FasterRcnn model,
+      ParameterStore ps,
+      NDArray fixedImage,
+      int height,
+      int width) {
     try (NDManager it = manager.newSubManager()) {
-      NDList images = new NDList(image(it, height, width));
+      NDList images = new NDList(image(it, fixedImage, height, width));
       NDList targets =
           Targets.pad(
               it,
@@ -352,7 +781,8 @@ public final class FasterRcnnBenchmark {
     }
   }
 
-  private static List<String> runReference(Options o) throws IOException, InterruptedException {
+  private static PeerRun runReference(Options o, List<String> extra)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(o.python);
     cmd.add(o.script);
@@ -367,6 +797,7 @@ public final class FasterRcnnBenchmark {
     if (o.train) {
       cmd.add("--train");
     }
+    cmd.addAll(extra);
     Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     List<String> lines = new ArrayList<>();
     try (BufferedReader r =
@@ -377,11 +808,18 @@ public final class FasterRcnnBenchmark {
         lines.add(line);
       }
     }
-    int code = process.waitFor();
-    if (code != 0) {
-      lines.add("(reference exited with code " + code + ")");
+    return new PeerRun(lines, process.waitFor());
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (dir == null || !Files.exists(dir)) {
+      return;
     }
-    return lines;
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toArray(Path[]::new)) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   private static String format(Map<String, Object> r) {
