@@ -39,7 +39,14 @@ final class DatasetTraining {
   private DatasetTraining() {}
 
   /** Declares the data and training options on a command line. */
-  static CommandLine options(CommandLine cli, String model, int input, int epochs, double lr) {
+  static CommandLine options(
+      CommandLine cli,
+      String model,
+      int images,
+      int input,
+      int epochs,
+      String optimizer,
+      double lr) {
     return cli.option("out", "runs/" + model, "output folder")
         .option("model", model, "model type")
         .option("voc", null, "VOCdevkit root (e.g. VOCdevkit/VOC2007) instead of generated data")
@@ -49,13 +56,13 @@ final class DatasetTraining {
         .option("coco-train-images", null, "image folder of --coco-train")
         .option("coco-val", null, "COCO instances_*.json to evaluate on")
         .option("coco-val-images", null, "image folder of --coco-val")
-        .option("images", "400", "generated shapes images (train + val) when no data is given")
+        .option("images", "" + images, "generated shapes images (80% train, 20% validation)")
         .option("classes", "3", "classes of the generated shapes set (3..5)")
         .option("input", "" + input, "network input side (images are resized to it)")
         .option("epochs", "" + epochs, "training epochs")
         .option("batch", "8", "batch size")
         .option("lr", "" + lr, "base learning rate")
-        .option("optimizer", "sgd", "sgd (momentum 0.9, wd 1e-4) or adam")
+        .option("optimizer", optimizer, "sgd (momentum 0.9, wd 1e-4) or adam (wd 1e-4)")
         .option("seed", "1", "seed of generation and training")
         .flag("resume", "continue from the latest checkpoint in <out>/checkpoints")
         .flag("quick", "a short run: 60 generated images, 2 epochs");

@@ -21,10 +21,14 @@ import java.util.List;
  * {@link ModelRegistry} that knows them next to the built-in types, so that {@code Detect} can load
  * what the examples save.
  */
-final class ExampleModels {
+public final class ExampleModels {
 
-  static final String SSD_SMALL = "ssd-small";
-  static final String FASTER_RCNN_SMALL = "faster-rcnn-small";
+  /** The model type of {@link #ssdSmall(int, int)}. */
+  public static final String SSD_SMALL = "ssd-small";
+
+  /** The model type of {@link #fasterRcnnSmall(int, int)}. */
+  public static final String FASTER_RCNN_SMALL = "faster-rcnn-small";
+
   static final String FASTER_RCNN_MOBILENETV2_SMALL = "faster-rcnn-mobilenetv2-small";
 
   private static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
@@ -53,7 +57,7 @@ final class ExampleModels {
    * An SSD on a four-source {@link SmallBackbone} (strides 8 to 64) with torchvision-style default
    * boxes.
    */
-  static Ssd ssdSmall(int numClasses, int size) {
+  public static Ssd ssdSmall(int numClasses, int size) {
     SmallBackbone backbone = new SmallBackbone(new int[] {16, 32, 64, 128, 128, 128}, 4);
     DefaultBoxGenerator boxes =
         DefaultBoxGenerator.builder()
@@ -80,7 +84,7 @@ final class ExampleModels {
    * 128 pixels x ratios 0.5/1/2, fewer proposals than torchvision (1000/300 in training, 500/100 at
    * test), a 256-unit two-layer box head, images kept at {@code size}.
    */
-  static FasterRcnn fasterRcnnSmall(int numClasses, int size) {
+  public static FasterRcnn fasterRcnnSmall(int numClasses, int size) {
     SmallBackbone backbone = new SmallBackbone(new int[] {32, 64, 96, 128}, 1);
     return fasterRcnn(backbone, numClasses, size);
   }

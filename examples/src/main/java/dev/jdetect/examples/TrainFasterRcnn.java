@@ -20,6 +20,12 @@ import java.nio.file.Path;
  */
 public final class TrainFasterRcnn {
 
+  /** Default number of generated shapes images (80% train, 20% validation). */
+  static final int IMAGES = 800;
+
+  /** Default number of epochs. */
+  static final int EPOCHS = 30;
+
   private TrainFasterRcnn() {}
 
   /**
@@ -36,9 +42,11 @@ public final class TrainFasterRcnn {
                 "Trains a Faster R-CNN (faster-rcnn-small, faster-rcnn-mobilenetv2) on VOC, COCO"
                     + " or a generated shapes set."),
             ExampleModels.FASTER_RCNN_SMALL,
+            IMAGES,
             256,
-            20,
-            0.01);
+            EPOCHS,
+            "adam",
+            0.001);
     if (!cli.parse(args)) {
       return;
     }

@@ -37,8 +37,10 @@ public final class TrainSsd {
                 "Trains an SSD (ssd-small, ssdlite-mobilenetv2, ssd300-vgg16) on VOC, COCO or a"
                     + " generated shapes set."),
             ExampleModels.SSD_SMALL,
+            400,
             256,
             30,
+            "sgd",
             0.02);
     if (!cli.parse(args)) {
       return;

@@ -5,6 +5,7 @@ import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.MobileNetV2;
 import dev.jdetect.models.backbone.ResNet50;
 import dev.jdetect.models.backbone.Vgg16;
+import dev.jdetect.models.weights.WeightImport;
 import java.util.List;
 
 /**
@@ -40,6 +41,48 @@ public final class FasterRcnnModels {
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();
+  }
+
+  /**
+   * The importer that starts {@link #fasterRcnnVgg16} from an ImageNet VGG16 classifier, as the
+   * paper does: torchvision's {@code vgg16} {@code state_dict} ({@code features.*}, {@code
+   * classifier.0/3/6.*}) gives the backbone's convolutions ({@code features.0} to {@code
+   * features.28}, conv1_1 to conv5_3), and its first two fully connected layers become the box
+   * head's {@code fc6} ({@code classifier.0}, 25088 to 4096) and {@code fc7} ({@code classifier.3},
+   * 4096 to 4096). The 1000-class layer {@code classifier.6} is skipped; the RPN and the box
+   * predictor keep their initialisation. Strict: every other name must match.
+   *
+   * <pre>{@code
+   * FasterRcnn model = FasterRcnnModels.fasterRcnnVgg16(20);
+   * model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 600, 800));
+   * FasterRcnnModels.imageNetVgg16Import().apply(model, Path.of("vgg16_imagenet.npz"));
+   * }</pre>
+   *
+   * @return the importer
+   */
+  public static WeightImport imageNetVgg16Import() {
+    return WeightImport.builder()
+        .setRename(FasterRcnnModels::imageNetVgg16Name)
+        .setExclude(
+            name ->
+                name.startsWith("classifier.6.")
+                    || name.startsWith("rpn.")
+                    || name.startsWith("roi_heads.box_predictor."))
+        .build();
+  }
+
+  /** Maps a torchvision ImageNet {@code vgg16} tensor name onto {@link #fasterRcnnVgg16}. */
+  static String imageNetVgg16Name(String name) {
+    if (name.startsWith("features.")) {
+      return "backbone." + name;
+    }
+    if (name.startsWith("classifier.0.")) {
+      return "roi_heads.box_head.fc6." + name.substring("classifier.0.".length());
+    }
+    if (name.startsWith("classifier.3.")) {
+      return "roi_heads.box_head.fc7." + name.substring("classifier.3.".length());
+    }
+    return name;
   }
 
   /**

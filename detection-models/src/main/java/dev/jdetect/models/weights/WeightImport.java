@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Copies a torchvision {@link StateDict} into an initialised DJL block, matching tensors to
@@ -35,11 +36,13 @@ public final class WeightImport {
   private final boolean strict;
   private final String sourcePrefix;
   private final Predicate<String> exclude;
+  private final UnaryOperator<String> rename;
 
   private WeightImport(Builder builder) {
     this.strict = builder.strict;
     this.sourcePrefix = builder.sourcePrefix;
     this.exclude = builder.exclude;
+    this.rename = builder.rename;
   }
 
   /**
@@ -113,11 +116,14 @@ public final class WeightImport {
       if (!name.startsWith(sourcePrefix)) {
         continue;
       }
-      name = name.substring(sourcePrefix.length());
+      name = rename.apply(name.substring(sourcePrefix.length()));
       if (name.endsWith("num_batches_tracked") || exclude.test(name)) {
         continue;
       }
-      source.put(name, e.getValue());
+      if (source.put(name, e.getValue()) != null) {
+        throw new IllegalArgumentException(
+            "two tensors of the state dict map to the parameter name " + name);
+      }
     }
     List<String> loaded = new ArrayList<>();
     List<String> missing = new ArrayList<>();
@@ -183,6 +189,7 @@ public final class WeightImport {
     private boolean strict = true;
     private String sourcePrefix = "";
     private Predicate<String> exclude = name -> false;
+    private UnaryOperator<String> rename = UnaryOperator.identity();
 
     private Builder() {}
 
@@ -226,6 +233,22 @@ public final class WeightImport {
         throw new IllegalArgumentException("exclude must not be null");
       }
       this.exclude = exclude;
+      return this;
+    }
+
+    /**
+     * Renames the tensors of the state dict (after the source prefix is removed, before {@link
+     * #setExclude} is applied) to the torchvision names of the block, e.g. to load an ImageNet
+     * classifier's {@code classifier.0.*} into a detector's {@code roi_heads.box_head.fc6.*}.
+     *
+     * @param rename maps a state dict name to a parameter name (identity by default)
+     * @return this builder
+     */
+    public Builder setRename(UnaryOperator<String> rename) {
+      if (rename == null) {
+        throw new IllegalArgumentException("rename must not be null");
+      }
+      this.rename = rename;
       return this;
     }
 

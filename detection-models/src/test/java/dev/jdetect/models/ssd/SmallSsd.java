@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
 import dev.jdetect.models.weights.StateDict;
 import java.io.IOException;
@@ -65,5 +66,24 @@ final class SmallSsd {
 
   static NDArray images(Map<String, NDArray> io) {
     return io.get("images_u8").toType(DataType.FLOAT32, false).div(255f);
+  }
+
+  /**
+   * {@code (n, 3, h, w)} images in [0, 1] from the generator's {@code hashed_images}: pixel {@code
+   * (i, c, y, x)} is the top byte of murmur3's finaliser applied to its flat index times {@code
+   * 0x9E3779B1}, divided by 255.
+   */
+  static NDArray hashedImages(NDManager manager, int n, int h, int w) {
+    float[] pixels = new float[n * 3 * h * w];
+    for (int flat = 0; flat < pixels.length; flat++) {
+      long key = (flat * 0x9E3779B1L) & 0xFFFFFFFFL;
+      key ^= key >>> 16;
+      key = (key * 0x85EBCA6BL) & 0xFFFFFFFFL;
+      key ^= key >>> 13;
+      key = (key * 0xC2B2AE35L) & 0xFFFFFFFFL;
+      key ^= key >>> 16;
+      pixels[flat] = (key >>> 24) / 255f;
+    }
+    return manager.create(pixels, new Shape(n, 3, h, w));
   }
 }

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.Targets;
@@ -100,6 +102,43 @@ class SsdTorchvisionFixtureTest {
       assertEquals(MultiBoxLoss.CLASS_LOSS, losses.get(1).getName());
       assertEquals(io.get("loss_bbox_regression").getFloat(), losses.get(0).getFloat(), 1e-4f);
       assertEquals(io.get("loss_classification").getFloat(), losses.get(1).getFloat(), 1e-4f);
+    }
+  }
+
+  /**
+   * One backward pass gives torchvision's gradient for every parameter (on the generator's hashed
+   * 300x300 images: upsampled images make near-flat max-pool windows whose arg-max may flip with
+   * float rounding).
+   */
+  @Test
+  void trainingGradientsMatchTorchvision() {
+    try (NDManager scope = manager.newSubManager()) {
+      Map<String, NDArray> want = SmallSsd.npz(scope, "/fixtures/ssd/ssd_small_grads.npz");
+      Ssd fresh = SmallSsd.model();
+      fresh.initialize(scope, DataType.FLOAT32, images.getShape());
+      WeightImport.load(fresh, SmallSsd.weights(scope));
+      Map<String, Parameter> params = TorchvisionNames.of(fresh);
+      assertEquals(want.keySet(), params.keySet());
+      for (Parameter p : params.values()) {
+        p.getArray().setRequiresGradient(true);
+      }
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray hashed = SmallSsd.hashedImages(scope, 3, 300, 300);
+        NDList losses =
+            fresh.forward(
+                new ParameterStore(scope, false), new NDList(hashed), targets(scope), null);
+        gc.backward(losses.get(0).add(losses.get(1)));
+      }
+      float largest = 0;
+      for (Map.Entry<String, Parameter> e : params.entrySet()) {
+        NDArray w = want.get(e.getKey());
+        NDArray g = e.getValue().getArray().getGradient().reshape(w.getShape());
+        // relative to the largest entry: the first layer sums ~270 000 products of both signs
+        float scale = Math.max(1f, w.abs().max().getFloat());
+        assertClose(w, g, 1e-4f * scale, "grad " + e.getKey());
+        largest = Math.max(largest, w.abs().max().getFloat());
+      }
+      assertTrue(largest > 1e-3f, "largest torchvision gradient " + largest);
     }
   }
 

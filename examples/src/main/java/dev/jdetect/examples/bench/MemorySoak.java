@@ -8,34 +8,58 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.examples.ExampleModels;
+import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.ProgressReporter;
+import dev.jdetect.train.SampleData;
 import dev.jdetect.train.TrainingBatch;
 import dev.jdetect.train.TrainingData;
+import dev.jdetect.train.augment.HorizontalFlip;
+import dev.jdetect.train.augment.Resize;
+import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.ImageAnnotation;
 import dev.jdetect.train.data.ObjectAnnotation;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
+import dev.jdetect.train.optim.Optimizer;
 import dev.jdetect.train.optim.Sgd;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 /**
- * Checks that native memory stays flat over a long run (issue 5, "Reliability"): trains D2L's
- * TinySSD for {@code --steps} steps through {@link DetectionTrainer} on generated banana images,
- * then runs {@code --predictions} single-image predictions through a {@link Detector}.
+ * Checks that native memory stays flat over a long run (issue 5, "Reliability"): trains a model for
+ * {@code --steps} steps through {@link DetectionTrainer}, then runs {@code --predictions}
+ * single-image predictions through a {@link Detector}.
+ *
+ * <p>Models ({@code --model}):
+ *
+ * <ul>
+ *   <li>{@code tinyssd} (default): D2L's TinySSD on generated banana images made at the input size
+ *       (default 64) and held as Java arrays;
+ *   <li>{@code ssd-small} and {@code faster-rcnn-small}: {@link ExampleModels#ssdSmall(int, int)}
+ *       and {@link ExampleModels#fasterRcnnSmall(int, int)} on a generated 3-class shapes set,
+ *       written as a VOC directory of 256x256 JPEGs into a temporary folder (deleted at the end)
+ *       and read the way {@code TrainSsd} and {@code TrainFasterRcnn} read it: {@link SampleData}
+ *       with a {@link Resize} to the input size (default 128) and a {@link HorizontalFlip}. The
+ *       detector is given the 256x256 images and resizes them itself.
+ * </ul>
  *
  * <p>Every {@code --train-every} steps (at the end of a trainer epoch, so that no step is in
  * flight) and every {@code --predict-every} predictions it collects garbage and records
@@ -55,16 +79,33 @@ import java.util.Random;
  * than that baseline; the exit code is 1 otherwise. RSS growth is reported from the second sample
  * of each phase to its last (allocator caches settle during the first interval).
  *
- * <p>From the repository root:
+ * <p>From the repository root (the modules' classes come first: {@code dependency:build-classpath}
+ * lists the jdetect jars installed in the local repository, which may be older):
  *
  * <pre>
- * mvn -B -q -o -pl examples -am compile dependency:build-classpath \
- *     -Dmdep.outputFile=/tmp/jdetect-cp.txt -Dspotless.check.skip=true
- * java -Dai.djl.offline=true -cp examples/target/classes:$(cat /tmp/jdetect-cp.txt) \
- *     dev.jdetect.examples.bench.MemorySoak
+ * mvn -B -q -o -pl examples -am compile -Dspotless.check.skip=true
+ * mvn -B -q -o -pl examples dependency:build-classpath -Dmdep.outputFile=/tmp/jdetect-cp.txt
+ * CP=examples/target/classes:detection-train/target/classes:detection-models/target/classes
+ * CP=$CP:detection-core/target/classes:$(cat /tmp/jdetect-cp.txt)
+ * java -Dai.djl.offline=true -cp $CP dev.jdetect.examples.bench.MemorySoak
+ * java -Dai.djl.offline=true -cp $CP dev.jdetect.examples.bench.MemorySoak \
+ *     --model ssd-small --steps 500 --train-every 50 --predictions 5000 --predict-every 500
+ * java -Dai.djl.offline=true -cp $CP dev.jdetect.examples.bench.MemorySoak \
+ *     --model faster-rcnn-small --steps 300 --train-every 30 --predictions 2000 --predict-every 200
  * </pre>
+ *
+ * <p>On two busy cores expect roughly 10, 20 and 30 minutes for these three runs (Faster R-CNN
+ * predicts about 15 times slower than the SSDs); a short check of any model: {@code --steps 40
+ * --train-every 10 --predictions 200 --predict-every 50}.
  */
 public final class MemorySoak {
+
+  private static final String TINYSSD = "tinyssd";
+
+  /** Side of the generated shapes images, as in {@code TrainSsd} and {@code TrainFasterRcnn}. */
+  private static final int SHAPES_SIZE = 256;
+
+  private static final int SHAPES_CLASSES = 3;
 
   private static final double MB = 1024.0 * 1024.0;
 
@@ -72,15 +113,65 @@ public final class MemorySoak {
 
   /** Command-line settings. */
   private static final class Options {
+    String model = TINYSSD;
     int steps = 1000;
     int predictions = 10_000;
-    int input = 64;
+    int input = 0; // 0: the model's default, see defaultInput
     int batch = 4;
     int trainEvery = 100;
     int predictEvery = 1000;
     int images = 64;
     long seed = 1;
     double rssToleranceMb = 16;
+
+    boolean isTinySsd() {
+      return model.equals(TINYSSD);
+    }
+
+    int defaultInput() {
+      return isTinySsd() ? 64 : 128;
+    }
+  }
+
+  /** What a run trains and predicts with; owns the temporary data folder, if any. */
+  private static final class Setup implements AutoCloseable {
+    final String title;
+    final String dataText;
+    final DetectionModel model;
+    final TrainingData data;
+    final List<Image> images;
+    final ModelDescription description;
+    final Optimizer optimizer;
+    final LrSchedule schedule;
+    final Path tempDir;
+
+    Setup(
+        String title,
+        String dataText,
+        DetectionModel model,
+        TrainingData data,
+        List<Image> images,
+        ModelDescription description,
+        Optimizer optimizer,
+        LrSchedule schedule,
+        Path tempDir) {
+      this.title = title;
+      this.dataText = dataText;
+      this.model = model;
+      this.data = data;
+      this.images = images;
+      this.description = description;
+      this.optimizer = optimizer;
+      this.schedule = schedule;
+      this.tempDir = tempDir;
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (tempDir != null) {
+        deleteTree(tempDir);
+      }
+    }
   }
 
   /** One measurement. */
@@ -111,7 +202,8 @@ public final class MemorySoak {
    * Runs the soak test.
    *
    * @param args see {@code --help}
-   * @throws IOException if {@code /proc/self/status} cannot be read
+   * @throws IOException if {@code /proc/self/status} cannot be read or the generated data cannot be
+   *     written
    */
   public static void main(String[] args) throws IOException {
     Options o = parse(args);
@@ -123,97 +215,77 @@ public final class MemorySoak {
     NDManager root = probe.getParentManager();
     probe.close();
 
-    SyntheticDataGenerator generator =
-        SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.BANANA)
-            .setSeed(o.seed)
-            .setNumImages(o.images)
-            .setImageSize(o.input)
-            .build();
-    List<SyntheticDataGenerator.SyntheticImage> generated = new ArrayList<>(o.images);
-    for (int i = 0; i < o.images; i++) {
-      generated.add(generator.generate(i));
-    }
-    BananaData data = new BananaData(generated, o.input, o.batch * o.trainEvery);
     int epochs = (o.steps + o.trainEvery - 1) / o.trainEvery;
-    out.printf(
-        Locale.ROOT,
-        "MemorySoak: TinySSD %dx%d, batch %d, %d training steps (sample every %d), %d predictions"
-            + " (sample every %d), %d generated banana images, %d CPUs%n",
-        o.input,
-        o.input,
-        o.batch,
-        epochs * o.trainEvery,
-        o.trainEvery,
-        o.predictions,
-        o.predictEvery,
-        o.images,
-        Runtime.getRuntime().availableProcessors());
-
     List<Sample> samples = new ArrayList<>();
-    long start = System.nanoTime();
-    try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(1).build();
-      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, o.input, o.input));
-      samples.add(sample(root, "init", 0));
-
-      try (DetectionTrainer trainer =
-          DetectionTrainer.builder()
-              .setModel(model)
-              .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
-              .setSchedule(LrSchedule.constant(0.01))
-              .setEpochs(epochs)
-              .setBatchSize(o.batch)
-              .setSeed(o.seed)
-              .setGradientClipNorm(10)
-              .setSkipNonFiniteGradients(5)
-              .setProgress(out, ProgressReporter.Mode.OFF)
-              .setEvaluator(
-                  (m, epoch) -> {
-                    samples.add(sample(root, "train", (long) (epoch + 1) * o.trainEvery));
-                    return Map.of();
-                  })
-              .build()) {
-        trainer.fit(data);
-      }
-      double trainSeconds = (System.nanoTime() - start) / 1e9;
-      samples.add(sample(root, "trainer closed", (long) epochs * o.trainEvery));
-
-      ModelDescription description =
-          ModelDescription.builder()
-              .setModelType("tiny-ssd")
-              .setClasses(generator.getClassNames())
-              .setInputSize(o.input, o.input)
-              .setScoreThreshold(0.3f)
-              .build();
-      List<Image> images = new ArrayList<>(generated.size());
-      ImageFactory factory = ImageFactory.getInstance();
-      for (SyntheticDataGenerator.SyntheticImage g : generated) {
-        images.add(factory.fromImage(g.getImage()));
-      }
-      long predictStart = System.nanoTime();
-      long found = 0;
-      try (Detector detector = Detector.of(model, description)) {
-        for (int i = 1; i <= o.predictions; i++) {
-          DetectedObjects result = detector.detect(images.get((i - 1) % images.size()));
-          found += result.getNumberOfObjects();
-          if (i % o.predictEvery == 0) {
-            samples.add(sample(root, "predict", i));
-          }
-        }
-      }
-      double predictSeconds = (System.nanoTime() - predictStart) / 1e9;
-      samples.add(sample(root, "detector closed", o.predictions));
+    try (Setup setup = o.isTinySsd() ? tinySsd(o) : shapes(o, epochs)) {
       out.printf(
           Locale.ROOT,
-          "training %.1f s (%.1f ms/step), prediction %.1f s (%.2f ms/image, %d objects found)%n",
-          trainSeconds,
-          trainSeconds * 1000 / (epochs * o.trainEvery),
-          predictSeconds,
-          predictSeconds * 1000 / Math.max(1, o.predictions),
-          found);
+          "MemorySoak: %s %dx%d, batch %d, %d training steps (sample every %d), %d predictions"
+              + " (sample every %d), %s, %d CPUs%n",
+          setup.title,
+          o.input,
+          o.input,
+          o.batch,
+          epochs * o.trainEvery,
+          o.trainEvery,
+          o.predictions,
+          o.predictEvery,
+          setup.dataText,
+          Runtime.getRuntime().availableProcessors());
+
+      long start = System.nanoTime();
+      try (NDManager manager = NDManager.newBaseManager()) {
+        DetectionModel model = setup.model;
+        model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, o.input, o.input));
+        samples.add(sample(root, "init", 0));
+
+        try (DetectionTrainer trainer =
+            DetectionTrainer.builder()
+                .setModel(model)
+                .setOptimizer(setup.optimizer)
+                .setSchedule(setup.schedule)
+                .setEpochs(epochs)
+                .setBatchSize(o.batch)
+                .setSeed(o.seed)
+                .setGradientClipNorm(10)
+                .setSkipNonFiniteGradients(5)
+                .setProgress(out, ProgressReporter.Mode.OFF)
+                .setEvaluator(
+                    (m, epoch) -> {
+                      samples.add(sample(root, "train", (long) (epoch + 1) * o.trainEvery));
+                      return Map.of();
+                    })
+                .build()) {
+          trainer.fit(setup.data);
+        }
+        double trainSeconds = (System.nanoTime() - start) / 1e9;
+        samples.add(sample(root, "trainer closed", (long) epochs * o.trainEvery));
+
+        List<Image> images = setup.images;
+        long predictStart = System.nanoTime();
+        long found = 0;
+        try (Detector detector = Detector.of(model, setup.description)) {
+          for (int i = 1; i <= o.predictions; i++) {
+            DetectedObjects result = detector.detect(images.get((i - 1) % images.size()));
+            found += result.getNumberOfObjects();
+            if (i % o.predictEvery == 0) {
+              samples.add(sample(root, "predict", i));
+            }
+          }
+        }
+        double predictSeconds = (System.nanoTime() - predictStart) / 1e9;
+        samples.add(sample(root, "detector closed", o.predictions));
+        out.printf(
+            Locale.ROOT,
+            "training %.1f s (%.1f ms/step), prediction %.1f s (%.2f ms/image, %d objects found)%n",
+            trainSeconds,
+            trainSeconds * 1000 / (epochs * o.trainEvery),
+            predictSeconds,
+            predictSeconds * 1000 / Math.max(1, o.predictions),
+            found);
+      }
+      samples.add(sample(root, "model closed", o.predictions));
     }
-    samples.add(sample(root, "model closed", o.predictions));
 
     out.println();
     out.printf(
@@ -248,6 +320,166 @@ public final class MemorySoak {
             : "VERDICT: PASS, live arrays constant after warm-up in both phases");
     if (grew) {
       System.exit(1);
+    }
+  }
+
+  /** TinySSD (1 class) on banana images generated at the input size, held as Java arrays. */
+  private static Setup tinySsd(Options o) {
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .setKind(SyntheticDataGenerator.Kind.BANANA)
+            .setSeed(o.seed)
+            .setNumImages(o.images)
+            .setImageSize(o.input)
+            .build();
+    List<SyntheticDataGenerator.SyntheticImage> generated = new ArrayList<>(o.images);
+    for (int i = 0; i < o.images; i++) {
+      generated.add(generator.generate(i));
+    }
+    List<Image> images = new ArrayList<>(generated.size());
+    ImageFactory factory = ImageFactory.getInstance();
+    for (SyntheticDataGenerator.SyntheticImage g : generated) {
+      images.add(factory.fromImage(g.getImage()));
+    }
+    ModelDescription description =
+        ModelDescription.builder()
+            .setModelType("tiny-ssd")
+            .setClasses(generator.getClassNames())
+            .setInputSize(o.input, o.input)
+            .setScoreThreshold(0.3f)
+            .build();
+    return new Setup(
+        "TinySSD",
+        o.images + " generated banana images",
+        TinySsd.builder().setNumClasses(1).build(),
+        new BananaData(generated, o.input, o.batch * o.trainEvery),
+        images,
+        description,
+        Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build(),
+        LrSchedule.constant(0.01),
+        null);
+  }
+
+  /**
+   * {@code ssd-small} or {@code faster-rcnn-small} on a generated shapes set written as a VOC
+   * directory, loaded like {@code TrainSsd} / {@code TrainFasterRcnn} load it.
+   */
+  private static Setup shapes(Options o, int epochs) throws IOException {
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .setKind(SyntheticDataGenerator.Kind.SHAPES)
+            .setSeed(o.seed)
+            .setNumImages(o.images)
+            .setNumClasses(SHAPES_CLASSES)
+            .setImageSize(SHAPES_SIZE)
+            .build();
+    Path dir = Files.createTempDirectory("jdetect-soak-");
+    try {
+      AnnotationSet set = generator.writeVoc(dir);
+      int numClasses = set.getNumClasses();
+      DetectionModel model;
+      String title;
+      String type;
+      double lr;
+      if (o.model.equals(ExampleModels.SSD_SMALL)) {
+        model = ExampleModels.ssdSmall(numClasses, o.input);
+        title = "SSD (ssd-small)";
+        type = ExampleModels.SSD_SMALL;
+        lr = 0.02;
+      } else {
+        model = ExampleModels.fasterRcnnSmall(numClasses, o.input);
+        title = "Faster R-CNN (faster-rcnn-small)";
+        type = ExampleModels.FASTER_RCNN_SMALL;
+        lr = 0.01;
+      }
+      SampleData samples =
+          SampleData.builder()
+              .setAnnotations(set)
+              .setPreprocess(new Resize(o.input, o.input))
+              .setAugmentation(new HorizontalFlip())
+              .build();
+      List<Image> images = new ArrayList<>(set.getImages().size());
+      ImageFactory factory = ImageFactory.getInstance();
+      for (ImageAnnotation a : set.getImages()) {
+        images.add(factory.fromFile(a.getFile()));
+      }
+      ModelDescription description =
+          ModelDescription.builder()
+              .setModelType(type)
+              .setClasses(set.getClassNames())
+              .setInputSize(o.input, o.input)
+              .setScoreThreshold(0.3f)
+              .build();
+      LrSchedule schedule =
+          LrSchedule.builder()
+              .setBaseLr(lr)
+              .setWarmup(Math.min(o.trainEvery, 500), 0.001)
+              .setCosine(epochs, lr * 0.01)
+              .build();
+      return new Setup(
+          title,
+          String.format(
+              Locale.ROOT,
+              "%d generated %dx%d shapes images (%d classes) resized to the input",
+              o.images,
+              SHAPES_SIZE,
+              SHAPES_SIZE,
+              numClasses),
+          model,
+          new Cycled(samples, o.batch * o.trainEvery),
+          images,
+          description,
+          Sgd.builder().setMomentum(0.9f).setWeightDecay(1e-4f).build(),
+          schedule,
+          dir);
+    } catch (IOException | RuntimeException e) {
+      deleteTree(dir);
+      throw e;
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
+    }
+  }
+
+  /**
+   * Presents {@code size} samples cycling over a smaller source, so that one trainer epoch is
+   * {@code --train-every} steps whatever the number of images.
+   */
+  private static final class Cycled implements TrainingData {
+    private final TrainingData source;
+    private final int size;
+
+    Cycled(TrainingData source, int size) {
+      this.source = source;
+      this.size = size;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
+
+    @Override
+    public TrainingBatch batch(NDManager manager, int[] indices, Random random) {
+      int[] mapped = new int[indices.length];
+      for (int i = 0; i < indices.length; i++) {
+        mapped[i] = indices[i] % source.size();
+      }
+      return source.batch(manager, mapped, random);
     }
   }
 
@@ -408,13 +640,17 @@ public final class MemorySoak {
               String.join(
                   System.lineSeparator(),
                   "Usage: MemorySoak [options]",
-                  "Trains TinySSD through DetectionTrainer, then predicts through Detector, and",
+                  "Trains a model through DetectionTrainer, then predicts through Detector, and",
                   "samples live NDArrays and process RSS to show native memory stays flat.",
                   "Exit code 1 if live arrays grow after the first sample of a phase.",
+                  "  --model NAME         tinyssd (default; generated bananas), ssd-small or",
+                  "                       faster-rcnn-small (generated 3-class shapes, 256x256",
+                  "                       images resized to the input)",
                   "  --steps N            training steps (default 1000, rounded up to a",
                   "                       multiple of --train-every)",
                   "  --predictions N      single-image predictions (default 10000)",
-                  "  --input N            square input side in pixels, >= 64 (default 64)",
+                  "  --input N            square input side in pixels, >= 64 (default 64 for",
+                  "                       tinyssd, 128 for ssd-small and faster-rcnn-small)",
                   "  --batch N            training batch size (default 4)",
                   "  --train-every N      sample every N steps (default 100)",
                   "  --predict-every N    sample every N predictions (default 1000)",
@@ -423,6 +659,15 @@ public final class MemorySoak {
                   "  --rss-tolerance MB   RSS-heap growth still called flat (default 16)",
                   "  --help               this text"));
           return null;
+        case "--model":
+          o.model = value(args, ++i, a);
+          if (!o.model.equals(TINYSSD)
+              && !o.model.equals(ExampleModels.SSD_SMALL)
+              && !o.model.equals(ExampleModels.FASTER_RCNN_SMALL)) {
+            throw new IllegalArgumentException(
+                "--model must be tinyssd, ssd-small or faster-rcnn-small, got '" + o.model + "'");
+          }
+          break;
         case "--steps":
           o.steps = positive(args, ++i, a);
           break;
@@ -456,6 +701,9 @@ public final class MemorySoak {
         default:
           throw new IllegalArgumentException("unknown option " + a + " (see --help)");
       }
+    }
+    if (o.input == 0) {
+      o.input = o.defaultInput();
     }
     return o;
   }
