@@ -16,6 +16,10 @@ import java.nio.file.Path;
  * 16, anchors 16-128 px, trains from scratch on a CPU) and {@code faster-rcnn-mobilenetv2}
  * (torchvision's MobileNetV2 backbone with the same small-image RPN and heads; slower).
  *
+ * <p>Defaults: 800 generated shapes images (640 train, 160 validation), 256x256 input, Adam 1e-3
+ * with warm-up then cosine, 30 epochs. Measured on 2 CPU cores: validation mAP@0.5 0.960 in about
+ * 25 minutes, 0.90 or more from epoch 11.
+ *
  * <p>Example: {@code TrainFasterRcnn --voc VOCdevkit/VOC2007 --input 512 --epochs 12}.
  */
 public final class TrainFasterRcnn {

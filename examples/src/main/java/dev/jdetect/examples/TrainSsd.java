@@ -17,6 +17,10 @@ import java.nio.file.Path;
  * trains from scratch on a CPU), {@code ssdlite-mobilenetv2} and {@code ssd300-vgg16}
  * (torchvision's configurations; from scratch they need far more compute than a CPU run).
  *
+ * <p>Defaults: 800 generated shapes images (640 train, 160 validation), 256x256 input, SGD 0.02
+ * with momentum, warm-up then cosine, 60 epochs (measured on 2 CPU cores: validation mAP@0.5 0.939
+ * in about 13 minutes, 0.90 or more from epoch 20).
+ *
  * <p>Example: {@code TrainSsd --voc VOCdevkit/VOC2007 --model ssd300-vgg16 --input 300}.
  */
 public final class TrainSsd {
@@ -37,9 +41,9 @@ public final class TrainSsd {
                 "Trains an SSD (ssd-small, ssdlite-mobilenetv2, ssd300-vgg16) on VOC, COCO or a"
                     + " generated shapes set."),
             ExampleModels.SSD_SMALL,
-            400,
+            800,
             256,
-            30,
+            60,
             "sgd",
             0.02);
     if (!cli.parse(args)) {

@@ -1,5 +1,6 @@
 package dev.jdetect.models.backbone;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -8,6 +9,7 @@ import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
+import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.core.nd.Scalars;
 
 /**
@@ -118,11 +120,20 @@ public final class ConvBlocks {
   }
 
   /**
-   * ReLU6 as DJL's {@code Activation.relu6} computes it ({@code min(relu(x), 6)}), with a constant
-   * that outlives the backward pass (DJL's own closes its scalar 6 before backward reads it).
+   * ReLU6. Without autograd it is one {@code clip(0, 6)}. With autograd it is {@code min(relu(x),
+   * 6)} with a constant that outlives the backward pass: DJL's {@code Activation.relu6} and {@code
+   * clip} make their bounds with {@code from_blob} and free them before backward reads them. The
+   * intermediate {@code relu(x)} is released at once (autograd holds its own reference).
    */
   private static NDList relu6(NDList inputs) {
-    return new NDList(Scalars.minimum(Activation.relu(inputs.singletonOrThrow()), 6f));
+    NDArray x = inputs.singletonOrThrow();
+    if (!Autograd.mayNeedGradient(x)) {
+      return new NDList(x.clip(0f, 6f));
+    }
+    NDArray relu = Activation.relu(x);
+    NDArray out = Scalars.minimum(relu, 6f);
+    relu.close();
+    return new NDList(out);
   }
 
   /**

@@ -109,8 +109,13 @@ public final class InvertedResidual extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray y = conv.forward(ps, inputs, training).head();
-    return new NDList(useResConnect ? y.add(inputs.head()) : y);
+    NDArray y = Backbones.forwardReleasing(conv, ps, inputs, training, params).head();
+    if (!useResConnect) {
+      return new NDList(y);
+    }
+    NDArray sum = y.add(inputs.head());
+    y.close(); // autograd keeps what it needs; the early release lets the memory be reused
+    return new NDList(sum);
   }
 
   @Override
