@@ -619,21 +619,20 @@ public final class FasterRcnnBenchmark {
    */
   private static void importWeights(FasterRcnn model, String name, Path dir) throws IOException {
     Path file = dir.resolve(name + ".npz");
+    WeightImport importer =
+        WeightImport.builder()
+            .setRename(
+                key ->
+                    key.startsWith("backbone.")
+                        ? "backbone.features." + key.substring("backbone.".length())
+                        : key)
+            .build();
     try (NDManager scope = NDManager.newBaseManager()) {
-      StateDict raw = StateDict.load(scope, file);
-      Map<String, NDArray> renamed = new LinkedHashMap<>();
-      int moved = 0;
-      for (Map.Entry<String, NDArray> e : raw.arrays().entrySet()) {
-        String key = e.getKey();
-        if (key.startsWith("backbone.")) {
-          key = "backbone.features." + key.substring("backbone.".length());
-          moved++;
-        }
-        renamed.put(key, e.getValue());
-      }
+      StateDict stateDict = StateDict.load(scope, file);
+      long moved = stateDict.names().stream().filter(k -> k.startsWith("backbone.")).count();
       ImportReport report;
       try {
-        report = WeightImport.load(model, StateDict.of(renamed));
+        report = importer.apply(model, stateDict);
       } catch (WeightImportException e) {
         ImportReport r = e.report();
         System.out.println(name + ": the reference's state dict does not map onto jdetect's model");
