@@ -3,9 +3,9 @@ package dev.jdetect.core.roi;
 import static dev.jdetect.core.roi.RoiTestSupport.TOL;
 import static dev.jdetect.core.roi.RoiTestSupport.assertClose;
 import static dev.jdetect.core.roi.RoiTestSupport.assertMessage;
+import static dev.jdetect.core.roi.RoiTestSupport.assertNonLeafGradient;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import ai.djl.engine.Engine;
@@ -104,23 +104,7 @@ class RoiAlignTest {
    */
   @Test
   void autoKeepsTheGradientOfNonLeafFeatures() {
-    int configs = (int) Fixtures.get(fx, "num_configs").toLongArray()[0];
-    for (int c = 0; c < configs; c++) {
-      String p = "c" + c + "_";
-      try (NDManager sub = manager.newSubManager()) {
-        NDArray x = Fixtures.get(fx, "features").duplicate();
-        x.attach(sub);
-        x.setRequiresGradient(true);
-        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-          NDArray features = x.add(0f); // an op's output, like a backbone's feature map
-          assertFalse(features.hasGradient(), "DJL's hasGradient() on a non-leaf");
-          NDArray out = fromParams(p, Backend.AUTO).apply(features, Fixtures.get(fx, p + "rois"));
-          gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
-        }
-        assertClose(
-            Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " non-leaf grad");
-      }
-    }
+    assertNonLeafGradient(manager, fx, (p, in) -> fromParams(p, Backend.AUTO).apply(in[0], in[1]));
   }
 
   @Test

@@ -2,11 +2,18 @@ package dev.jdetect.core.roi;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import dev.jdetect.core.testutil.Fixtures;
+import java.util.function.BiFunction;
 
 /** Assertions shared by the RoI tests. */
 final class RoiTestSupport {
@@ -49,6 +56,37 @@ final class RoiTestSupport {
     for (String part : parts) {
       assertTrue(
           e.getMessage().contains(part), "message '" + e.getMessage() + "' lacks '" + part + "'");
+    }
+  }
+
+  /**
+   * Checks that an RoI op sends torchvision's gradient (fixture {@code c<i>_grad}) to features that
+   * are an op's output, like a backbone's feature map, for which DJL's {@code hasGradient()} says
+   * {@code false}: the op must still take its differentiable path.
+   *
+   * @param manager the parent of the per-config scopes
+   * @param fx the fixture with {@code features}, {@code num_configs} and per-config {@code rois},
+   *     {@code weights}, {@code grad}
+   * @param pool applies the op of config prefix {@code c<i>_} to (features, rois)
+   */
+  static void assertNonLeafGradient(
+      NDManager manager, NDList fx, BiFunction<String, NDArray[], NDArray> pool) {
+    int configs = (int) Fixtures.get(fx, "num_configs").toLongArray()[0];
+    for (int c = 0; c < configs; c++) {
+      String p = "c" + c + "_";
+      try (NDManager sub = manager.newSubManager()) {
+        NDArray x = Fixtures.get(fx, "features").duplicate();
+        x.attach(sub);
+        x.setRequiresGradient(true);
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          NDArray features = x.add(0f); // an op's output, like a backbone's feature map
+          assertFalse(features.hasGradient(), "DJL's hasGradient() on a non-leaf");
+          NDArray out = pool.apply(p, new NDArray[] {features, Fixtures.get(fx, p + "rois")});
+          gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
+        }
+        assertClose(
+            Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " non-leaf grad");
+      }
     }
   }
 }
