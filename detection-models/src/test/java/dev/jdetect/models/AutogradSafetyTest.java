@@ -11,27 +11,14 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
-import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
-import ai.djl.util.PairList;
-import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
-import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
-import dev.jdetect.core.roi.MultiScaleRoiAlign;
 import dev.jdetect.models.backbone.MobileNetV2;
-import dev.jdetect.models.rcnn.FasterRcnn;
-import dev.jdetect.models.rcnn.RcnnTransform;
-import dev.jdetect.models.rcnn.RegionProposalNetwork;
-import dev.jdetect.models.rcnn.RoiHeads;
-import dev.jdetect.models.rcnn.RoiPoolers;
-import dev.jdetect.models.rcnn.TwoMlpHead;
+import dev.jdetect.models.rcnn.RcnnFixtures;
 import dev.jdetect.models.ssd.MultiBoxLoss;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.SsdLite;
@@ -132,7 +119,9 @@ class AutogradSafetyTest {
 
   @Test
   void fasterRcnnGradientsSurviveGc() throws Exception {
-    checkModel(fasterRcnn(), new Shape(2, 3, 72, 96), AutogradSafetyTest::rcnnTargets);
+    // the two-level fixture model of gen_models_rcnn.py (multi-scale RoIAlign), take-all sampling
+    checkModel(
+        RcnnFixtures.twoLevel(true), new Shape(2, 3, 72, 96), AutogradSafetyTest::rcnnTargets);
   }
 
   /** Targets for two 64x64 images: two objects, one object. */
@@ -244,120 +233,5 @@ class AutogradSafetyTest {
       }
     }
     return out;
-  }
-
-  private static FasterRcnn fasterRcnn() {
-    AnchorGenerator anchors =
-        AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {16, 32}, new float[] {48, 96}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
-            .build();
-    RegionProposalNetwork rpn =
-        RegionProposalNetwork.builder()
-            .setInChannels(16)
-            .setAnchorGenerator(anchors)
-            .setPreNmsTopN(400, 300)
-            .setPostNmsTopN(200, 100)
-            .setSampler(takeAll())
-            .build();
-    MultiScaleRoiAlign align =
-        MultiScaleRoiAlign.builder()
-            .setOutputSize(7, 7)
-            .setSamplingRatio(2)
-            .setCanonicalScale(64)
-            .setCanonicalLevel(4)
-            .build();
-    RoiHeads heads =
-        RoiHeads.builder()
-            .setPooler(RoiPoolers.multiScaleRoiAlign(align, 7, 7))
-            .setBoxHead(TwoMlpHead.builder().setUnits(32).build())
-            .setNumClasses(3)
-            .setDetectionsPerImage(50)
-            .setSampler(takeAll())
-            .build();
-    return FasterRcnn.builder()
-        .setBackbone(new TwoLevelBackbone())
-        .setTransform(RcnnTransform.builder().setMinSize(80).setMaxSize(128).build())
-        .setRpn(rpn)
-        .setRoiHeads(heads)
-        .build();
-  }
-
-  private static BalancedPositiveNegativeSampler takeAll() {
-    return BalancedPositiveNegativeSampler.builder()
-        .setBatchSizePerImage(256)
-        .setPositiveFraction(0.5)
-        .setTakeAll(true)
-        .setSeed(3)
-        .build();
-  }
-
-  private static Conv2d stride2Conv(int filters) {
-    return Conv2d.builder()
-        .setFilters(filters)
-        .setKernelShape(new Shape(3, 3))
-        .optStride(new Shape(2, 2))
-        .optPadding(new Shape(1, 1))
-        .build();
-  }
-
-  private static long halve(long size) {
-    return (size - 1) / 2 + 1;
-  }
-
-  /** Two feature maps (stride 8 and 16, 16 channels each) for the multi-scale RoIAlign path. */
-  private static final class TwoLevelBackbone extends AbstractBlock implements Backbone {
-    private final SequentialBlock stem;
-    private final SequentialBlock extra;
-
-    TwoLevelBackbone() {
-      stem =
-          addChildBlock(
-              "stem",
-              new SequentialBlock()
-                  .add(stride2Conv(8))
-                  .add(Activation.reluBlock())
-                  .add(stride2Conv(16))
-                  .add(Activation.reluBlock())
-                  .add(stride2Conv(16))
-                  .add(Activation.reluBlock()));
-      extra =
-          addChildBlock(
-              "extra", new SequentialBlock().add(stride2Conv(16)).add(Activation.reluBlock()));
-    }
-
-    @Override
-    protected NDList forwardInternal(
-        ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-      NDArray fine = stem.forward(ps, inputs, training).singletonOrThrow();
-      NDArray coarse = extra.forward(ps, new NDList(fine), training).singletonOrThrow();
-      return new NDList(fine, coarse);
-    }
-
-    @Override
-    public Shape[] getOutputShapes(Shape[] in) {
-      Shape s = in[0];
-      long h = halve(halve(halve(s.get(2))));
-      long w = halve(halve(halve(s.get(3))));
-      return new Shape[] {
-        new Shape(s.get(0), 16, h, w), new Shape(s.get(0), 16, halve(h), halve(w))
-      };
-    }
-
-    @Override
-    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... in) {
-      stem.initialize(manager, dataType, in[0]);
-      extra.initialize(manager, dataType, stem.getOutputShapes(new Shape[] {in[0]}));
-    }
-
-    @Override
-    public int[] outChannels() {
-      return new int[] {16, 16};
-    }
-
-    @Override
-    public int[] strides() {
-      return new int[] {8, 16};
-    }
   }
 }

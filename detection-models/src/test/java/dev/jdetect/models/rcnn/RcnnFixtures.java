@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Loads the gen_models_rcnn.py fixtures and builds the matching models. */
-final class RcnnFixtures {
+public final class RcnnFixtures {
 
   static final String DIR = "/fixtures/rcnn/";
 
@@ -53,8 +53,13 @@ final class RcnnFixtures {
         .build();
   }
 
-  /** The "two_level" model of the generator. */
-  static FasterRcnn twoLevel(boolean takeAll) {
+  /**
+   * The "two_level" model of the generator.
+   *
+   * @param takeAll whether the samplers keep every positive and negative
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn twoLevel(boolean takeAll) {
     AnchorGenerator anchors =
         AnchorGenerator.builder()
             .setSizes(List.of(new float[] {16, 32}, new float[] {48, 96}))
