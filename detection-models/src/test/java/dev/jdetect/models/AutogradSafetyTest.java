@@ -17,12 +17,10 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
-import dev.jdetect.models.backbone.MobileNetV2;
 import dev.jdetect.models.rcnn.RcnnFixtures;
 import dev.jdetect.models.ssd.MultiBoxLoss;
 import dev.jdetect.models.ssd.Ssd;
-import dev.jdetect.models.ssd.SsdLite;
-import dev.jdetect.models.ssd.SsdLiteFeatureExtractor;
+import dev.jdetect.models.ssd.SsdLiteTest;
 import dev.jdetect.models.ssd.SsdModels;
 import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.models.ssd.VggFeatureExtractor;
@@ -93,28 +91,7 @@ class AutogradSafetyTest {
 
   @Test
   void ssdLiteGradientsSurviveGc() throws Exception {
-    MobileNetV2 net =
-        MobileNetV2.builder()
-            .optWidthMult(0.25f)
-            .optInvertedResidualSetting(
-                new int[][] {
-                  {1, 16, 1, 1},
-                  {6, 24, 2, 2},
-                  {4, 32, 1, 2},
-                  {4, 64, 1, 2},
-                  {4, 96, 1, 1},
-                  {4, 160, 1, 2},
-                  {4, 320, 1, 1}
-                })
-            .optLastChannel(64)
-            .optBatchNorm(0.001f, 0.03f)
-            .build();
-    SsdLiteFeatureExtractor extractor =
-        SsdLiteFeatureExtractor.builder().setMobileNet(net).optWidthMult(0.125f).build();
-    checkModel(
-        SsdLite.mobileNetV2(3, extractor, 64),
-        new Shape(2, 3, 64, 64),
-        AutogradSafetyTest::ssdTargets);
+    checkModel(SsdLiteTest.smallModel(), new Shape(2, 3, 64, 64), AutogradSafetyTest::ssdTargets);
   }
 
   @Test

@@ -30,12 +30,16 @@ import org.junit.jupiter.api.Test;
  * SSDLiteFeatureExtractorMobileNet} semantics (fixtures from {@code
  * src/fixtures/gen_models_backbones.py}).
  */
-class SsdLiteTest {
+public class SsdLiteTest {
 
   private static final String DIR = "/fixtures/ssdlite/";
 
-  /** The reduced network of the fixture: width 0.25, short setting, last channel 64. */
-  static Ssd smallModel() {
+  /**
+   * The reduced network of the fixture: width 0.25, short setting, last channel 64.
+   *
+   * @return the model (not initialised)
+   */
+  public static Ssd smallModel() {
     MobileNetV2 net =
         MobileNetV2.builder()
             .optWidthMult(0.25f)
