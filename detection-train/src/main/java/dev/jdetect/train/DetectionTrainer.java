@@ -12,6 +12,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.optim.Optimizer;
@@ -119,6 +120,7 @@ public final class DetectionTrainer implements AutoCloseable {
   private long skippedSteps;
 
   private DetectionTrainer(Builder b) {
+    ConvolutionCheck.ensureCorrect();
     this.model = b.model;
     this.optimizer = b.optimizer != null ? b.optimizer : Sgd.builder().build();
     this.schedule = b.schedule != null ? b.schedule : LrSchedule.constant(0.01);

@@ -8,6 +8,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 
 /**
@@ -37,6 +38,7 @@ public final class MobileNetV2 extends AbstractBlock implements Backbone {
   private final int stride;
 
   private MobileNetV2(Builder b) {
+    ConvolutionCheck.ensureCorrect();
     int input = makeDivisible(32 * b.widthMult, b.roundNearest);
     lastChannel =
         b.lastChannel > 0

@@ -11,6 +11,7 @@ import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,6 +55,7 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
   private final List<Block> stages = new ArrayList<>();
 
   private ResNet50(Builder builder) {
+    ConvolutionCheck.ensureCorrect();
     this.form = builder.form;
     this.frozenBatchNorm = builder.frozenBatchNorm;
     stages.add(addChildBlock("conv1", ConvBlocks.conv(64, 7, 2, 3, 1, false)));

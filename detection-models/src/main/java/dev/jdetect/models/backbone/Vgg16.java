@@ -13,6 +13,7 @@ import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 
 /**
@@ -45,6 +46,7 @@ public final class Vgg16 extends AbstractBlock implements Backbone {
   private final SequentialBlock features;
 
   private Vgg16(Builder builder) {
+    ConvolutionCheck.ensureCorrect();
     this.form = builder.form;
     int modules = form == Form.FEATURES ? 31 : 30;
     features = addChildBlock("features", buildFeatures(modules, false));

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
@@ -49,6 +50,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
 
   private FasterRcnn(Builder b) {
     super(VERSION);
+    ConvolutionCheck.ensureCorrect();
     this.transform = b.transform;
     this.backboneTrainingMode = b.backboneTrainingMode;
     this.backbone = addChildBlock("backbone", b.backbone);

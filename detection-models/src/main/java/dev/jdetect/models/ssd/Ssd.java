@@ -11,6 +11,7 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
@@ -66,6 +67,7 @@ public class Ssd extends AbstractBlock implements DetectionModel {
   private NDArray anchorCache;
 
   private Ssd(Builder b) {
+    ConvolutionCheck.ensureCorrect();
     this.backbone = addChildBlock("backbone", b.backbone);
     this.head = addChildBlock("head", b.head);
     this.numClasses = b.numClasses;

@@ -17,6 +17,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.core.anchor.MultiBoxPrior;
 import dev.jdetect.core.box.Boxes;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
@@ -96,6 +97,7 @@ public final class TinySsd extends AbstractBlock implements DetectionModel {
   private final Block[] boxPredictors = new Block[NUM_SCALES];
 
   private TinySsd(Builder b) {
+    ConvolutionCheck.ensureCorrect();
     this.numClasses = b.numClasses;
     this.lossType = b.lossType;
     this.matchThreshold = b.matchThreshold;

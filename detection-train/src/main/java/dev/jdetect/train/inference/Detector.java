@@ -15,6 +15,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.jdetect.core.nd.Autograd;
+import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import java.io.IOException;
@@ -67,6 +68,7 @@ public final class Detector implements AutoCloseable {
   private final ParameterStore parameterStore;
 
   private Detector(DetectionModel model, ModelDescription description, NDManager manager) {
+    ConvolutionCheck.ensureCorrect();
     this.model = model;
     this.description = description;
     this.manager = manager;
