@@ -24,6 +24,7 @@ import dev.jdetect.models.ssd.SsdLiteTest;
 import dev.jdetect.models.ssd.SsdModels;
 import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.models.ssd.VggFeatureExtractor;
+import dev.jdetect.testkit.DirectMemoryChurn;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -11,7 +11,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.jdetect.core.testutil.Fixtures;
+import dev.jdetect.testkit.Fixtures;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;

@@ -15,6 +15,7 @@ import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.roi.MultiScaleRoiAlign;
 import dev.jdetect.core.roi.RoiAlign;
+import dev.jdetect.testkit.DirectMemoryChurn;
 import java.util.List;
 import java.util.function.BiFunction;
 import org.junit.jupiter.api.Test;

@@ -16,7 +16,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.core.roi.RoiAlign.Backend;
-import dev.jdetect.core.testutil.Fixtures;
+import dev.jdetect.testkit.Fixtures;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.AfterEach;

@@ -12,7 +12,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import dev.jdetect.core.testutil.Fixtures;
+import dev.jdetect.testkit.Fixtures;
 import java.util.function.BiFunction;
 
 /** Assertions shared by the RoI tests. */

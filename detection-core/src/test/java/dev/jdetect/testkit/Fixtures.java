@@ -1,4 +1,4 @@
-package dev.jdetect.core.testutil;
+package dev.jdetect.testkit;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

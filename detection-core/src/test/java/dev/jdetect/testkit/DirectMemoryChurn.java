@@ -1,16 +1,15 @@
-package dev.jdetect.models;
+package dev.jdetect.testkit;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Test utility: lets the garbage collector free every unreachable direct buffer and then reuses the
- * freed native memory with a recognisable pattern, as a busy training step does between the forward
- * and the backward pass. Native tensors that still alias a freed Java buffer then read the pattern
- * (777.0f as floats, a huge value as int64 indices).
+ * Test utility: lets the garbage collector free every unreachable direct buffer, then reuses the
+ * freed native memory with a recognisable pattern (777.0f), as a busy training step does between
+ * the forward and the backward pass.
  */
-final class DirectMemoryChurn {
+public final class DirectMemoryChurn {
 
   private static final int[] SIZES = {4, 8, 16, 32, 64, 128, 256, 1024, 4096};
 
@@ -19,9 +18,9 @@ final class DirectMemoryChurn {
   /**
    * Runs {@code rounds} rounds of garbage collection followed by direct allocations.
    *
-   * @param rounds the number of rounds, at least 1
+   * @param rounds the number of rounds
    */
-  static void churn(int rounds) throws InterruptedException {
+  public static void churn(int rounds) throws InterruptedException {
     for (int r = 0; r < rounds; r++) {
       for (int k = 0; k < 3; k++) {
         System.gc();
