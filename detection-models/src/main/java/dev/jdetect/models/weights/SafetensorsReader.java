@@ -103,6 +103,10 @@ final class SafetensorsReader {
               ByteBuffer.allocateDirect((int) expected).order(ByteOrder.LITTLE_ENDIAN);
           readFully(ch, data, dataStart + begin);
           data.flip();
+          if (type == DataType.BFLOAT16) {
+            data = Widening.widen(data, true);
+            type = DataType.FLOAT32;
+          }
           NDArray array = manager.create(data, new Shape(shape), type);
           array.setName(name);
           arrays.put(name, array);

@@ -15,8 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A PyTorch {@code state_dict}: named tensors in file order, as read from a {@code .npz} (numpy
- * {@code savez} of {@code {name: tensor.numpy()}}) or a {@code .safetensors} file.
+ * A PyTorch {@code state_dict}: named tensors in file order, as read from a {@code torch.save} file
+ * (the {@code .pth} files torchvision publishes), a {@code .npz} (numpy {@code savez} of {@code
+ * {name: tensor.numpy()}}) or a {@code .safetensors} file.
  *
  * <p>Write one from Python with, for example:
  *
@@ -48,19 +49,26 @@ public final class StateDict {
   }
 
   /**
-   * Reads a {@code .npz} or {@code .safetensors} file, chosen by the file name's extension.
+   * Reads a {@code torch.save} file ({@code .pth}, {@code .pt}, {@code .bin}: zip or legacy
+   * layout), a {@code .npz} or a {@code .safetensors} file, chosen by the file name's extension.
+   *
+   * <p>{@code torch.save} files are parsed without running anything they contain: a file whose
+   * pickle names anything but tensors, storages and dicts (a pickled model, {@code os.system}) is
+   * refused with an {@link UnsafePickleException}.
    *
    * @param manager the manager that owns the arrays read
    * @param path the file
    * @return the state dict
    * @throws IOException if the file cannot be read or is malformed
-   * @throws IllegalArgumentException if the extension is neither {@code .npz} nor {@code
-   *     .safetensors}
+   * @throws IllegalArgumentException if the extension is none of those
    */
   public static StateDict load(NDManager manager, Path path) throws IOException {
     String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
     if (name.endsWith(".safetensors")) {
       return SafetensorsReader.read(manager, path);
+    }
+    if (name.endsWith(".pth") || name.endsWith(".pt") || name.endsWith(".bin")) {
+      return PthReader.read(manager, path);
     }
     if (name.endsWith(".npz")) {
       try (InputStream is = new BufferedInputStream(Files.newInputStream(path))) {
@@ -68,7 +76,8 @@ public final class StateDict {
       }
     }
     throw new IllegalArgumentException(
-        "path must end in .npz or .safetensors, got " + path.getFileName());
+        "path must end in .pth, .pt, .bin (torch.save), .npz or .safetensors, got "
+            + path.getFileName());
   }
 
   /**

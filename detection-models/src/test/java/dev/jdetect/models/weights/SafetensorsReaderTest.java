@@ -82,6 +82,20 @@ class SafetensorsReaderTest {
     return p;
   }
 
+  /** DJL 0.35.1 aborted the JVM creating the BF16 array; it is read as float32 now. */
+  @Test
+  void bfloat16IsReadAsFloat32(@TempDir Path dir) throws IOException {
+    // 1.0, -2.5 and 3.140625 are exact in bfloat16: 0x3F80, 0xC020, 0x4049
+    byte[] data = {(byte) 0x80, 0x3F, 0x20, (byte) 0xC0, 0x49, 0x40};
+    Path p =
+        write(dir, "{\"b\":{\"dtype\":\"BF16\",\"shape\":[3],\"data_offsets\":[0,6]}}", data, -1);
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray b = StateDict.fromSafetensors(m, p).get("b");
+      assertEquals(DataType.FLOAT32, b.getDataType());
+      assertArrayEquals(new float[] {1f, -2.5f, 3.140625f}, b.toFloatArray(), 0f);
+    }
+  }
+
   @Test
   void malformedFilesGiveClearErrors(@TempDir Path dir) throws IOException {
     try (NDManager m = NDManager.newBaseManager()) {
@@ -118,7 +132,8 @@ class SafetensorsReaderTest {
       Path notJson = write(dir, "[1, 2]", new byte[0], -1);
       assertThrows(IOException.class, () -> StateDict.load(m, notJson));
 
-      assertThrows(IllegalArgumentException.class, () -> StateDict.load(m, dir.resolve("x.pt")));
+      assertThrows(
+          IllegalArgumentException.class, () -> StateDict.load(m, dir.resolve("x.weights")));
     }
   }
 }
