@@ -14,6 +14,7 @@ import ai.djl.util.PairList;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -53,11 +54,16 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
   private final Form form;
   private final boolean frozenBatchNorm;
   private final List<Block> stages = new ArrayList<>();
+  private final int[] returnedLayers;
 
   private ResNet50(Builder builder) {
     ConvolutionCheck.ensureCorrect();
     this.form = builder.form;
     this.frozenBatchNorm = builder.frozenBatchNorm;
+    this.returnedLayers = builder.returnedLayers;
+    if (returnedLayers != null && form != Form.C5) {
+      throw new IllegalArgumentException("returned layers need the C5 form, got " + form);
+    }
     stages.add(addChildBlock("conv1", ConvBlocks.conv(64, 7, 2, 3, 1, false)));
     stages.add(addChildBlock("bn1", Bottleneck.norm(frozenBatchNorm)));
     stages.add(addChildBlock("relu", Activation.reluBlock()));
@@ -136,11 +142,25 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
 
   @Override
   public int[] outChannels() {
+    if (returnedLayers != null) {
+      int[] out = new int[returnedLayers.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = 256 << (returnedLayers[i] - 1);
+      }
+      return out;
+    }
     return new int[] {form == Form.C5 ? 2048 : 1024};
   }
 
   @Override
   public int[] strides() {
+    if (returnedLayers != null) {
+      int[] out = new int[returnedLayers.length];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = 4 << (returnedLayers[i] - 1);
+      }
+      return out;
+    }
     switch (form) {
       case C5:
         return new int[] {32};
@@ -156,19 +176,40 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     Backbones.checkImages(inputs, "images");
     NDList x = inputs;
-    for (Block b : stages) {
-      x = b.forward(ps, x, training);
+    NDList out = new NDList();
+    for (int i = 0; i < stages.size(); i++) {
+      x = stages.get(i).forward(ps, x, training);
+      if (isReturned(i)) {
+        out.add(x.singletonOrThrow());
+      }
     }
-    return x;
+    return returnedLayers == null ? x : out;
+  }
+
+  /** Whether stage {@code i} (conv1, bn1, relu, maxpool, layer1, ...) is a returned layer. */
+  private boolean isReturned(int stage) {
+    if (returnedLayers == null) {
+      return false;
+    }
+    for (int layer : returnedLayers) {
+      if (stage == layer + 3) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
     Shape[] s = inputShapes;
-    for (Block b : stages) {
-      s = b.getOutputShapes(s);
+    List<Shape> out = new ArrayList<>();
+    for (int i = 0; i < stages.size(); i++) {
+      s = stages.get(i).getOutputShapes(s);
+      if (isReturned(i)) {
+        out.add(s[0]);
+      }
     }
-    return s;
+    return returnedLayers == null ? s : out.toArray(new Shape[0]);
   }
 
   @Override
@@ -185,6 +226,7 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
     private Form form = Form.C5;
     private boolean frozenBatchNorm;
     private int trainableLayers = 5;
+    private int[] returnedLayers;
 
     private Builder() {}
 
@@ -229,6 +271,29 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
             "trainableLayers must be in [0, 5], got " + trainableLayers);
       }
       this.trainableLayers = trainableLayers;
+      return this;
+    }
+
+    /**
+     * Returns several layers' outputs instead of the last one, finest first, as torchvision's
+     * {@code IntermediateLayerGetter} does under an FPN (default: only the last layer). Faster
+     * R-CNN's FPN takes layers 1 to 4 (256, 512, 1024, 2048 channels at strides 4 to 32), RetinaNet
+     * and FCOS take 2 to 4. Needs the {@link Form#C5} form.
+     *
+     * @param layers increasing layer numbers in [1, 4]
+     * @return this builder
+     */
+    public Builder optReturnedLayers(int... layers) {
+      if (layers.length == 0) {
+        throw new IllegalArgumentException("returned layers: at least one is needed");
+      }
+      for (int i = 0; i < layers.length; i++) {
+        if (layers[i] < 1 || layers[i] > 4 || (i > 0 && layers[i] <= layers[i - 1])) {
+          throw new IllegalArgumentException(
+              "returned layers must increase within [1, 4], got " + Arrays.toString(layers));
+        }
+      }
+      this.returnedLayers = layers.clone();
       return this;
     }
 
