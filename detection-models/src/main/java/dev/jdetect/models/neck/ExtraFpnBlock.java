@@ -4,21 +4,23 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
+import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
 
 /**
  * Extra pyramid levels computed after the top-down pass (torchvision's {@code ExtraFPNBlock}): it
- * sees the pyramid outputs and the backbone's inputs to the pyramid and appends levels.
+ * sees the pyramid outputs and the backbone's inputs to the pyramid and appends levels. Used on its
+ * own as a block, it takes one list of maps as both.
  */
-public interface ExtraFpnBlock extends Block {
+public abstract class ExtraFpnBlock extends AbstractBlock {
 
   /**
    * Returns how many levels this block appends.
    *
    * @return the number of extra levels
    */
-  int extraLevels();
+  public abstract int extraLevels();
 
   /**
    * Computes the extra levels.
@@ -29,7 +31,7 @@ public interface ExtraFpnBlock extends Block {
    * @param training whether this is a training pass
    * @return the extra levels, in order
    */
-  NDList extraLevels(
+  public abstract NDList extraLevels(
       ParameterStore parameterStore, NDList pyramid, NDList inputs, boolean training);
 
   /**
@@ -39,7 +41,7 @@ public interface ExtraFpnBlock extends Block {
    * @param inputs the shapes of the backbone features
    * @return one shape per extra level
    */
-  Shape[] extraShapes(Shape[] pyramid, Shape[] inputs);
+  public abstract Shape[] extraShapes(Shape[] pyramid, Shape[] inputs);
 
   /**
    * Initialises the block's parameters, if it has any.
@@ -49,5 +51,22 @@ public interface ExtraFpnBlock extends Block {
    * @param pyramid the shapes of the pyramid outputs
    * @param inputs the shapes of the backbone features
    */
-  void initializeExtra(NDManager manager, DataType dataType, Shape[] pyramid, Shape[] inputs);
+  public abstract void initializeExtra(
+      NDManager manager, DataType dataType, Shape[] pyramid, Shape[] inputs);
+
+  /** {@inheritDoc} */
+  @Override
+  protected final NDList forwardInternal(
+      ParameterStore parameterStore,
+      NDList inputs,
+      boolean training,
+      PairList<String, Object> params) {
+    return extraLevels(parameterStore, inputs, inputs, training);
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public final Shape[] getOutputShapes(Shape[] inputShapes) {
+    return extraShapes(inputShapes, inputShapes);
+  }
 }

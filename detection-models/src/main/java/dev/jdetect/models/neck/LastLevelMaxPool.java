@@ -4,17 +4,15 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * torchvision's {@code LastLevelMaxPool}: one extra level, {@code max_pool2d(kernel 1, stride 2)}
  * of the coarsest pyramid output (every other cell of it). Faster R-CNN's FPN uses it as level
  * {@code "pool"}.
  */
-public final class LastLevelMaxPool extends AbstractBlock implements ExtraFpnBlock {
+public final class LastLevelMaxPool extends ExtraFpnBlock {
 
   @Override
   public int extraLevels() {
@@ -39,20 +37,6 @@ public final class LastLevelMaxPool extends AbstractBlock implements ExtraFpnBlo
     return new Shape[] {
       new Shape(last.get(0), last.get(1), (last.get(2) + 1) / 2, (last.get(3) + 1) / 2)
     };
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    return extraLevels(parameterStore, inputs, inputs, training);
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return extraShapes(inputShapes, inputShapes);
   }
 
   @Override

@@ -5,12 +5,10 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import dev.jdetect.models.backbone.ConvBlocks;
 
 /**
@@ -22,7 +20,7 @@ import dev.jdetect.models.backbone.ConvBlocks;
  * fcos_resnet50_fpn} build it as (256, 256) and so read P5, {@code retinanet_resnet50_fpn_v2} as
  * (2048, 256) and reads C5.
  */
-public final class LastLevelP6P7 extends AbstractBlock implements ExtraFpnBlock {
+public final class LastLevelP6P7 extends ExtraFpnBlock {
 
   private final Conv2d p6;
   private final Conv2d p7;
@@ -82,20 +80,6 @@ public final class LastLevelP6P7 extends AbstractBlock implements ExtraFpnBlock 
     Shape s6 = p6.getOutputShapes(new Shape[] {source[source.length - 1]})[0];
     Shape s7 = p7.getOutputShapes(new Shape[] {s6})[0];
     return new Shape[] {s6, s7};
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    return extraLevels(parameterStore, inputs, inputs, training);
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return extraShapes(inputShapes, inputShapes);
   }
 
   @Override

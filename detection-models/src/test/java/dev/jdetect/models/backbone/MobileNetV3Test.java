@@ -1,5 +1,7 @@
 package dev.jdetect.models.backbone;
 
+import static dev.jdetect.testkit.NDAssertions.assertClose;
+import static dev.jdetect.testkit.NDAssertions.assertCloseScaled;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -87,8 +89,7 @@ class MobileNetV3Test {
     for (Map.Entry<String, Parameter> e : params.entrySet()) {
       NDArray want = Fixtures.get(fixture, "grad." + e.getKey());
       NDArray got = e.getValue().getArray().getGradient().reshape(want.getShape());
-      float scale = Math.max(1f, want.abs().max().getFloat());
-      assertClose(want, got, 1e-4f * scale, "grad." + e.getKey());
+      assertCloseScaled(want, got, 1e-4f, "grad." + e.getKey());
     }
   }
 
@@ -127,21 +128,5 @@ class MobileNetV3Test {
     }
     assertThrows(
         IllegalArgumentException.class, () -> MobileNetV3.builder().optTrainableLayers(7).build());
-  }
-
-  private static void assertClose(NDArray want, NDArray got, float tol, String what) {
-    assertEquals(want.getShape(), got.getShape(), what + " shape");
-    float[] w = want.toFloatArray();
-    float[] g = got.toFloatArray();
-    float worst = 0;
-    int at = -1;
-    for (int i = 0; i < w.length; i++) {
-      float d = Math.abs(w[i] - g[i]);
-      if (!(d <= worst)) {
-        worst = d;
-        at = i;
-      }
-    }
-    assertTrue(worst <= tol, what + ": max abs diff " + worst + " at flat index " + at);
   }
 }
