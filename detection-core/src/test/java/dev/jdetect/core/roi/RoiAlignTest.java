@@ -104,7 +104,7 @@ class RoiAlignTest {
    */
   @Test
   void autoKeepsTheGradientOfNonLeafFeatures() {
-    assertNonLeafGradient(manager, fx, (p, in) -> fromParams(p, Backend.AUTO).apply(in[0], in[1]));
+    assertNonLeafGradient(manager, fx, (p, f, r) -> fromParams(p, Backend.AUTO).apply(f, r));
   }
 
   @Test

@@ -71,7 +71,7 @@ class RoiPoolTest {
   /** Features that are an op's output (a backbone's map) still get torchvision's gradient. */
   @Test
   void gradientReachesNonLeafFeatures() {
-    assertNonLeafGradient(manager, fx, (p, in) -> fromParams(p).apply(in[0], in[1]));
+    assertNonLeafGradient(manager, fx, (p, f, r) -> fromParams(p).apply(f, r));
   }
 
   @Test

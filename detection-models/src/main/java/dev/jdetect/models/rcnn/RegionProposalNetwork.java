@@ -239,6 +239,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
       List<ImageTargets> targets) {
     int numImages = checkInputs(features, imageSizes, training, targets);
     NDManager manager = features.get(0).getManager();
+    List<NDArray> results = new ArrayList<>();
     List<Proposals> proposals;
     NDArray anchors;
     RpnLoss.Losses losses = null;
@@ -259,31 +260,29 @@ public final class RegionProposalNetwork extends AbstractBlock {
       proposals =
           proposalFilter.filter(
               decoded, flat.logits(), flat.anchorsPerLevel(), imageSizes, resizeScales, training);
+      results.add(anchors);
+      for (Proposals p : proposals) {
+        results.add(p.boxes());
+        results.add(p.scores());
+      }
       if (training) {
         losses = loss.compute(flat.logits(), flat.deltas(), anchors, imageSizes, targets);
-        NDScope.unregister(losses.objectness(), losses.boxRegression());
+        results.add(losses.objectness());
+        results.add(losses.boxRegression());
       }
-      NDScope.unregister(anchors);
-      for (Proposals p : proposals) {
-        NDScope.unregister(p.boxes(), p.scores());
-      }
+      NDScope.unregister(results.toArray(new NDArray[0]));
     }
     // hand the results to the caller's scope, if any
-    NDScope.register(anchors);
+    results.forEach(NDScope::register);
     List<NDArray> boxes = new ArrayList<>(numImages);
     List<NDArray> scores = new ArrayList<>(numImages);
     for (Proposals p : proposals) {
-      NDScope.register(p.boxes());
-      NDScope.register(p.scores());
       boxes.add(p.boxes());
       scores.add(p.scores());
     }
-    if (losses == null) {
-      return new Output(boxes, scores, anchors, null, null);
-    }
-    NDScope.register(losses.objectness());
-    NDScope.register(losses.boxRegression());
-    return new Output(boxes, scores, anchors, losses.objectness(), losses.boxRegression());
+    return losses == null
+        ? new Output(boxes, scores, anchors, null, null)
+        : new Output(boxes, scores, anchors, losses.objectness(), losses.boxRegression());
   }
 
   /** Checks the inputs of {@link #propose} and returns the number of images. */
