@@ -1,6 +1,7 @@
 package dev.jdetect.models.rcnn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.nd.Scalars;
 
@@ -45,9 +46,22 @@ public final class FastRcnnLoss {
    * @param samples the sampled RoIs with their labels and regression targets
    * @return the losses, named {@code loss_classifier} and {@code loss_box_reg}, on the logits'
    *     manager
+   * @throws IllegalArgumentException if the predictions do not have one row per sampled RoI
    */
   public Losses compute(NDArray classLogits, NDArray boxRegression, RoiSampler.Samples samples) {
     long sampled = samples.size();
+    Shape ls = classLogits.getShape();
+    if (ls.dimension() != 2
+        || ls.get(0) != sampled
+        || !boxRegression.getShape().equals(new Shape(sampled, 4 * ls.get(1)))) {
+      throw new IllegalArgumentException(
+          "class logits must be (S, C+1) and box regression (S, 4(C+1)) for the S = "
+              + sampled
+              + " sampled RoIs, got "
+              + ls
+              + " and "
+              + boxRegression.getShape());
+    }
     NDArray classifierLoss;
     NDArray boxLoss;
     if (sampled == 0) {

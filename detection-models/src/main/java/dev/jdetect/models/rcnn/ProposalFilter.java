@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.nms.Nms;
@@ -81,6 +82,7 @@ public final class ProposalFilter {
    *     pixels of the image as given; {@code null} measures it in resized pixels
    * @param training whether to use the training top-n settings
    * @return the proposals of every image, on the boxes' manager
+   * @throws IllegalArgumentException if the shapes, level counts or image counts disagree
    */
   public List<Proposals> filter(
       NDArray boxes,
@@ -89,6 +91,7 @@ public final class ProposalFilter {
       List<int[]> imageSizes,
       float[] resizeScales,
       boolean training) {
+    checkInputs(boxes, logits, anchorsPerLevel, imageSizes, resizeScales);
     int numImages = imageSizes.size();
     List<Proposals> out = new ArrayList<>(numImages);
     try (NDScope scope = new NDScope()) {
@@ -122,6 +125,43 @@ public final class ProposalFilter {
       NDScope.register(p.scores());
     }
     return out;
+  }
+
+  private static void checkInputs(
+      NDArray boxes,
+      NDArray logits,
+      int[] anchorsPerLevel,
+      List<int[]> imageSizes,
+      float[] resizeScales) {
+    Shape b = boxes.getShape();
+    Shape l = logits.getShape();
+    long total = 0;
+    for (int count : anchorsPerLevel) {
+      total += count;
+    }
+    boolean logitsFit =
+        (l.dimension() == 2 || (l.dimension() == 3 && l.get(2) == 2))
+            && l.get(0) == b.get(0)
+            && l.get(1) == b.get(1);
+    if (b.dimension() != 3 || b.get(2) != 4 || !logitsFit || b.get(1) != total) {
+      throw new IllegalArgumentException(
+          "boxes must be (N, T, 4) and logits (N, T) or (N, T, 2) with T = "
+              + total
+              + " anchors over the levels, got boxes "
+              + b
+              + ", logits "
+              + l);
+    }
+    if (imageSizes.size() != b.get(0)
+        || (resizeScales != null && resizeScales.length != b.get(0))) {
+      throw new IllegalArgumentException(
+          "a batch of "
+              + b.get(0)
+              + " images needs as many image sizes and resize scales, got "
+              + imageSizes.size()
+              + " and "
+              + (resizeScales == null ? "none" : resizeScales.length));
+    }
   }
 
   /** Indices of the best {@code preNmsTopN} anchors of every level of one image. */

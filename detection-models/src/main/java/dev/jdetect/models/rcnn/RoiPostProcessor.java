@@ -55,9 +55,34 @@ public final class RoiPostProcessor {
    * @param proposals the proposals per image (their counts split the rows)
    * @param imageSizes {@code {h, w}} per image after resizing
    * @return the detections per image, resized pixels, best first, on the logits' manager
+   * @throws IllegalArgumentException if the rows, classes or image counts disagree
    */
   public List<Detections> process(
       NDArray classLogits, NDArray boxRegression, List<NDArray> proposals, List<int[]> imageSizes) {
+    long rows = 0;
+    for (NDArray p : proposals) {
+      rows += p.getShape().get(0);
+    }
+    Shape ls = classLogits.getShape();
+    Shape bs = boxRegression.getShape();
+    if (ls.dimension() != 2
+        || ls.get(1) < 2
+        || ls.get(0) != rows
+        || !bs.equals(new Shape(rows, 4 * ls.get(1)))
+        || imageSizes.size() != proposals.size()) {
+      throw new IllegalArgumentException(
+          "class logits must be (K, C+1) and box regression (K, 4(C+1)) for the K = "
+              + rows
+              + " proposals of "
+              + proposals.size()
+              + " images with as many image sizes; got logits "
+              + ls
+              + ", box regression "
+              + bs
+              + ", "
+              + imageSizes.size()
+              + " image sizes");
+    }
     NDManager manager = classLogits.getManager();
     int classes = (int) classLogits.getShape().get(1);
     int numClasses = classes - 1;

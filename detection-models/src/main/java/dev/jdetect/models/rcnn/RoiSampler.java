@@ -73,8 +73,17 @@ public final class RoiSampler {
    * @param proposals one {@code (P_i, 4)} array per image, resized pixels
    * @param targets the ground truth of every image, resized pixels
    * @return the sampled RoIs with their labels and regression targets
+   * @throws IllegalArgumentException if there are no images or not one target per image
    */
   public Samples sample(List<NDArray> proposals, List<ImageTargets> targets) {
+    if (proposals.isEmpty() || targets.size() != proposals.size()) {
+      throw new IllegalArgumentException(
+          "one target per image needed, got "
+              + targets.size()
+              + " targets for "
+              + proposals.size()
+              + " images");
+    }
     int numImages = proposals.size();
     List<NDArray> sampledBoxes = new ArrayList<>(numImages);
     NDArray labels;

@@ -110,6 +110,7 @@ public final class RpnLoss {
    * @param imageSizes {@code {h, w}} of every image after resizing
    * @param targets the ground truth of every image, in resized pixels
    * @return the losses, named {@code loss_objectness} and {@code loss_rpn_box_reg}
+   * @throws IllegalArgumentException if the image, target or anchor counts disagree
    */
   public Losses compute(
       NDArray logits,
@@ -117,6 +118,25 @@ public final class RpnLoss {
       NDArray anchors,
       List<int[]> imageSizes,
       List<ImageTargets> targets) {
+    Shape ds = deltas.getShape();
+    if (!ds.equals(new Shape(imageSizes.size(), anchors.getShape().get(0), 4))
+        || targets.size() != imageSizes.size()
+        || logits.getShape().get(0) != ds.get(0)
+        || logits.getShape().get(1) != ds.get(1)) {
+      throw new IllegalArgumentException(
+          "deltas must be (N, T, 4) and logits (N, T[, 2]) for N images with one target each and"
+              + " T anchors; got deltas "
+              + ds
+              + ", logits "
+              + logits.getShape()
+              + ", "
+              + anchors.getShape().get(0)
+              + " anchors, "
+              + imageSizes.size()
+              + " images, "
+              + targets.size()
+              + " targets");
+    }
     NDArray objLoss;
     NDArray boxLoss;
     try (NDScope scope = new NDScope()) {

@@ -3,6 +3,7 @@ package dev.jdetect.models.rcnn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -117,5 +118,25 @@ class ProposalFilterTest {
     assertThrows(IllegalArgumentException.class, () -> builder().optPreNmsTopN(0, 1).build());
     assertThrows(IllegalArgumentException.class, () -> builder().optNmsThreshold(0f).build());
     assertThrows(IllegalArgumentException.class, () -> builder().optMinSize(-1f).build());
+  }
+
+  @Test
+  void inputsThatDisagreeAreRejectedWithTheirShapes() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray boxes = m.create(BOXES, new Shape(1, 6, 4));
+      NDArray logits = m.create(LOGITS, new Shape(1, 6));
+      ProposalFilter filter = builder().build();
+      IllegalArgumentException levels =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> filter.filter(boxes, logits, new int[] {4, 1}, SIZES, null, false));
+      assertTrue(levels.getMessage().contains("T = 5"), levels.getMessage());
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> filter.filter(boxes, logits.get(":, :5"), PER_LEVEL, SIZES, null, false));
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> filter.filter(boxes, logits, PER_LEVEL, List.of(), null, false));
+    }
   }
 }

@@ -2,6 +2,7 @@ package dev.jdetect.models.rcnn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -81,6 +82,23 @@ class RoiPostProcessorTest {
       assertArrayEquals(new long[] {2, 1}, d.get(1).labels().toLongArray());
       assertArrayEquals(
           new float[] {20, 20, 30, 30, 20, 20, 30, 30}, d.get(1).boxes().toFloatArray());
+    }
+  }
+
+  @Test
+  void predictionsThatDoNotFitTheProposalsAreRejected() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray proposals = m.create(PROPOSALS);
+      RoiPostProcessor post = RoiPostProcessor.builder().build();
+      List<int[]> size = List.of(new int[] {25, 25});
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> post.process(logits(m), m.zeros(new Shape(3, 8)), List.of(proposals), size));
+      assertThrows(
+          IllegalArgumentException.class,
+          () ->
+              post.process(
+                  logits(m), m.zeros(new Shape(3, 12)), List.of(proposals.get(":2")), size));
     }
   }
 }
