@@ -420,7 +420,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
     }
 
     /**
-     * Sets the box coder that decodes the head's deltas; the loss must encode with the same one.
+     * Sets the box coder that decodes the head's deltas; the loss must encode with an equal one.
      *
      * @param boxCoder default weights (1, 1, 1, 1)
      * @return this builder
@@ -456,10 +456,11 @@ public final class RegionProposalNetwork extends AbstractBlock {
      * Builds the RPN.
      *
      * @return the RPN
-     * @throws IllegalArgumentException if neither head nor channels are set, or the head does not
-     *     fit the anchors
+     * @throws IllegalArgumentException if neither head nor channels are set, the head does not fit
+     *     the anchors, or the loss encodes with another box coder
      */
     public RegionProposalNetwork build() {
+      BoxCoders.checkSame(boxCoder, loss.getBoxCoder(), "RPN");
       return new RegionProposalNetwork(this);
     }
   }

@@ -342,7 +342,8 @@ public final class RoiHeads extends AbstractBlock {
      * Builds the RoI heads.
      *
      * @return the RoI heads
-     * @throws IllegalArgumentException on missing or invalid settings
+     * @throws IllegalArgumentException on missing settings, or if the post-processor decodes with
+     *     another box coder than the sampler encodes with
      */
     public RoiHeads build() {
       if (pooler == null) {
@@ -351,6 +352,7 @@ public final class RoiHeads extends AbstractBlock {
       if (numClasses < 1) {
         throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
       }
+      BoxCoders.checkSame(postProcessor.getBoxCoder(), sampler.getBoxCoder(), "RoI heads");
       if (boxHead == null) {
         boxHead = TwoMlpHead.builder().build();
       }

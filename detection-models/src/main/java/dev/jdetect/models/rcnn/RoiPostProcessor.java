@@ -48,6 +48,15 @@ public final class RoiPostProcessor {
   }
 
   /**
+   * Returns the box coder that decodes the deltas.
+   *
+   * @return the coder
+   */
+  public BoxCoder getBoxCoder() {
+    return boxCoder;
+  }
+
+  /**
    * Turns the predictions of the proposals of a batch into detections.
    *
    * @param classLogits {@code (K, C+1)} logits of all images' proposals, in order

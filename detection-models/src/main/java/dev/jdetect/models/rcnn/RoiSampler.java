@@ -68,6 +68,15 @@ public final class RoiSampler {
   }
 
   /**
+   * Returns the box coder that encodes the regression targets.
+   *
+   * @return the coder
+   */
+  public BoxCoder getBoxCoder() {
+    return boxCoder;
+  }
+
+  /**
    * Samples the RoIs of a batch.
    *
    * @param proposals one {@code (P_i, 4)} array per image, resized pixels

@@ -102,6 +102,15 @@ public final class RpnLoss {
   }
 
   /**
+   * Returns the box coder that encodes the regression targets.
+   *
+   * @return the coder
+   */
+  public BoxCoder getBoxCoder() {
+    return boxCoder;
+  }
+
+  /**
    * Computes the losses of a batch.
    *
    * @param logits {@code (N, T)} sigmoid or {@code (N, T, 2)} softmax objectness logits

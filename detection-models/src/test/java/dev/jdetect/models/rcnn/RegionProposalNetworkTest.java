@@ -14,6 +14,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.jdetect.core.anchor.AnchorGenerator;
+import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.models.ImageTargets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -204,5 +205,20 @@ class RegionProposalNetworkTest {
                     .optAnchorGenerator(uneven)
                     .build());
     assertTrue(e.getMessage().contains("[1, 2]"), e.getMessage());
+  }
+
+  @Test
+  void lossAndDecodingMustShareTheBoxCoder() {
+    BoxCoder other = BoxCoder.builder().setWeights(2f, 2f, 1f, 1f).build();
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RegionProposalNetwork.builder().setInChannels(4).optBoxCoder(other).build());
+    assertTrue(e.getMessage().contains("box coder"), e.getMessage());
+    RegionProposalNetwork.builder()
+        .setInChannels(4)
+        .optBoxCoder(other)
+        .optLoss(RpnLoss.builder().optBoxCoder(other).build())
+        .build();
   }
 }

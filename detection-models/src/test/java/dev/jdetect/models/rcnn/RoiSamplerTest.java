@@ -2,11 +2,13 @@ package dev.jdetect.models.rcnn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.models.ImageTargets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,5 +44,18 @@ class RoiSamplerTest {
           s.regressionTargets().toFloatArray(),
           1e-5f);
     }
+  }
+
+  @Test
+  void roiHeadsNeedTheSameBoxCoderForSamplingAndPostProcessing() {
+    BoxCoder other = BoxCoder.builder().setWeights(1f, 1f, 1f, 1f).build();
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            RoiHeads.builder()
+                .setPooler(RoiPoolers.roiPool(7, 1f / 16))
+                .setNumClasses(2)
+                .optSampler(RoiSampler.builder().optBoxCoder(other).build())
+                .build());
   }
 }
