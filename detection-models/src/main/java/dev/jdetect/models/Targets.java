@@ -97,17 +97,17 @@ public final class Targets {
    * Splits the batch form into per-image targets, dropping padding rows.
    *
    * @param targets {@code {boxes (B, Nmax, 4), classes (B, Nmax)}}
-   * @return per image {@code {boxes (N_i, 4), labels (N_i)}}, on the targets' manager
+   * @return the targets of each image (labels int64), on the targets' manager
    * @throws IllegalArgumentException if the targets are not in the batch form
    */
-  public static List<NDArray[]> unpad(NDList targets) {
+  public static List<ImageTargets> unpad(NDList targets) {
     checkForm(targets);
     NDArray boxes = targets.get(0);
     NDArray classes = targets.get(1);
     int batch = (int) classes.getShape().get(0);
     long[] flat = classes.toType(DataType.INT64, false).toLongArray();
     int nMax = (int) classes.getShape().get(1);
-    List<NDArray[]> out = new ArrayList<>(batch);
+    List<ImageTargets> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
       int count = 0;
       boolean contiguous = true;
@@ -134,7 +134,7 @@ public final class Targets {
         imageBoxes = imageBoxes.get(index);
         imageLabels = imageLabels.get(index);
       }
-      out.add(new NDArray[] {imageBoxes, imageLabels.toType(DataType.INT64, false)});
+      out.add(new ImageTargets(imageBoxes, imageLabels.toType(DataType.INT64, false)));
     }
     return out;
   }

@@ -25,11 +25,11 @@ class TargetsTest {
       NDList t = Targets.pad(m, List.of(b0, b1), List.of(l0, l1));
       assertEquals(new Shape(2, 2, 4), t.get(0).getShape());
       assertArrayEquals(new long[] {3, 1, -1, -1}, t.get(1).toLongArray());
-      List<NDArray[]> back = Targets.unpad(t);
-      assertArrayEquals(b0.toFloatArray(), back.get(0)[0].toFloatArray());
-      assertArrayEquals(new long[] {3, 1}, back.get(0)[1].toLongArray());
-      assertEquals(new Shape(0, 4), back.get(1)[0].getShape());
-      assertEquals(new Shape(0), back.get(1)[1].getShape());
+      List<ImageTargets> back = Targets.unpad(t);
+      assertArrayEquals(b0.toFloatArray(), back.get(0).boxes().toFloatArray());
+      assertArrayEquals(new long[] {3, 1}, back.get(0).labels().toLongArray());
+      assertEquals(new Shape(0, 4), back.get(1).boxes().getShape());
+      assertEquals(new Shape(0), back.get(1).labels().getShape());
     }
   }
 
@@ -38,9 +38,9 @@ class TargetsTest {
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray boxes = m.arange(12f).reshape(1, 3, 4);
       NDArray classes = m.create(new long[] {-1, 2, -1}).reshape(1, 3);
-      NDArray[] image = Targets.unpad(new NDList(boxes, classes)).get(0);
-      assertArrayEquals(new float[] {4, 5, 6, 7}, image[0].toFloatArray());
-      assertArrayEquals(new long[] {2}, image[1].toLongArray());
+      ImageTargets image = Targets.unpad(new NDList(boxes, classes)).get(0);
+      assertArrayEquals(new float[] {4, 5, 6, 7}, image.boxes().toFloatArray());
+      assertArrayEquals(new long[] {2}, image.labels().toLongArray());
     }
   }
 
@@ -49,7 +49,7 @@ class TargetsTest {
     try (NDManager m = NDManager.newBaseManager()) {
       NDList t = Targets.pad(m, List.of(m.zeros(new Shape(0, 4))), List.of(m.zeros(new Shape(0))));
       assertEquals(new Shape(1, 0, 4), t.get(0).getShape());
-      assertTrue(Targets.unpad(t).get(0)[0].isEmpty());
+      assertTrue(Targets.unpad(t).get(0).boxes().isEmpty());
       Targets.validate(t, 3);
     }
   }

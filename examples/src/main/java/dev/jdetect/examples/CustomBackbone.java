@@ -18,6 +18,7 @@ import dev.jdetect.core.anchor.DefaultBoxGenerator;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.rcnn.ProposalFilter;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.models.rcnn.RoiHeads;
@@ -154,18 +155,21 @@ public final class CustomBackbone {
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .setTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
+        .optTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
         .setRpn(
             RegionProposalNetwork.builder()
                 .setInChannels(64)
-                .setAnchorGenerator(anchors)
-                .setPreNmsTopN(1000, 500)
-                .setPostNmsTopN(300, 100)
+                .optAnchorGenerator(anchors)
+                .optProposalFilter(
+                    ProposalFilter.builder()
+                        .optPreNmsTopN(1000, 500)
+                        .optPostNmsTopN(300, 100)
+                        .build())
                 .build())
         .setRoiHeads(
             RoiHeads.builder()
                 .setPooler(RoiPoolers.multiScaleRoiAlign(7, 2))
-                .setBoxHead(TwoMlpHead.builder().setUnits(256).build())
+                .optBoxHead(TwoMlpHead.builder().optUnits(256).build())
                 .setNumClasses(numClasses)
                 .build())
         .build();

@@ -5,6 +5,7 @@ import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
 import dev.jdetect.models.backbone.MobileNetV2;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.rcnn.ProposalFilter;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.models.rcnn.RoiHeads;
@@ -99,19 +100,19 @@ public final class ExampleModels {
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()
             .setInChannels(backbone.outChannels()[0])
-            .setAnchorGenerator(anchors)
-            .setPreNmsTopN(1000, 500)
-            .setPostNmsTopN(300, 100)
+            .optAnchorGenerator(anchors)
+            .optProposalFilter(
+                ProposalFilter.builder().optPreNmsTopN(1000, 500).optPostNmsTopN(300, 100).build())
             .build();
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.multiScaleRoiAlign(7, 2))
-            .setBoxHead(TwoMlpHead.builder().setUnits(256).build())
+            .optBoxHead(TwoMlpHead.builder().optUnits(256).build())
             .setNumClasses(numClasses)
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .setTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
+        .optTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();

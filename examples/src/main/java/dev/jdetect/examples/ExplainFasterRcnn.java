@@ -9,6 +9,7 @@ import ai.djl.training.ParameterStore;
 import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
+import dev.jdetect.core.match.SampleMasks;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ImageBatch;
@@ -218,13 +219,13 @@ public final class ExplainFasterRcnn {
 
       // 2: RPN training labels of the anchors
       Matcher rpnMatcher =
-          Matcher.builder().setThresholds(0.7f, 0.3f).setAllowLowQualityMatches(true).build();
+          Matcher.builder().optThresholds(0.7f, 0.3f).optAllowLowQualityMatches(true).build();
       NDArray matched = rpnMatcher.match(Boxes.iou(gtBoxes, anchors));
-      NDArray[] rpnSample =
+      SampleMasks rpnSample =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(256)
-              .setPositiveFraction(0.5)
-              .setSeed(0)
+              .optBatchSizePerImage(256)
+              .optPositiveFraction(0.5)
+              .optSeed(0)
               .build()
               .sample(labels(m, matched.toLongArray()));
       BufferedImage img2 = copy(base);
@@ -262,12 +263,12 @@ public final class ExplainFasterRcnn {
       // 4: RoIs sampled for the box head (proposals + ground truth)
       NDArray rois = props.concat(gtBoxes, 0);
       NDArray roiMatched =
-          Matcher.builder().setThresholds(0.5f, 0.5f).build().match(Boxes.iou(gtBoxes, rois));
-      NDArray[] roiSample =
+          Matcher.builder().optThresholds(0.5f, 0.5f).build().match(Boxes.iou(gtBoxes, rois));
+      SampleMasks roiSample =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(512)
-              .setPositiveFraction(0.25)
-              .setSeed(0)
+              .optBatchSizePerImage(512)
+              .optPositiveFraction(0.25)
+              .optSeed(0)
               .build()
               .sample(labels(m, roiMatched.toLongArray()));
       BufferedImage img4 = copy(base);
@@ -333,9 +334,9 @@ public final class ExplainFasterRcnn {
     return m.create(l);
   }
 
-  private static int[] drawSampled(Graphics2D g, float[] boxes, NDArray[] sample) {
-    boolean[] pos = sample[0].toBooleanArray();
-    boolean[] neg = sample[1].toBooleanArray();
+  private static int[] drawSampled(Graphics2D g, float[] boxes, SampleMasks sample) {
+    boolean[] pos = sample.positive().toBooleanArray();
+    boolean[] neg = sample.negative().toBooleanArray();
     int[] counts = new int[2];
     g.setStroke(new BasicStroke(1f));
     g.setColor(new Color(255, 60, 60, 110));

@@ -15,7 +15,7 @@ import java.util.Random;
  * gets more negatives, and an image with too few of both simply yields fewer examples. The draw is
  * uniform without replacement from the instance's {@link Random}, so a fixed seed gives a
  * reproducible sequence (the draws differ from torch's {@code randperm}; only the counts and the
- * distribution match). With {@link Builder#setTakeAll(boolean)} every positive and every negative
+ * distribution match). With {@link Builder#optTakeAll(boolean)} every positive and every negative
  * is kept, which makes results deterministic for tests.
  *
  * <p>The labels are read to the host once per call: picking a few hundred indices out of a few
@@ -86,11 +86,10 @@ public final class BalancedPositiveNegativeSampler {
    *
    * @param matchedLabels (A) integer or floating labels: {@code >= 1} positive, {@code 0} negative,
    *     other values ignored
-   * @return {positiveMask, negativeMask}, boolean (A) arrays on the labels' manager and device,
-   *     never both true at one index
+   * @return the positive and negative masks, boolean (A) arrays on the labels' manager and device
    * @throws IllegalArgumentException if {@code matchedLabels} is not 1-D or holds NaN
    */
-  public NDArray[] sample(NDArray matchedLabels) {
+  public SampleMasks sample(NDArray matchedLabels) {
     if (matchedLabels == null) {
       throw new IllegalArgumentException("matchedLabels must not be null");
     }
@@ -137,10 +136,9 @@ public final class BalancedPositiveNegativeSampler {
       negativeMask[negatives[i]] = true;
     }
     NDManager manager = matchedLabels.getManager();
-    return new NDArray[] {
-      onDevice(manager.create(positiveMask), matchedLabels),
-      onDevice(manager.create(negativeMask), matchedLabels)
-    };
+    return new SampleMasks(
+        onDevice(manager.create(positiveMask), matchedLabels),
+        onDevice(manager.create(negativeMask), matchedLabels));
   }
 
   private static NDArray onDevice(NDArray mask, NDArray like) {
@@ -196,7 +194,7 @@ public final class BalancedPositiveNegativeSampler {
      * @param batchSizePerImage the batch size per image, {@code >= 1}
      * @return this builder
      */
-    public Builder setBatchSizePerImage(int batchSizePerImage) {
+    public Builder optBatchSizePerImage(int batchSizePerImage) {
       this.batchSizePerImage = batchSizePerImage;
       return this;
     }
@@ -209,7 +207,7 @@ public final class BalancedPositiveNegativeSampler {
      * @param positiveFraction the fraction in [0, 1]
      * @return this builder
      */
-    public Builder setPositiveFraction(double positiveFraction) {
+    public Builder optPositiveFraction(double positiveFraction) {
       this.positiveFraction = positiveFraction;
       return this;
     }
@@ -220,18 +218,18 @@ public final class BalancedPositiveNegativeSampler {
      * @param seed the seed
      * @return this builder
      */
-    public Builder setSeed(long seed) {
+    public Builder optSeed(long seed) {
       this.seed = seed;
       return this;
     }
 
     /**
-     * Uses the given random source (takes precedence over {@link #setSeed(long)}).
+     * Uses the given random source (takes precedence over {@link #optSeed(long)}).
      *
      * @param random the random source
      * @return this builder
      */
-    public Builder setRandom(Random random) {
+    public Builder optRandom(Random random) {
       this.random = random;
       return this;
     }
@@ -243,7 +241,7 @@ public final class BalancedPositiveNegativeSampler {
      * @param takeAll the flag
      * @return this builder
      */
-    public Builder setTakeAll(boolean takeAll) {
+    public Builder optTakeAll(boolean takeAll) {
       this.takeAll = takeAll;
       return this;
     }

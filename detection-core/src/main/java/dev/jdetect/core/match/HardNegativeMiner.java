@@ -137,7 +137,7 @@ public final class HardNegativeMiner {
      * @param negPosRatio the ratio, finite and {@code >= 0}
      * @return this builder
      */
-    public Builder setNegPosRatio(float negPosRatio) {
+    public Builder optNegPosRatio(float negPosRatio) {
       this.negPosRatio = negPosRatio;
       return this;
     }
@@ -149,7 +149,7 @@ public final class HardNegativeMiner {
      * @param minNegatives the minimum, {@code >= 0}
      * @return this builder
      */
-    public Builder setMinNegatives(int minNegatives) {
+    public Builder optMinNegatives(int minNegatives) {
       this.minNegatives = minNegatives;
       return this;
     }

@@ -169,7 +169,7 @@ public final class Matcher {
      * @param highThreshold qualities {@code >=} this value are matches
      * @return this builder
      */
-    public Builder setHighThreshold(float highThreshold) {
+    public Builder optHighThreshold(float highThreshold) {
       this.highThreshold = highThreshold;
       return this;
     }
@@ -180,7 +180,7 @@ public final class Matcher {
      * @param lowThreshold qualities below this value are background
      * @return this builder
      */
-    public Builder setLowThreshold(float lowThreshold) {
+    public Builder optLowThreshold(float lowThreshold) {
       this.lowThreshold = lowThreshold;
       return this;
     }
@@ -192,7 +192,7 @@ public final class Matcher {
      * @param lowThreshold the low threshold
      * @return this builder
      */
-    public Builder setThresholds(float highThreshold, float lowThreshold) {
+    public Builder optThresholds(float highThreshold, float lowThreshold) {
       this.highThreshold = highThreshold;
       this.lowThreshold = lowThreshold;
       return this;
@@ -205,7 +205,7 @@ public final class Matcher {
      * @param allowLowQualityMatches the flag
      * @return this builder
      */
-    public Builder setAllowLowQualityMatches(boolean allowLowQualityMatches) {
+    public Builder optAllowLowQualityMatches(boolean allowLowQualityMatches) {
       this.allowLowQualityMatches = allowLowQualityMatches;
       return this;
     }

@@ -89,7 +89,7 @@ public final class SsdMatcher {
      * @param threshold qualities {@code >=} this value are matches
      * @return this builder
      */
-    public Builder setThreshold(float threshold) {
+    public Builder optThreshold(float threshold) {
       this.threshold = threshold;
       return this;
     }

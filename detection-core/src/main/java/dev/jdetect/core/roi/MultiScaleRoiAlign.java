@@ -222,11 +222,11 @@ public final class MultiScaleRoiAlign {
 
   private RoiAlign align(float scale) {
     return RoiAlign.builder()
-        .setOutputSize(outputHeight, outputWidth)
-        .setSpatialScale(scale)
-        .setSamplingRatio(samplingRatio)
-        .setAligned(false)
-        .setBackend(backend)
+        .optOutputSize(outputHeight, outputWidth)
+        .optSpatialScale(scale)
+        .optSamplingRatio(samplingRatio)
+        .optAligned(false)
+        .optBackend(backend)
         .build();
   }
 
@@ -271,7 +271,7 @@ public final class MultiScaleRoiAlign {
      * @param width output width, {@code >= 1}
      * @return this builder
      */
-    public Builder setOutputSize(int height, int width) {
+    public Builder optOutputSize(int height, int width) {
       Rois.checkOutputSize(height, width);
       this.outputHeight = height;
       this.outputWidth = width;
@@ -284,7 +284,7 @@ public final class MultiScaleRoiAlign {
      * @param samplingRatio samples per bin and axis
      * @return this builder
      */
-    public Builder setSamplingRatio(int samplingRatio) {
+    public Builder optSamplingRatio(int samplingRatio) {
       this.samplingRatio = samplingRatio;
       return this;
     }
@@ -295,7 +295,7 @@ public final class MultiScaleRoiAlign {
      * @param canonicalScale a positive size in pixels
      * @return this builder
      */
-    public Builder setCanonicalScale(int canonicalScale) {
+    public Builder optCanonicalScale(int canonicalScale) {
       if (canonicalScale <= 0) {
         throw new IllegalArgumentException("canonicalScale must be > 0, got " + canonicalScale);
       }
@@ -309,7 +309,7 @@ public final class MultiScaleRoiAlign {
      * @param canonicalLevel the level
      * @return this builder
      */
-    public Builder setCanonicalLevel(int canonicalLevel) {
+    public Builder optCanonicalLevel(int canonicalLevel) {
       this.canonicalLevel = canonicalLevel;
       return this;
     }
@@ -320,7 +320,7 @@ public final class MultiScaleRoiAlign {
      * @param eps a finite value
      * @return this builder
      */
-    public Builder setEps(float eps) {
+    public Builder optEps(float eps) {
       if (!Float.isFinite(eps)) {
         throw new IllegalArgumentException("eps must be finite, got " + eps);
       }
@@ -334,7 +334,7 @@ public final class MultiScaleRoiAlign {
      * @param backend the implementation
      * @return this builder
      */
-    public Builder setBackend(RoiAlign.Backend backend) {
+    public Builder optBackend(RoiAlign.Backend backend) {
       if (backend == null) {
         throw new IllegalArgumentException("backend must not be null");
       }

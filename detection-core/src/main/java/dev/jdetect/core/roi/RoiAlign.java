@@ -325,7 +325,7 @@ public final class RoiAlign {
     private Builder() {}
 
     /** Test hook: a small budget forces the NDARRAY path to split the RoIs into chunks. */
-    Builder setSparseBudget(long sparseBudget) {
+    Builder optSparseBudget(long sparseBudget) {
       this.sparseBudget = sparseBudget;
       return this;
     }
@@ -337,7 +337,7 @@ public final class RoiAlign {
      * @param width output width, {@code >= 1}
      * @return this builder
      */
-    public Builder setOutputSize(int height, int width) {
+    public Builder optOutputSize(int height, int width) {
       Rois.checkOutputSize(height, width);
       this.outputHeight = height;
       this.outputWidth = width;
@@ -350,7 +350,7 @@ public final class RoiAlign {
      * @param spatialScale a finite positive scale
      * @return this builder
      */
-    public Builder setSpatialScale(float spatialScale) {
+    public Builder optSpatialScale(float spatialScale) {
       Rois.checkSpatialScale(spatialScale);
       this.spatialScale = spatialScale;
       return this;
@@ -363,7 +363,7 @@ public final class RoiAlign {
      * @param samplingRatio samples per bin and axis
      * @return this builder
      */
-    public Builder setSamplingRatio(int samplingRatio) {
+    public Builder optSamplingRatio(int samplingRatio) {
       this.samplingRatio = samplingRatio;
       return this;
     }
@@ -375,7 +375,7 @@ public final class RoiAlign {
      * @param aligned the flag
      * @return this builder
      */
-    public Builder setAligned(boolean aligned) {
+    public Builder optAligned(boolean aligned) {
       this.aligned = aligned;
       return this;
     }
@@ -386,7 +386,7 @@ public final class RoiAlign {
      * @param backend the implementation
      * @return this builder
      */
-    public Builder setBackend(Backend backend) {
+    public Builder optBackend(Backend backend) {
       if (backend == null) {
         throw new IllegalArgumentException("backend must not be null");
       }

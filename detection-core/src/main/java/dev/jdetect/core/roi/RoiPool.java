@@ -400,7 +400,7 @@ public final class RoiPool {
     private Builder() {}
 
     /** Test hook: a small value forces the output to be built from several parts. */
-    Builder setPartElements(long partElements) {
+    Builder optPartElements(long partElements) {
       if (partElements < 1) {
         throw new IllegalArgumentException("partElements must be >= 1, got " + partElements);
       }
@@ -415,7 +415,7 @@ public final class RoiPool {
      * @param width output width, {@code >= 1}
      * @return this builder
      */
-    public Builder setOutputSize(int height, int width) {
+    public Builder optOutputSize(int height, int width) {
       Rois.checkOutputSize(height, width);
       this.outputHeight = height;
       this.outputWidth = width;
@@ -428,7 +428,7 @@ public final class RoiPool {
      * @param spatialScale a finite positive scale
      * @return this builder
      */
-    public Builder setSpatialScale(float spatialScale) {
+    public Builder optSpatialScale(float spatialScale) {
       Rois.checkSpatialScale(spatialScale);
       this.spatialScale = spatialScale;
       return this;

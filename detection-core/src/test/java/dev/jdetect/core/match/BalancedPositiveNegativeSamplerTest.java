@@ -44,14 +44,13 @@ class BalancedPositiveNegativeSamplerTest {
   }
 
   /** Checks the masks against the labels and returns {numPositive, numNegative}. */
-  private static int[] checkMasks(long[] labels, NDArray[] masks) {
-    assertEquals(2, masks.length);
-    assertEquals(DataType.BOOLEAN, masks[0].getDataType());
-    assertEquals(DataType.BOOLEAN, masks[1].getDataType());
-    assertEquals(new Shape(labels.length), masks[0].getShape());
-    assertEquals(new Shape(labels.length), masks[1].getShape());
-    boolean[] pos = masks[0].toBooleanArray();
-    boolean[] neg = masks[1].toBooleanArray();
+  private static int[] checkMasks(long[] labels, SampleMasks masks) {
+    assertEquals(DataType.BOOLEAN, masks.positive().getDataType());
+    assertEquals(DataType.BOOLEAN, masks.negative().getDataType());
+    assertEquals(new Shape(labels.length), masks.positive().getShape());
+    assertEquals(new Shape(labels.length), masks.negative().getShape());
+    boolean[] pos = masks.positive().toBooleanArray();
+    boolean[] neg = masks.negative().toBooleanArray();
     for (int i = 0; i < labels.length; i++) {
       if (pos[i]) {
         assertTrue(labels[i] >= 1, "positive mask picked label " + labels[i] + " at " + i);
@@ -69,9 +68,9 @@ class BalancedPositiveNegativeSamplerTest {
       long[] values = labels(100, 1000, 50, 1);
       BalancedPositiveNegativeSampler sampler =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(256)
-              .setPositiveFraction(0.25)
-              .setSeed(7)
+              .optBatchSizePerImage(256)
+              .optPositiveFraction(0.25)
+              .optSeed(7)
               .build();
       int[] counts = checkMasks(values, sampler.sample(manager.create(values)));
       assertArrayEquals(new int[] {64, 192}, counts);
@@ -84,9 +83,9 @@ class BalancedPositiveNegativeSamplerTest {
       long[] values = labels(10, 500, 30, 2);
       BalancedPositiveNegativeSampler sampler =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(256)
-              .setPositiveFraction(0.5)
-              .setSeed(3)
+              .optBatchSizePerImage(256)
+              .optPositiveFraction(0.5)
+              .optSeed(3)
               .build();
       assertArrayEquals(
           new int[] {10, 246}, checkMasks(values, sampler.sample(manager.create(values))));
@@ -102,12 +101,12 @@ class BalancedPositiveNegativeSamplerTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       long[] values = labels(0, 300, 0, 4);
       BalancedPositiveNegativeSampler sampler =
-          BalancedPositiveNegativeSampler.builder().setSeed(1).build();
+          BalancedPositiveNegativeSampler.builder().optSeed(1).build();
       assertArrayEquals(
           new int[] {0, 256}, checkMasks(values, sampler.sample(manager.create(values))));
-      NDArray[] empty = sampler.sample(manager.create(new long[0]));
-      assertEquals(new Shape(0), empty[0].getShape());
-      assertEquals(new Shape(0), empty[1].getShape());
+      SampleMasks empty = sampler.sample(manager.create(new long[0]));
+      assertEquals(new Shape(0), empty.positive().getShape());
+      assertEquals(new Shape(0), empty.negative().getShape());
     }
   }
 
@@ -117,18 +116,18 @@ class BalancedPositiveNegativeSamplerTest {
       long[] values = labels(200, 2000, 100, 5);
       NDArray array = manager.create(values);
       BalancedPositiveNegativeSampler a =
-          BalancedPositiveNegativeSampler.builder().setSeed(42).build();
+          BalancedPositiveNegativeSampler.builder().optSeed(42).build();
       BalancedPositiveNegativeSampler b =
-          BalancedPositiveNegativeSampler.builder().setRandom(new Random(42)).build();
+          BalancedPositiveNegativeSampler.builder().optRandom(new Random(42)).build();
       BalancedPositiveNegativeSampler c =
-          BalancedPositiveNegativeSampler.builder().setSeed(43).build();
+          BalancedPositiveNegativeSampler.builder().optSeed(43).build();
       for (int round = 0; round < 3; round++) {
-        NDArray[] ma = a.sample(array);
-        NDArray[] mb = b.sample(array);
-        NDArray[] mc = c.sample(array);
-        assertArrayEquals(ma[0].toBooleanArray(), mb[0].toBooleanArray());
-        assertArrayEquals(ma[1].toBooleanArray(), mb[1].toBooleanArray());
-        assertFalse(Arrays.equals(ma[1].toBooleanArray(), mc[1].toBooleanArray()));
+        SampleMasks ma = a.sample(array);
+        SampleMasks mb = b.sample(array);
+        SampleMasks mc = c.sample(array);
+        assertArrayEquals(ma.positive().toBooleanArray(), mb.positive().toBooleanArray());
+        assertArrayEquals(ma.negative().toBooleanArray(), mb.negative().toBooleanArray());
+        assertFalse(Arrays.equals(ma.negative().toBooleanArray(), mc.negative().toBooleanArray()));
         assertArrayEquals(new int[] {128, 128}, checkMasks(values, ma));
       }
     }
@@ -141,16 +140,16 @@ class BalancedPositiveNegativeSamplerTest {
       NDArray array = manager.create(values);
       BalancedPositiveNegativeSampler sampler =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(8)
-              .setPositiveFraction(0.5)
-              .setSeed(11)
+              .optBatchSizePerImage(8)
+              .optPositiveFraction(0.5)
+              .optSeed(11)
               .build();
       boolean[] seen = new boolean[values.length];
       for (int round = 0; round < 200; round++) {
-        NDArray[] masks = sampler.sample(array);
+        SampleMasks masks = sampler.sample(array);
         assertArrayEquals(new int[] {4, 4}, checkMasks(values, masks));
-        boolean[] pos = masks[0].toBooleanArray();
-        boolean[] neg = masks[1].toBooleanArray();
+        boolean[] pos = masks.positive().toBooleanArray();
+        boolean[] neg = masks.negative().toBooleanArray();
         for (int i = 0; i < seen.length; i++) {
           seen[i] |= pos[i] || neg[i];
         }
@@ -165,18 +164,18 @@ class BalancedPositiveNegativeSamplerTest {
   void takeAllKeepsEveryPositiveAndNegative() {
     try (NDManager manager = NDManager.newBaseManager()) {
       long[] values = {0, 2, -1, 1, 0, 0, -1, 3};
-      NDArray[] masks =
+      SampleMasks masks =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(2)
-              .setTakeAll(true)
+              .optBatchSizePerImage(2)
+              .optTakeAll(true)
               .build()
               .sample(manager.create(values));
       assertArrayEquals(
           new boolean[] {false, true, false, true, false, false, false, true},
-          masks[0].toBooleanArray());
+          masks.positive().toBooleanArray());
       assertArrayEquals(
           new boolean[] {true, false, false, false, true, true, false, false},
-          masks[1].toBooleanArray());
+          masks.negative().toBooleanArray());
     }
   }
 
@@ -188,15 +187,15 @@ class BalancedPositiveNegativeSamplerTest {
       for (int i = 0; i < values.length; i++) {
         values[i] = i < 15 ? 1f : (i < 35 ? 0f : -1f);
       }
-      NDArray[] masks =
+      SampleMasks masks =
           BalancedPositiveNegativeSampler.builder()
-              .setBatchSizePerImage(10)
-              .setPositiveFraction(0.7) // int(10 * 0.7) == 7 in Python
-              .setSeed(0)
+              .optBatchSizePerImage(10)
+              .optPositiveFraction(0.7) // int(10 * 0.7) == 7 in Python
+              .optSeed(0)
               .build()
               .sample(manager.create(values));
-      boolean[] pos = masks[0].toBooleanArray();
-      boolean[] neg = masks[1].toBooleanArray();
+      boolean[] pos = masks.positive().toBooleanArray();
+      boolean[] neg = masks.negative().toBooleanArray();
       assertEquals(7, count(pos));
       assertEquals(3, count(neg));
       for (int i = 0; i < values.length; i++) {
@@ -222,12 +221,12 @@ class BalancedPositiveNegativeSamplerTest {
       IllegalArgumentException batch =
           assertThrows(
               IllegalArgumentException.class,
-              () -> BalancedPositiveNegativeSampler.builder().setBatchSizePerImage(0).build());
+              () -> BalancedPositiveNegativeSampler.builder().optBatchSizePerImage(0).build());
       assertTrue(batch.getMessage().contains("batchSizePerImage"));
       IllegalArgumentException fraction =
           assertThrows(
               IllegalArgumentException.class,
-              () -> BalancedPositiveNegativeSampler.builder().setPositiveFraction(1.5).build());
+              () -> BalancedPositiveNegativeSampler.builder().optPositiveFraction(1.5).build());
       assertTrue(fraction.getMessage().contains("positiveFraction"));
     }
   }

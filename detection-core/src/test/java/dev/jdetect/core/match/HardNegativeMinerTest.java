@@ -29,7 +29,7 @@ class HardNegativeMinerTest {
       float[] ratios = {3f, 2.5f};
       for (int r = 0; r < names.length; r++) {
         HardNegativeMiner miner =
-            HardNegativeMiner.builder().setNegPosRatio(ratios[r]).setMinNegatives(0).build();
+            HardNegativeMiner.builder().optNegPosRatio(ratios[r]).optMinNegatives(0).build();
         NDArray selected = miner.select(loss, positive);
         assertEquals(DataType.BOOLEAN, selected.getDataType());
         assertEquals(loss.getShape(), selected.getShape());
@@ -98,7 +98,7 @@ class HardNegativeMinerTest {
                 {false, false, false, false, false, false, false, false}
               });
       NDArray torchvisionLike =
-          HardNegativeMiner.builder().setMinNegatives(0).build().select(loss, positive);
+          HardNegativeMiner.builder().optMinNegatives(0).build().select(loss, positive);
       assertArrayEquals(
           new boolean[] {
             false, false, true, false, true, false, true, false,
@@ -107,8 +107,8 @@ class HardNegativeMinerTest {
           torchvisionLike.toBooleanArray());
       NDArray withMinimum =
           HardNegativeMiner.builder()
-              .setNegPosRatio(2f)
-              .setMinNegatives(3)
+              .optNegPosRatio(2f)
+              .optMinNegatives(3)
               .build()
               .select(loss, positive.toType(DataType.INT32, false));
       assertArrayEquals(
@@ -120,8 +120,8 @@ class HardNegativeMinerTest {
       // a fractional quota rounds up: 1.5 * 1 positive keeps 2 negatives
       NDArray fractional =
           HardNegativeMiner.builder()
-              .setNegPosRatio(1.5f)
-              .setMinNegatives(0)
+              .optNegPosRatio(1.5f)
+              .optMinNegatives(0)
               .build()
               .select(loss, positive);
       assertArrayEquals(
@@ -174,10 +174,10 @@ class HardNegativeMinerTest {
       assertTrue(nan.getMessage().contains("NaN"));
       assertThrows(
           IllegalArgumentException.class,
-          () -> HardNegativeMiner.builder().setNegPosRatio(-1f).build());
+          () -> HardNegativeMiner.builder().optNegPosRatio(-1f).build());
       assertThrows(
           IllegalArgumentException.class,
-          () -> HardNegativeMiner.builder().setMinNegatives(-2).build());
+          () -> HardNegativeMiner.builder().optMinNegatives(-2).build());
     }
   }
 }

@@ -31,9 +31,9 @@ class MatcherTest {
           for (int lq = 0; lq < 2; lq++) {
             Matcher matcher =
                 Matcher.builder()
-                    .setHighThreshold(params[2 * p])
-                    .setLowThreshold(params[2 * p + 1])
-                    .setAllowLowQualityMatches(lq == 1)
+                    .optHighThreshold(params[2 * p])
+                    .optLowThreshold(params[2 * p + 1])
+                    .optAllowLowQualityMatches(lq == 1)
                     .build();
             long[] expected = Fixtures.get(fixture, "c" + c + "_p" + p + "_lq" + lq).toLongArray();
             NDArray actual = matcher.match(iou);
@@ -56,7 +56,7 @@ class MatcherTest {
           manager.create(new float[][] {{0.4f, 0.1f, 0.4f, 0.0f}, {0.3f, 0.8f, 0.35f, 0.29f}});
       Matcher plain = Matcher.builder().build();
       assertArrayEquals(new long[] {-2, 1, -2, -1}, plain.match(iou).toLongArray());
-      Matcher lowQuality = Matcher.builder().setAllowLowQualityMatches(true).build();
+      Matcher lowQuality = Matcher.builder().optAllowLowQualityMatches(true).build();
       assertArrayEquals(new long[] {0, 1, 0, -1}, lowQuality.match(iou).toLongArray());
       // exactly on the thresholds: 0.7 is a match, 0.3 is "between"
       NDArray exact = manager.create(new float[][] {{0.7f, 0.3f, 0.2999f}});
@@ -69,7 +69,7 @@ class MatcherTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray iou = manager.zeros(new Shape(0, 5));
       for (boolean lq : new boolean[] {false, true}) {
-        NDArray matches = Matcher.builder().setAllowLowQualityMatches(lq).build().match(iou);
+        NDArray matches = Matcher.builder().optAllowLowQualityMatches(lq).build().match(iou);
         assertEquals(new Shape(5), matches.getShape());
         assertEquals(DataType.INT64, matches.getDataType());
         assertArrayEquals(new long[] {-1, -1, -1, -1, -1}, matches.toLongArray());
@@ -91,7 +91,7 @@ class MatcherTest {
     try (NDManager manager = NDManager.newBaseManager();
         NDManager sub = manager.newSubManager()) {
       NDArray iou = sub.create(new float[][] {{0.9f, 0.1f}});
-      NDArray matches = Matcher.builder().setAllowLowQualityMatches(true).build().match(iou);
+      NDArray matches = Matcher.builder().optAllowLowQualityMatches(true).build().match(iou);
       assertSame(sub, matches.getManager());
       assertArrayEquals(new long[] {0, -1}, matches.toLongArray());
     }
@@ -118,11 +118,11 @@ class MatcherTest {
       IllegalArgumentException order =
           assertThrows(
               IllegalArgumentException.class,
-              () -> Matcher.builder().setHighThreshold(0.3f).setLowThreshold(0.5f).build());
+              () -> Matcher.builder().optHighThreshold(0.3f).optLowThreshold(0.5f).build());
       assertTrue(order.getMessage().contains("lowThreshold"));
       assertThrows(
           IllegalArgumentException.class,
-          () -> Matcher.builder().setHighThreshold(Float.NaN).build());
+          () -> Matcher.builder().optHighThreshold(Float.NaN).build());
     }
   }
 }

@@ -24,15 +24,15 @@ class NoLeakTest {
 
       Matcher.builder().build().match(iou);
       assertEquals(before + 1, manager.getManagedArrays().size(), "Matcher");
-      Matcher.builder().setAllowLowQualityMatches(true).build().match(iou);
+      Matcher.builder().optAllowLowQualityMatches(true).build().match(iou);
       assertEquals(before + 2, manager.getManagedArrays().size(), "Matcher low quality");
       SsdMatcher.builder().build().match(iou);
       assertEquals(before + 3, manager.getManagedArrays().size(), "SsdMatcher");
       HardNegativeMiner.builder().build().select(loss, positive);
       assertEquals(before + 4, manager.getManagedArrays().size(), "HardNegativeMiner");
       BalancedPositiveNegativeSampler.builder()
-          .setBatchSizePerImage(4)
-          .setSeed(1)
+          .optBatchSizePerImage(4)
+          .optSeed(1)
           .build()
           .sample(labels);
       assertEquals(before + 6, manager.getManagedArrays().size(), "sampler");

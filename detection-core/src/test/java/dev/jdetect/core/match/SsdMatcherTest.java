@@ -24,7 +24,7 @@ class SsdMatcherTest {
       for (int c = 0; c < numCases; c++) {
         NDArray iou = Fixtures.get(fixture, "c" + c + "_iou");
         for (int t = 0; t < thresholds.length; t++) {
-          SsdMatcher matcher = SsdMatcher.builder().setThreshold(thresholds[t]).build();
+          SsdMatcher matcher = SsdMatcher.builder().optThreshold(thresholds[t]).build();
           long[] expected = Fixtures.get(fixture, "c" + c + "_t" + t).toLongArray();
           assertArrayEquals(
               expected, matcher.match(iou).toLongArray(), "case " + c + " threshold " + t);
@@ -69,7 +69,7 @@ class SsdMatcherTest {
       assertTrue(e.getMessage().contains("iou") && e.getMessage().contains("(1, 2, 3)"));
       assertThrows(
           IllegalArgumentException.class,
-          () -> SsdMatcher.builder().setThreshold(Float.POSITIVE_INFINITY).build());
+          () -> SsdMatcher.builder().optThreshold(Float.POSITIVE_INFINITY).build());
     }
   }
 }

@@ -89,17 +89,17 @@ class LossAutogradSafetyTest {
   void roiAlignGradientsWrtFeatures() throws Exception {
     RoiAlign align =
         RoiAlign.builder()
-            .setOutputSize(3, 3)
-            .setSpatialScale(0.5f)
-            .setSamplingRatio(2)
-            .setAligned(true)
+            .optOutputSize(3, 3)
+            .optSpatialScale(0.5f)
+            .optSamplingRatio(2)
+            .optAligned(true)
             .build();
     MultiScaleRoiAlign multi =
         MultiScaleRoiAlign.builder()
-            .setOutputSize(2, 2)
-            .setSamplingRatio(2)
-            .setCanonicalScale(16)
-            .setCanonicalLevel(3)
+            .optOutputSize(2, 2)
+            .optSamplingRatio(2)
+            .optCanonicalScale(16)
+            .optCanonicalLevel(3)
             .build();
     check(
         new Shape(2, 3, 8, 8),

@@ -13,6 +13,7 @@ import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.HardNegativeMiner;
 import dev.jdetect.core.match.Matcher;
+import dev.jdetect.core.match.SampleMasks;
 import dev.jdetect.core.match.SsdMatcher;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.core.roi.MultiScaleRoiAlign;
@@ -47,12 +48,12 @@ class ResultsJoinCallerScopeTest {
         results.add(Boxes.removeSmall(boxes, 5));
         BoxCoder coder = BoxCoder.builder().build();
         results.add(coder.decode(coder.encode(boxes, boxes), boxes));
-        results.add(Matcher.builder().setAllowLowQualityMatches(true).build().match(iou));
+        results.add(Matcher.builder().optAllowLowQualityMatches(true).build().match(iou));
         results.add(SsdMatcher.builder().build().match(iou));
-        for (NDArray mask :
-            BalancedPositiveNegativeSampler.builder().setSeed(1).build().sample(labels)) {
-          results.add(mask);
-        }
+        SampleMasks masks =
+            BalancedPositiveNegativeSampler.builder().optSeed(1).build().sample(labels);
+        results.add(masks.positive());
+        results.add(masks.negative());
         NDArray ce = DetectionLosses.crossEntropy(logits, labels);
         results.add(ce);
         results.add(DetectionLosses.smoothL1(boxes, boxes.add(1), 1f / 9));
@@ -63,11 +64,11 @@ class ResultsJoinCallerScopeTest {
         results.add(Nms.nms(boxes, scores, 0.5));
         results.add(Nms.batchedNms(boxes, scores, groups, 0.5));
         List<NDArray> perImage = List.of(boxes);
-        results.add(RoiAlign.builder().setOutputSize(2, 2).build().apply(features, perImage));
-        results.add(RoiPool.builder().setOutputSize(2, 2).build().apply(features, perImage));
+        results.add(RoiAlign.builder().optOutputSize(2, 2).build().apply(features, perImage));
+        results.add(RoiPool.builder().optOutputSize(2, 2).build().apply(features, perImage));
         results.add(
             MultiScaleRoiAlign.builder()
-                .setOutputSize(2, 2)
+                .optOutputSize(2, 2)
                 .build()
                 .apply(List.of(features), perImage, List.of(new int[] {32, 32})));
         for (NDArray r : results) {

@@ -66,7 +66,7 @@ class MultiScaleRoiAlignTest {
     for (int levels : new int[] {4, 2}) {
       String tag = "l" + levels + "_";
       for (RoiAlign.Backend backend : RoiAlign.Backend.values()) {
-        MultiScaleRoiAlign pooler = MultiScaleRoiAlign.builder().setBackend(backend).build();
+        MultiScaleRoiAlign pooler = MultiScaleRoiAlign.builder().optBackend(backend).build();
         assertArrayEquals(
             Fixtures.get(fx, tag + "scales").toFloatArray(),
             pooler.scales(features(levels), imageSizes()),
@@ -122,9 +122,9 @@ class MultiScaleRoiAlignTest {
     for (int i = 0; i < lv.length; i++) {
       RoiAlign single =
           RoiAlign.builder()
-              .setOutputSize(7, 7)
-              .setSamplingRatio(2)
-              .setSpatialScale(scales[(int) lv[i]])
+              .optOutputSize(7, 7)
+              .optSamplingRatio(2)
+              .optSpatialScale(scales[(int) lv[i]])
               .build();
       NDArray expected = single.apply(feats.get((int) lv[i]), rois.get(i + ":" + (i + 1)));
       assertClose(expected, all.get(i + ":" + (i + 1)), 0, "roi " + i);
@@ -171,7 +171,7 @@ class MultiScaleRoiAlignTest {
     NDArray out = pooler.apply(feats, List.of(boxes), sizes);
     assertEquals(new Shape(3, 2, 7, 7), out.getShape());
     assertEquals(0f, out.get(2).abs().sum().getFloat());
-    RoiAlign second = RoiAlign.builder().setSamplingRatio(2).setSpatialScale(1f / 16).build();
+    RoiAlign second = RoiAlign.builder().optSamplingRatio(2).optSpatialScale(1f / 16).build();
     NDArray roi = manager.create(new float[] {0, 20, 20, 132, 132}, new Shape(1, 5));
     assertClose(second.apply(feats.get(1), roi), out.get("1:2"), 0, "level 3 from map 1");
   }
@@ -206,6 +206,6 @@ class MultiScaleRoiAlignTest {
                 boxes(),
                 imageSizes()),
         "features[1]");
-    assertMessage(() -> MultiScaleRoiAlign.builder().setCanonicalScale(0), "canonicalScale");
+    assertMessage(() -> MultiScaleRoiAlign.builder().optCanonicalScale(0), "canonicalScale");
   }
 }

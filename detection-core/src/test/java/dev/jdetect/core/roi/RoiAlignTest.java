@@ -49,11 +49,11 @@ class RoiAlignTest {
   private RoiAlign fromParams(String prefix, Backend backend) {
     float[] p = Fixtures.get(fx, prefix + "params").toFloatArray();
     return RoiAlign.builder()
-        .setSpatialScale(p[0])
-        .setAligned(p[1] != 0)
-        .setSamplingRatio((int) p[2])
-        .setOutputSize((int) p[3], (int) p[4])
-        .setBackend(backend)
+        .optSpatialScale(p[0])
+        .optAligned(p[1] != 0)
+        .optSamplingRatio((int) p[2])
+        .optOutputSize((int) p[3], (int) p[4])
+        .optBackend(backend)
         .build();
   }
 
@@ -104,7 +104,7 @@ class RoiAlignTest {
    */
   @Test
   void autoKeepsTheGradientOfNonLeafFeatures() {
-    assertNonLeafGradient(manager, fx, (p, in) -> fromParams(p, Backend.AUTO).apply(in[0], in[1]));
+    assertNonLeafGradient(manager, fx, (p, f, r) -> fromParams(p, Backend.AUTO).apply(f, r));
   }
 
   @Test
@@ -118,16 +118,16 @@ class RoiAlignTest {
     NDArray rois = manager.create(new float[] {0, 0.5f, 0.5f, 2.5f, 2.5f}, new Shape(1, 5));
     for (Backend backend : Backend.values()) {
       RoiAlign op =
-          RoiAlign.builder().setOutputSize(2, 2).setSamplingRatio(2).setBackend(backend).build();
+          RoiAlign.builder().optOutputSize(2, 2).optSamplingRatio(2).optBackend(backend).build();
       assertArrayEquals(
           new float[] {5, 6, 9, 10}, op.apply(features, rois).toFloatArray(), 1e-6f, "" + backend);
       // aligned: the RoI shifts by -0.5, bin centres move to (0.5, 0.5) .. (1.5, 1.5)
       RoiAlign alignedOp =
           RoiAlign.builder()
-              .setOutputSize(2, 2)
-              .setSamplingRatio(2)
-              .setAligned(true)
-              .setBackend(backend)
+              .optOutputSize(2, 2)
+              .optSamplingRatio(2)
+              .optAligned(true)
+              .optBackend(backend)
               .build();
       assertArrayEquals(
           new float[] {2.5f, 3.5f, 6.5f, 7.5f},
@@ -137,10 +137,10 @@ class RoiAlignTest {
       // spatial scale 0.5 with doubled coordinates gives the same answer
       RoiAlign halfScale =
           RoiAlign.builder()
-              .setOutputSize(2, 2)
-              .setSamplingRatio(2)
-              .setSpatialScale(0.5f)
-              .setBackend(backend)
+              .optOutputSize(2, 2)
+              .optSamplingRatio(2)
+              .optSpatialScale(0.5f)
+              .optBackend(backend)
               .build();
       NDArray doubled = manager.create(new float[] {0, 1, 1, 5, 5}, new Shape(1, 5));
       assertArrayEquals(
@@ -179,15 +179,15 @@ class RoiAlignTest {
       for (boolean aligned : new boolean[] {false, true}) {
         RoiAlign.Builder b =
             RoiAlign.builder()
-                .setOutputSize(7, 5)
-                .setSpatialScale(0.25f)
-                .setSamplingRatio(sampling)
-                .setAligned(aligned);
-        NDArray java = b.setBackend(Backend.JAVA).build().apply(features, rois);
-        NDArray nd = b.setBackend(Backend.NDARRAY).build().apply(features, rois);
+                .optOutputSize(7, 5)
+                .optSpatialScale(0.25f)
+                .optSamplingRatio(sampling)
+                .optAligned(aligned);
+        NDArray java = b.optBackend(Backend.JAVA).build().apply(features, rois);
+        NDArray nd = b.optBackend(Backend.NDARRAY).build().apply(features, rois);
         assertClose(nd, java, 2e-6, "sampling " + sampling + " aligned " + aligned);
         // a tiny sparse budget splits the NDARRAY path into many chunks of RoIs
-        NDArray chunked = b.setSparseBudget(500).build().apply(features, rois);
+        NDArray chunked = b.optSparseBudget(500).build().apply(features, rois);
         assertClose(nd, chunked, 1e-6, "chunked sampling " + sampling + " aligned " + aligned);
       }
     }
@@ -218,7 +218,7 @@ class RoiAlignTest {
       }
       boxes[img] = manager.create(per[img], new Shape(counts[img], 4));
     }
-    RoiAlign op = RoiAlign.builder().setOutputSize(3, 4).setSamplingRatio(2).build();
+    RoiAlign op = RoiAlign.builder().optOutputSize(3, 4).optSamplingRatio(2).build();
     expected = op.apply(features, rois).get(manager.create(order));
     NDArray actual = op.apply(features, Arrays.asList(boxes));
     assertClose(expected, actual, 0, "per-image boxes");
@@ -234,7 +234,7 @@ class RoiAlignTest {
     NDArray rois = manager.zeros(new Shape(0, 5));
     for (Backend backend : Backend.values()) {
       NDArray out =
-          RoiAlign.builder().setOutputSize(2, 3).setBackend(backend).build().apply(features, rois);
+          RoiAlign.builder().optOutputSize(2, 3).optBackend(backend).build().apply(features, rois);
       assertEquals(new Shape(0, 3, 2, 3), out.getShape());
       assertSame(manager, out.getManager());
     }
@@ -252,7 +252,7 @@ class RoiAlignTest {
     NDArray features = Fixtures.get(fx, "features");
     NDArray rois = Fixtures.get(fx, "c0_rois");
     for (Backend backend : Backend.values()) {
-      NDArray out = RoiAlign.builder().setBackend(backend).build().apply(features, rois);
+      NDArray out = RoiAlign.builder().optBackend(backend).build().apply(features, rois);
       assertSame(manager, out.getManager());
       assertEquals(DataType.FLOAT32, out.getDataType());
       assertEquals(new Shape(12, 3, 7, 7), out.getShape());
@@ -287,8 +287,8 @@ class RoiAlignTest {
         () -> op.apply(features, manager.create(new float[] {0, 3, 0, 1, 1}, new Shape(1, 5))),
         "rois",
         "x2 >= x1");
-    assertMessage(() -> RoiAlign.builder().setOutputSize(0, 7), "output size", "(0, 7)");
-    assertMessage(() -> RoiAlign.builder().setSpatialScale(0f), "spatialScale", "0.0");
+    assertMessage(() -> RoiAlign.builder().optOutputSize(0, 7), "output size", "(0, 7)");
+    assertMessage(() -> RoiAlign.builder().optSpatialScale(0f), "spatialScale", "0.0");
     assertMessage(
         () -> op.apply(features, Arrays.asList(manager.zeros(new Shape(2, 5)))),
         "boxesPerImage[0]",

@@ -24,7 +24,7 @@ class RoiNoLeakTest {
       List<int[]> sizes = List.<int[]>of(new int[] {16, 16});
       int expected = manager.getManagedArrays().size();
       for (RoiAlign.Backend backend : RoiAlign.Backend.values()) {
-        RoiAlign align = RoiAlign.builder().setBackend(backend).setSamplingRatio(2).build();
+        RoiAlign align = RoiAlign.builder().optBackend(backend).optSamplingRatio(2).build();
         align.apply(features, rois);
         assertEquals(++expected, manager.getManagedArrays().size(), "RoiAlign " + backend);
         align.apply(features, boxes);
@@ -32,7 +32,7 @@ class RoiNoLeakTest {
       }
       RoiPool.builder().build().apply(features, rois);
       assertEquals(++expected, manager.getManagedArrays().size(), "RoiPool");
-      MultiScaleRoiAlign msra = MultiScaleRoiAlign.builder().setCanonicalScale(8).build();
+      MultiScaleRoiAlign msra = MultiScaleRoiAlign.builder().optCanonicalScale(8).build();
       msra.apply(Arrays.asList(features, coarse), boxes, sizes);
       assertEquals(++expected, manager.getManagedArrays().size(), "MultiScaleRoiAlign");
       msra.levels(boxes, Arrays.asList(features, coarse), sizes);

@@ -112,9 +112,9 @@ class RoiPoolKernelTest {
    */
   private void assertMatchesReference(
       float[] f, Shape fs, float[] r, int oh, int ow, float scale, long partElements) {
-    RoiPool.Builder builder = RoiPool.builder().setOutputSize(oh, ow).setSpatialScale(scale);
+    RoiPool.Builder builder = RoiPool.builder().optOutputSize(oh, ow).optSpatialScale(scale);
     if (partElements > 0) {
-      builder.setPartElements(partElements);
+      builder.optPartElements(partElements);
     }
     RoiPool op = builder.build();
     Reference ref = new Reference(f, fs, r, oh, ow, scale);
@@ -219,7 +219,7 @@ class RoiPoolKernelTest {
     try (NDManager sub = manager.newSubManager()) {
       NDArray out =
           RoiPool.builder()
-              .setOutputSize(2, 2)
+              .optOutputSize(2, 2)
               .build()
               .apply(sub.create(f, fs), sub.create(r, new Shape(1, 5)));
       assertArrayEquals(new float[] {-6, 0, -9, 0, 6, 0, 9, 0}, out.toFloatArray());
@@ -238,7 +238,7 @@ class RoiPoolKernelTest {
       x.setRequiresGradient(true);
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray out =
-            RoiPool.builder().setOutputSize(2, 2).build().apply(x, sub.create(r, new Shape(1, 5)));
+            RoiPool.builder().optOutputSize(2, 2).build().apply(x, sub.create(r, new Shape(1, 5)));
         assertArrayEquals(new float[] {1, 1, 1, 1}, out.toFloatArray());
         gc.backward(out.sum());
       }
@@ -264,9 +264,9 @@ class RoiPoolKernelTest {
     try (NDManager sub = manager.newSubManager()) {
       NDArray features = sub.create(f, fs);
       NDArray rois = sub.create(r, new Shape(1, 5));
-      NDArray whole = RoiPool.builder().setOutputSize(1, 1).build().apply(features, rois);
+      NDArray whole = RoiPool.builder().optOutputSize(1, 1).build().apply(features, rois);
       assertArrayEquals(new float[] {3f, 2f}, whole.toFloatArray());
-      NDArray bins = RoiPool.builder().setOutputSize(2, 2).build().apply(features, rois);
+      NDArray bins = RoiPool.builder().optOutputSize(2, 2).build().apply(features, rois);
       assertArrayEquals(
           new float[] {lowest, 3f, lowest, lowest, lowest, lowest, 2f, -1f}, bins.toFloatArray());
     }
@@ -295,7 +295,7 @@ class RoiPoolKernelTest {
     float[] roi = {1, 0.5f, 1.5f, 5.5f, 4.5f};
     float[] roi0 = roi.clone();
     roi0[0] = 0;
-    RoiPool op = RoiPool.builder().setOutputSize(3, 3).build();
+    RoiPool op = RoiPool.builder().optOutputSize(3, 3).build();
     try (NDManager sub = manager.newSubManager()) {
       float[] fromBatch =
           op.apply(sub.create(both, new Shape(2, 3, 6, 7)), sub.create(roi, new Shape(1, 5)))

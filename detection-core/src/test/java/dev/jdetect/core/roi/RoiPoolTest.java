@@ -42,7 +42,7 @@ class RoiPoolTest {
 
   private RoiPool fromParams(String prefix) {
     float[] p = Fixtures.get(fx, prefix + "params").toFloatArray();
-    return RoiPool.builder().setSpatialScale(p[0]).setOutputSize((int) p[1], (int) p[2]).build();
+    return RoiPool.builder().optSpatialScale(p[0]).optOutputSize((int) p[1], (int) p[2]).build();
   }
 
   @Test
@@ -71,7 +71,7 @@ class RoiPoolTest {
   /** Features that are an op's output (a backbone's map) still get torchvision's gradient. */
   @Test
   void gradientReachesNonLeafFeatures() {
-    assertNonLeafGradient(manager, fx, (p, in) -> fromParams(p).apply(in[0], in[1]));
+    assertNonLeafGradient(manager, fx, (p, f, r) -> fromParams(p).apply(f, r));
   }
 
   @Test
@@ -84,13 +84,13 @@ class RoiPoolTest {
     // RoI [0.6, 0.4, 3.4, 2.6] rounds to x 1..3, y 0..3: width 3, height 4, bins 2x2
     // h bins: [0,2), [2,4); w bins: floor(0)=0..ceil(1.5)=2 -> x 1..2, floor(1.5)=1..3 -> x 2..3
     NDArray rois = manager.create(new float[] {0, 0.6f, 0.4f, 3.4f, 2.6f}, new Shape(1, 5));
-    NDArray out = RoiPool.builder().setOutputSize(2, 2).build().apply(features, rois);
+    NDArray out = RoiPool.builder().optOutputSize(2, 2).build().apply(features, rois);
     assertArrayEquals(new float[] {7, 8, 17, 18}, out.toFloatArray());
     // fully outside: empty bins are 0
     NDArray outside = manager.create(new float[] {0, 10, 10, 12, 12}, new Shape(1, 5));
     assertArrayEquals(
         new float[4],
-        RoiPool.builder().setOutputSize(2, 2).build().apply(features, outside).toFloatArray());
+        RoiPool.builder().optOutputSize(2, 2).build().apply(features, outside).toFloatArray());
   }
 
   @Test
@@ -122,7 +122,7 @@ class RoiPoolTest {
     assertMessage(
         () -> op.apply(features, manager.create(new float[] {1, 0, 0, 1, 1}, new Shape(1, 5))),
         "batch index");
-    assertMessage(() -> RoiPool.builder().setOutputSize(7, -1), "output size");
-    assertMessage(() -> RoiPool.builder().setSpatialScale(Float.NaN), "spatialScale");
+    assertMessage(() -> RoiPool.builder().optOutputSize(7, -1), "output size");
+    assertMessage(() -> RoiPool.builder().optSpatialScale(Float.NaN), "spatialScale");
   }
 }

@@ -13,7 +13,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.testkit.Fixtures;
-import java.util.function.BiFunction;
 
 /** Assertions shared by the RoI tests. */
 final class RoiTestSupport {
@@ -69,8 +68,7 @@ final class RoiTestSupport {
    *     {@code weights}, {@code grad}
    * @param pool applies the op of config prefix {@code c<i>_} to (features, rois)
    */
-  static void assertNonLeafGradient(
-      NDManager manager, NDList fx, BiFunction<String, NDArray[], NDArray> pool) {
+  static void assertNonLeafGradient(NDManager manager, NDList fx, ConfiguredOp pool) {
     int configs = (int) Fixtures.get(fx, "num_configs").toLongArray()[0];
     for (int c = 0; c < configs; c++) {
       String p = "c" + c + "_";
@@ -81,12 +79,18 @@ final class RoiTestSupport {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           NDArray features = x.add(0f); // an op's output, like a backbone's feature map
           assertFalse(features.hasGradient(), "DJL's hasGradient() on a non-leaf");
-          NDArray out = pool.apply(p, new NDArray[] {features, Fixtures.get(fx, p + "rois")});
+          NDArray out = pool.apply(p, features, Fixtures.get(fx, p + "rois"));
           gc.backward(out.mul(Fixtures.get(fx, p + "weights")).sum());
         }
         assertClose(
             Fixtures.get(fx, p + "grad"), x.getGradient(), TOL, "config " + c + " non-leaf grad");
       }
     }
+  }
+
+  /** An RoI op configured by the fixture parameters of one config prefix. */
+  @FunctionalInterface
+  interface ConfiguredOp {
+    NDArray apply(String prefix, NDArray features, NDArray rois);
   }
 }

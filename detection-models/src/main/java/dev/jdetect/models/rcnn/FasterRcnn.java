@@ -13,6 +13,7 @@ import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import java.util.ArrayList;
 import java.util.List;
@@ -159,7 +160,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
    * @param parameterStore the parameter store
    * @param batch the batch
    * @param training whether this is a training pass (the backbone itself runs in training mode only
-   *     if {@link Builder#setBackboneTrainingMode(boolean)} allows it)
+   *     if {@link Builder#optBackboneTrainingMode(boolean)} allows it)
    * @return one feature map per source
    */
   public NDList features(ParameterStore parameterStore, ImageBatch batch, boolean training) {
@@ -190,7 +191,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
         NDScope.unregister(d.boxes(), d.scores(), d.labels());
       }
     }
-    RoiHeads.registerAll(result);
+    RoiPostProcessor.registerAll(result);
     return result;
   }
 
@@ -209,20 +210,20 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       ImageBatch batch = transform(images);
-      List<NDArray[]> perImage = Targets.unpad(targets);
+      List<ImageTargets> perImage = Targets.unpad(targets);
       if (perImage.size() != batch.size()) {
         throw new IllegalArgumentException(
             "targets hold " + perImage.size() + " images but the batch has " + batch.size());
       }
-      List<NDArray[]> resized = new ArrayList<>(perImage.size());
+      List<ImageTargets> resized = new ArrayList<>(perImage.size());
       for (int i = 0; i < perImage.size(); i++) {
         NDArray boxes =
             RcnnTransform.resizeBoxes(
-                perImage.get(i)[0].toDevice(batch.tensor().getDevice(), false),
+                perImage.get(i).boxes().toDevice(batch.tensor().getDevice(), false),
                 batch.originalSizes().get(i),
                 batch.imageSizes().get(i));
-        NDArray labels = perImage.get(i)[1].toDevice(batch.tensor().getDevice(), false);
-        resized.add(new NDArray[] {boxes, labels});
+        NDArray labels = perImage.get(i).labels().toDevice(batch.tensor().getDevice(), false);
+        resized.add(new ImageTargets(boxes, labels));
       }
       NDList features = features(parameterStore, batch, true);
       RegionProposalNetwork.Output proposals =
@@ -326,7 +327,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
      * @param backboneTrainingMode default true
      * @return this builder
      */
-    public Builder setBackboneTrainingMode(boolean backboneTrainingMode) {
+    public Builder optBackboneTrainingMode(boolean backboneTrainingMode) {
       this.backboneTrainingMode = backboneTrainingMode;
       return this;
     }
@@ -348,7 +349,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
      * @param transform the transform
      * @return this builder
      */
-    public Builder setTransform(RcnnTransform transform) {
+    public Builder optTransform(RcnnTransform transform) {
       this.transform = transform;
       return this;
     }

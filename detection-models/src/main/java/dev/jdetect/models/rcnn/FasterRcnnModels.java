@@ -32,12 +32,12 @@ public final class FasterRcnnModels {
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.roiPool(7, 1f / 16))
-            .setBoxHead(TwoMlpHead.builder().setUnits(4096).setDropout(0.5f).build())
+            .optBoxHead(TwoMlpHead.builder().optUnits(4096).optDropout(0.5f).build())
             .setNumClasses(numClasses)
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .setTransform(RcnnTransform.builder().setMinSize(600).setMaxSize(1000).build())
+        .optTransform(RcnnTransform.builder().setMinSize(600).setMaxSize(1000).build())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();
@@ -90,7 +90,7 @@ public final class FasterRcnnModels {
    * channels, stride 32), one level of anchors 32/64/128/256/512 x 0.5/1/2, the torchvision RPN,
    * MultiScaleRoIAlign 7x7 sampling 2, TwoMLPHead 1024, images 800 / at most 1333. The backbone's
    * batch norms keep their running statistics in training ({@link
-   * FasterRcnn.Builder#setBackboneTrainingMode(boolean)}).
+   * FasterRcnn.Builder#optBackboneTrainingMode(boolean)}).
    *
    * @param numClasses object classes without background (90 for torchvision's COCO ids)
    * @return the model (not initialised)
@@ -104,7 +104,7 @@ public final class FasterRcnnModels {
             .build();
     FasterRcnn.Builder builder = torchvisionHeads(backbone, anchors, numClasses);
     // small detection batches: keep the ImageNet batch-norm statistics, as torchvision freezes them
-    return builder.setBackboneTrainingMode(false).build();
+    return builder.optBackboneTrainingMode(false).build();
   }
 
   /**
@@ -125,11 +125,11 @@ public final class FasterRcnnModels {
             .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     RegionProposalNetwork rpn =
-        RegionProposalNetwork.builder().setInChannels(1024).setAnchorGenerator(anchors).build();
+        RegionProposalNetwork.builder().setInChannels(1024).optAnchorGenerator(anchors).build();
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.roiAlign(14, 1f / 16, 2))
-            .setBoxHead(new Res5Head(true))
+            .optBoxHead(new Res5Head(true))
             .setNumClasses(numClasses)
             .build();
     return FasterRcnn.builder().setBackbone(backbone).setRpn(rpn).setRoiHeads(heads).build();
@@ -154,11 +154,11 @@ public final class FasterRcnnModels {
       Backbone backbone, AnchorGenerator anchors, int numClasses) {
     int channels = backbone.outChannels()[0];
     RegionProposalNetwork rpn =
-        RegionProposalNetwork.builder().setInChannels(channels).setAnchorGenerator(anchors).build();
+        RegionProposalNetwork.builder().setInChannels(channels).optAnchorGenerator(anchors).build();
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.multiScaleRoiAlign(7, 2))
-            .setBoxHead(TwoMlpHead.builder().setUnits(1024).build())
+            .optBoxHead(TwoMlpHead.builder().optUnits(1024).build())
             .setNumClasses(numClasses)
             .build();
     return FasterRcnn.builder().setBackbone(backbone).setRpn(rpn).setRoiHeads(heads);

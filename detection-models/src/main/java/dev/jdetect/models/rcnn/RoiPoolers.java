@@ -23,8 +23,8 @@ public final class RoiPoolers {
   public static RoiPooler multiScaleRoiAlign(int outputSize, int samplingRatio) {
     return multiScaleRoiAlign(
         MultiScaleRoiAlign.builder()
-            .setOutputSize(outputSize, outputSize)
-            .setSamplingRatio(samplingRatio)
+            .optOutputSize(outputSize, outputSize)
+            .optSamplingRatio(samplingRatio)
             .build(),
         outputSize,
         outputSize);
@@ -59,8 +59,8 @@ public final class RoiPoolers {
   public static RoiPooler roiPool(int outputSize, float spatialScale) {
     RoiPool pool =
         RoiPool.builder()
-            .setOutputSize(outputSize, outputSize)
-            .setSpatialScale(spatialScale)
+            .optOutputSize(outputSize, outputSize)
+            .optSpatialScale(spatialScale)
             .build();
     return new Pooler(outputSize, outputSize) {
       @Override
@@ -83,9 +83,9 @@ public final class RoiPoolers {
   public static RoiPooler roiAlign(int outputSize, float spatialScale, int samplingRatio) {
     RoiAlign align =
         RoiAlign.builder()
-            .setOutputSize(outputSize, outputSize)
-            .setSpatialScale(spatialScale)
-            .setSamplingRatio(samplingRatio)
+            .optOutputSize(outputSize, outputSize)
+            .optSpatialScale(spatialScale)
+            .optSamplingRatio(samplingRatio)
             .build();
     return new Pooler(outputSize, outputSize) {
       @Override

@@ -1,6 +1,7 @@
 package dev.jdetect.models.rcnn;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -23,7 +24,7 @@ import ai.djl.util.PairList;
  * pairs, so the first convolution is {@code conv.0.0}), {@code cls_logits} and {@code bbox_pred}.
  * Weights start as N(0, 0.01), biases as 0.
  *
- * <p>With {@link Builder#setLogitsPerAnchor(int) two logits per anchor} (the paper's 2-way softmax
+ * <p>With {@link Builder#optLogitsPerAnchor(int) two logits per anchor} (the paper's 2-way softmax
  * objectness), {@code cls_logits} has {@code 2A} channels laid out as {@code A} background logits
  * followed by {@code A} object logits.
  *
@@ -90,6 +91,61 @@ public final class RpnHead extends AbstractBlock {
    */
   public int getLogitsPerAnchor() {
     return logitsPerAnchor;
+  }
+
+  /**
+   * The head's outputs for every anchor of a batch, levels concatenated in the anchor generator's
+   * order (location by location, the anchors of a location in a row).
+   *
+   * @param logits {@code (N, T)} objectness logits, or {@code (N, T, 2)} (background, object) with
+   *     two logits per anchor
+   * @param deltas {@code (N, T, 4)} box deltas
+   * @param anchorsPerLevel the number of anchors of each level, summing to {@code T}
+   */
+  public record AnchorPredictions(NDArray logits, NDArray deltas, int[] anchorsPerLevel) {}
+
+  /**
+   * Runs the head and lays its outputs out with one row per anchor (torchvision's {@code
+   * concat_box_prediction_layers}).
+   *
+   * @param parameterStore the parameter store
+   * @param features one {@code (N, C, H_l, W_l)} map per level
+   * @param training whether this is a training pass
+   * @return the logits and deltas of every anchor
+   */
+  public AnchorPredictions predictAnchors(
+      ParameterStore parameterStore, NDList features, boolean training) {
+    NDList out = forward(parameterStore, features, training);
+    int levels = features.size();
+    long numImages = features.get(0).getShape().get(0);
+    int[] perLevel = new int[levels];
+    NDList logitList = new NDList(levels);
+    NDList deltaList = new NDList(levels);
+    for (int l = 0; l < levels; l++) {
+      NDArray logits = out.get(l);
+      NDArray deltas = out.get(l + levels);
+      long h = logits.getShape().get(2);
+      long w = logits.getShape().get(3);
+      perLevel[l] = (int) (h * w * numAnchors);
+      if (logitsPerAnchor == 2) {
+        // channels: A background logits then A object logits
+        logitList.add(
+            logits
+                .reshape(numImages, 2, numAnchors, h, w)
+                .transpose(0, 3, 4, 2, 1)
+                .reshape(numImages, -1, 2));
+      } else {
+        logitList.add(logits.transpose(0, 2, 3, 1).reshape(numImages, -1));
+      }
+      deltaList.add(
+          deltas
+              .reshape(numImages, numAnchors, 4, h, w)
+              .transpose(0, 3, 4, 1, 2)
+              .reshape(numImages, -1, 4));
+    }
+    NDArray logits = levels == 1 ? logitList.get(0) : NDArrays.concat(logitList, 1);
+    NDArray deltas = levels == 1 ? deltaList.get(0) : NDArrays.concat(deltaList, 1);
+    return new AnchorPredictions(logits, deltas, perLevel);
   }
 
   /** {@inheritDoc} */
@@ -170,7 +226,7 @@ public final class RpnHead extends AbstractBlock {
      * @param logitsPerAnchor 1 (default) or 2
      * @return this builder
      */
-    public Builder setLogitsPerAnchor(int logitsPerAnchor) {
+    public Builder optLogitsPerAnchor(int logitsPerAnchor) {
       this.logitsPerAnchor = logitsPerAnchor;
       return this;
     }
@@ -181,7 +237,7 @@ public final class RpnHead extends AbstractBlock {
      * @param convDepth layers, default 1
      * @return this builder
      */
-    public Builder setConvDepth(int convDepth) {
+    public Builder optConvDepth(int convDepth) {
       this.convDepth = convDepth;
       return this;
     }

@@ -19,7 +19,7 @@ import ai.djl.util.PairList;
  * with ReLU ({@code fc6}, {@code fc7}; torchvision's {@code TwoMLPHead}).
  *
  * <p>torchvision's default is 1024 units; the classic VGG16 head of the paper is 4096 units with
- * dropout 0.5 after each layer in training ({@link Builder#setDropout(float)}), both the same
+ * dropout 0.5 after each layer in training ({@link Builder#optDropout(float)}), both the same
  * class. Parameters start like PyTorch's {@code nn.Linear}: uniform in {@code +-1/sqrt(fan_in)}.
  *
  * <p>Forward: {@code (K, C, H, W)} (or {@code (K, D)}) in, {@code (K, units)} out.
@@ -120,7 +120,7 @@ public final class TwoMlpHead extends AbstractBlock {
      * @param units units, default 1024 (4096 in the classic VGG16 head)
      * @return this builder
      */
-    public Builder setUnits(int units) {
+    public Builder optUnits(int units) {
       this.units = units;
       return this;
     }
@@ -131,7 +131,7 @@ public final class TwoMlpHead extends AbstractBlock {
      * @param dropout rate in {@code [0, 1)}, default 0 (0.5 in the classic VGG16 head)
      * @return this builder
      */
-    public Builder setDropout(float dropout) {
+    public Builder optDropout(float dropout) {
       this.dropout = dropout;
       return this;
     }

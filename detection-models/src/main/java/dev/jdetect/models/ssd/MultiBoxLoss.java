@@ -13,6 +13,7 @@ import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.HardNegativeMiner;
 import dev.jdetect.core.match.SsdMatcher;
 import dev.jdetect.core.nd.Scalars;
+import dev.jdetect.models.ImageTargets;
 import java.util.List;
 
 /**
@@ -59,11 +60,11 @@ public final class MultiBoxLoss {
   private final float focalGamma;
 
   private MultiBoxLoss(Builder b) {
-    this.matcher = SsdMatcher.builder().setThreshold(b.iouThreshold).build();
+    this.matcher = SsdMatcher.builder().optThreshold(b.iouThreshold).build();
     this.miner =
         HardNegativeMiner.builder()
-            .setNegPosRatio(b.negPosRatio)
-            .setMinNegatives(b.minNegatives < 0 ? (int) Math.ceil(b.negPosRatio) : b.minNegatives)
+            .optNegPosRatio(b.negPosRatio)
+            .optMinNegatives(b.minNegatives < 0 ? (int) Math.ceil(b.negPosRatio) : b.minNegatives)
             .build();
     this.boxCoder = b.boxCoder;
     this.beta = b.beta;
@@ -97,8 +98,8 @@ public final class MultiBoxLoss {
    * @param clsLogits {@code (N, A, C + 1)} class logits
    * @param bboxRegression {@code (N, A, 4)} predicted deltas
    * @param anchors {@code (A, 4)} default boxes, xyxy in the pixels of the (transformed) input
-   * @param targets per image {@code {boxes (G_i, 4), labels (G_i)}} in the same pixels, labels in
-   *     {@code 1..C}; {@code G_i} may be 0
+   * @param targets the ground truth of every image in the same pixels, labels in {@code 1..C}; an
+   *     image may have no objects
    * @return {@code {loss_bbox_regression, loss_classification}} scalars on {@code clsLogits}'
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
@@ -106,7 +107,7 @@ public final class MultiBoxLoss {
    *     (the model diverged)
    */
   public NDList compute(
-      NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<NDArray[]> targets) {
+      NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<ImageTargets> targets) {
     Shape cs = clsLogits.getShape();
     Shape bs = bboxRegression.getShape();
     if (cs.dimension() != 3
@@ -139,8 +140,8 @@ public final class MultiBoxLoss {
       NDList boxTerms = new NDList(batch);
       long numPositive = 0;
       for (int i = 0; i < batch; i++) {
-        NDArray gtBoxes = targets.get(i)[0];
-        NDArray gtLabels = targets.get(i)[1].toType(DataType.INT64, false);
+        NDArray gtBoxes = targets.get(i).boxes();
+        NDArray gtLabels = targets.get(i).labels().toType(DataType.INT64, false);
         long g = gtBoxes.getShape().get(0);
         if (g == 0) {
           classTargets.add(

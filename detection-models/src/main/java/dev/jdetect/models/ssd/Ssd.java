@@ -15,6 +15,7 @@ import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import java.util.ArrayList;
 import java.util.List;
@@ -275,13 +276,13 @@ public class Ssd extends AbstractBlock implements DetectionModel {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDList raw = heads(parameterStore, images, true);
-      List<NDArray[]> targets = new ArrayList<>(batch);
-      for (NDArray[] t : Targets.unpad(labels)) {
-        NDArray boxes = t[0].toDevice(raw.get(0).getDevice(), false);
+      List<ImageTargets> targets = new ArrayList<>(batch);
+      for (ImageTargets t : Targets.unpad(labels)) {
+        NDArray boxes = t.boxes().toDevice(raw.get(0).getDevice(), false);
         if (h != transform.height() || w != transform.width()) {
           boxes = FixedSizeTransform.scaleBoxes(boxes, h, w, transform.height(), transform.width());
         }
-        targets.add(new NDArray[] {boxes, t[1].toDevice(raw.get(0).getDevice(), false)});
+        targets.add(new ImageTargets(boxes, t.labels().toDevice(raw.get(0).getDevice(), false)));
       }
       NDList losses = loss.compute(raw.get(0), raw.get(1), raw.get(2), targets);
       NDScope.unregister(losses);

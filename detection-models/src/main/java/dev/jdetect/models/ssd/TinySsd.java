@@ -21,6 +21,7 @@ import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.backbone.ConvBlocks;
 import java.util.ArrayList;
@@ -332,7 +333,7 @@ public final class TinySsd extends AbstractBlock implements DetectionModel {
     NDManager manager = anchorsRel.getManager();
     float h = imageShape.get(2);
     float w = imageShape.get(3);
-    List<NDArray[]> perImage = Targets.unpad(targets);
+    List<ImageTargets> perImage = Targets.unpad(targets);
     if (perImage.size() != imageShape.get(0)) {
       throw new IllegalArgumentException(
           "targets: " + perImage.size() + " images but the batch has " + imageShape.get(0));
@@ -343,9 +344,9 @@ public final class TinySsd extends AbstractBlock implements DetectionModel {
     NDList masks = new NDList();
     NDArray scale =
         manager.create(new float[] {w, h, w, h}).toDevice(anchorsRel.getDevice(), false);
-    for (NDArray[] t : perImage) {
-      NDArray gt = t[0].toDevice(anchorsRel.getDevice(), false).div(scale);
-      long[] cls = t[1].toLongArray();
+    for (ImageTargets t : perImage) {
+      NDArray gt = t.boxes().toDevice(anchorsRel.getDevice(), false).div(scale);
+      long[] cls = t.labels().toLongArray();
       long[] map = TinySsdTargets.assign(Boxes.iou(anchorsRel, gt), matchThreshold);
       long[] lab = new long[a];
       long[] index = new long[a];

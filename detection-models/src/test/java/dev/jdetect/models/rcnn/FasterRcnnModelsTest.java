@@ -78,18 +78,18 @@ class FasterRcnnModelsTest {
         FasterRcnn model =
             FasterRcnn.builder()
                 .setBackbone(backbone)
-                .setTransform(base.getTransform())
+                .optTransform(base.getTransform())
                 .setRpn(
                     RegionProposalNetwork.builder()
                         .setInChannels(16)
-                        .setAnchorGenerator(base.getRpn().getAnchorGenerator())
+                        .optAnchorGenerator(base.getRpn().getAnchorGenerator())
                         .build())
                 .setRoiHeads(
                     RoiHeads.builder()
                         .setPooler(RoiPoolers.roiPool(7, 1f / 16))
                         .setNumClasses(2)
                         .build())
-                .setBackboneTrainingMode(mode)
+                .optBackboneTrainingMode(mode)
                 .build();
         model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 72, 96));
         ParameterStore ps = new ParameterStore(manager, false);

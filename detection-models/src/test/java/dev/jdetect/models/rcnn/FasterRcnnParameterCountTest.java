@@ -66,12 +66,12 @@ class FasterRcnnParameterCountTest {
               .setRpn(
                   RegionProposalNetwork.builder()
                       .setInChannels(512)
-                      .setAnchorGenerator(AnchorGenerator.builder().build())
+                      .optAnchorGenerator(AnchorGenerator.builder().build())
                       .build())
               .setRoiHeads(
                   RoiHeads.builder()
                       .setPooler(RoiPoolers.roiPool(7, 1f / 16))
-                      .setBoxHead(TwoMlpHead.builder().setUnits(4096).build())
+                      .optBoxHead(TwoMlpHead.builder().optUnits(4096).build())
                       .setNumClasses(20)
                       .build())
               .build();

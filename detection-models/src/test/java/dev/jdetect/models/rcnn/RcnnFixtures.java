@@ -46,10 +46,10 @@ public final class RcnnFixtures {
 
   static BalancedPositiveNegativeSampler sampler(int perImage, double fraction, boolean takeAll) {
     return BalancedPositiveNegativeSampler.builder()
-        .setBatchSizePerImage(perImage)
-        .setPositiveFraction(fraction)
-        .setTakeAll(takeAll)
-        .setSeed(7)
+        .optBatchSizePerImage(perImage)
+        .optPositiveFraction(fraction)
+        .optTakeAll(takeAll)
+        .optSeed(7)
         .build();
   }
 
@@ -68,29 +68,29 @@ public final class RcnnFixtures {
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()
             .setInChannels(16)
-            .setAnchorGenerator(anchors)
-            .setPreNmsTopN(400, 300)
-            .setPostNmsTopN(200, 100)
-            .setSampler(sampler(256, 0.5, takeAll))
+            .optAnchorGenerator(anchors)
+            .optProposalFilter(
+                ProposalFilter.builder().optPreNmsTopN(400, 300).optPostNmsTopN(200, 100).build())
+            .optLoss(RpnLoss.builder().optSampler(sampler(256, 0.5, takeAll)).build())
             .build();
     MultiScaleRoiAlign align =
         MultiScaleRoiAlign.builder()
-            .setOutputSize(7, 7)
-            .setSamplingRatio(2)
-            .setCanonicalScale(64)
-            .setCanonicalLevel(4)
+            .optOutputSize(7, 7)
+            .optSamplingRatio(2)
+            .optCanonicalScale(64)
+            .optCanonicalLevel(4)
             .build();
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.multiScaleRoiAlign(align, 7, 7))
-            .setBoxHead(TwoMlpHead.builder().setUnits(32).build())
+            .optBoxHead(TwoMlpHead.builder().optUnits(32).build())
             .setNumClasses(3)
-            .setDetectionsPerImage(50)
-            .setSampler(sampler(512, 0.25, takeAll))
+            .optSampler(RoiSampler.builder().optSampler(sampler(512, 0.25, takeAll)).build())
+            .optPostProcessor(RoiPostProcessor.builder().optDetectionsPerImage(50).build())
             .build();
     return FasterRcnn.builder()
         .setBackbone(new TinyBackbones.TwoLevel())
-        .setTransform(transform())
+        .optTransform(transform())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();
@@ -106,22 +106,22 @@ public final class RcnnFixtures {
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()
             .setInChannels(16)
-            .setAnchorGenerator(anchors)
-            .setPreNmsTopN(200, 150)
-            .setPostNmsTopN(120, 60)
-            .setSampler(sampler(256, 0.5, takeAll))
+            .optAnchorGenerator(anchors)
+            .optProposalFilter(
+                ProposalFilter.builder().optPreNmsTopN(200, 150).optPostNmsTopN(120, 60).build())
+            .optLoss(RpnLoss.builder().optSampler(sampler(256, 0.5, takeAll)).build())
             .build();
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.roiPool(7, 1f / 16))
-            .setBoxHead(TwoMlpHead.builder().setUnits(32).build())
+            .optBoxHead(TwoMlpHead.builder().optUnits(32).build())
             .setNumClasses(2)
-            .setDetectionsPerImage(40)
-            .setSampler(sampler(512, 0.25, takeAll))
+            .optSampler(RoiSampler.builder().optSampler(sampler(512, 0.25, takeAll)).build())
+            .optPostProcessor(RoiPostProcessor.builder().optDetectionsPerImage(40).build())
             .build();
     return FasterRcnn.builder()
         .setBackbone(new TinyBackbones.OneLevel())
-        .setTransform(transform())
+        .optTransform(transform())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();

@@ -14,6 +14,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import dev.jdetect.core.anchor.AnchorGenerator;
+import dev.jdetect.core.coder.BoxCoder;
+import dev.jdetect.models.ImageTargets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -27,11 +29,15 @@ class RegionProposalNetworkTest {
         .build();
   }
 
+  private static RpnLoss classicLoss() {
+    return RpnLoss.classicBuilder().optSampler(RcnnFixtures.sampler(256, 0.5, true)).build();
+  }
+
   private static RegionProposalNetwork classic() {
     return RegionProposalNetwork.classicBuilder()
-        .setAnchorGenerator(smallClassicAnchors())
+        .optAnchorGenerator(smallClassicAnchors())
         .setInChannels(4)
-        .setSampler(RcnnFixtures.sampler(256, 0.5, true))
+        .optLoss(classicLoss())
         .build();
   }
 
@@ -44,20 +50,18 @@ class RegionProposalNetworkTest {
               new Shape(4, 4));
       NDArray gt = manager.create(new float[] {0, 0, 10, 10}, new Shape(1, 4));
       int[] size = {20, 20};
-      NDArray[] paper = classic().assignLabels(anchors, gt, size);
+      RpnLoss.AnchorLabels paper = classicLoss().labelAnchors(anchors, gt, size);
       // IoU 1, 0.25 (crosses the left border), 0 (touches the corner, inside), 0.14
-      assertArrayEquals(new long[] {1, -1, 0, 0}, paper[0].toLongArray());
-      RegionProposalNetwork torchvision =
-          RegionProposalNetwork.builder()
-              .setAnchorGenerator(smallClassicAnchors())
-              .setInChannels(4)
-              .build();
+      assertArrayEquals(new long[] {1, -1, 0, 0}, paper.labels().toLongArray());
+      RpnLoss torchvision = RpnLoss.builder().build();
       assertArrayEquals(
-          new long[] {1, 0, 0, 0}, torchvision.assignLabels(anchors, gt, size)[0].toLongArray());
+          new long[] {1, 0, 0, 0},
+          torchvision.labelAnchors(anchors, gt, size).labels().toLongArray());
       // no objects: every inside anchor is background, crossing ones stay ignored
       NDArray none = manager.zeros(new Shape(0, 4));
       assertArrayEquals(
-          new long[] {0, -1, 0, 0}, classic().assignLabels(anchors, none, size)[0].toLongArray());
+          new long[] {0, -1, 0, 0},
+          classicLoss().labelAnchors(anchors, none, size).labels().toLongArray());
     }
   }
 
@@ -83,7 +87,7 @@ class RegionProposalNetworkTest {
               64,
               64,
               true,
-              List.<NDArray[]>of(new NDArray[] {gt, labels}));
+              List.of(new ImageTargets(gt, labels)));
       // zero logits: 2-way softmax cross-entropy is ln 2 for every sampled anchor
       assertEquals((float) Math.log(2), out.objectnessLoss().getFloat(), 1e-6f);
       // one positive (anchor [0,0,16,16], IoU 0.8) with targets (0, 0.125, 0, ln 1.25) and
@@ -128,9 +132,9 @@ class RegionProposalNetworkTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       RegionProposalNetwork rpn =
           RegionProposalNetwork.builder()
-              .setAnchorGenerator(smallClassicAnchors())
+              .optAnchorGenerator(smallClassicAnchors())
               .setInChannels(4)
-              .setPostNmsTopN(10, 5)
+              .optProposalFilter(ProposalFilter.builder().optPostNmsTopN(10, 5).build())
               .build();
       Shape feature = new Shape(2, 4, 4, 4);
       rpn.initialize(manager, DataType.FLOAT32, feature, new Shape(2, 2), new Shape(2));
@@ -172,7 +176,7 @@ class RegionProposalNetworkTest {
   @Test
   void softmaxHeadHasTwoLogitsPerAnchorInBackgroundThenObjectOrder() {
     RpnHead head =
-        RpnHead.builder().setInChannels(8).setNumAnchors(9).setLogitsPerAnchor(2).build();
+        RpnHead.builder().setInChannels(8).setNumAnchors(9).optLogitsPerAnchor(2).build();
     Shape[] out = head.getOutputShapes(new Shape[] {new Shape(2, 8, 5, 6)});
     assertEquals(new Shape(2, 18, 5, 6), out[0]);
     assertEquals(new Shape(2, 36, 5, 6), out[1]);
@@ -180,8 +184,8 @@ class RegionProposalNetworkTest {
         IllegalArgumentException.class,
         () ->
             RegionProposalNetwork.builder()
-                .setHead(head)
-                .setAnchorGenerator(AnchorGenerator.classic())
+                .optHead(head)
+                .optAnchorGenerator(AnchorGenerator.classic())
                 .build());
   }
 
@@ -198,8 +202,23 @@ class RegionProposalNetworkTest {
             () ->
                 RegionProposalNetwork.builder()
                     .setInChannels(4)
-                    .setAnchorGenerator(uneven)
+                    .optAnchorGenerator(uneven)
                     .build());
     assertTrue(e.getMessage().contains("[1, 2]"), e.getMessage());
+  }
+
+  @Test
+  void lossAndDecodingMustShareTheBoxCoder() {
+    BoxCoder other = BoxCoder.builder().setWeights(2f, 2f, 1f, 1f).build();
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> RegionProposalNetwork.builder().setInChannels(4).optBoxCoder(other).build());
+    assertTrue(e.getMessage().contains("box coder"), e.getMessage());
+    RegionProposalNetwork.builder()
+        .setInChannels(4)
+        .optBoxCoder(other)
+        .optLoss(RpnLoss.builder().optBoxCoder(other).build())
+        .build();
   }
 }

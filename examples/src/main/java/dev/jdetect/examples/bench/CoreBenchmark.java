@@ -252,10 +252,10 @@ public final class CoreBenchmark {
     NDArray features = input(in, "roi_features");
     RoiAlign align =
         RoiAlign.builder()
-            .setOutputSize(7, 7)
-            .setSpatialScale(1f / 16)
-            .setSamplingRatio(2)
-            .setAligned(false)
+            .optOutputSize(7, 7)
+            .optSpatialScale(1f / 16)
+            .optSamplingRatio(2)
+            .optAligned(false)
             .build();
     for (int k : new int[] {512, 2000}) {
       NDArray rois = input(in, "rois_" + k);
