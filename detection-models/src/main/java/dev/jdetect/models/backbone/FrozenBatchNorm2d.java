@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
@@ -18,7 +19,7 @@ import ai.djl.util.PairList;
  */
 public final class FrozenBatchNorm2d extends AbstractBlock {
 
-  private final float eps;
+  private float eps;
   private final Parameter weight;
   private final Parameter bias;
   private final Parameter runningMean;
@@ -41,6 +42,36 @@ public final class FrozenBatchNorm2d extends AbstractBlock {
     bias = addParameter(frozen("bias", Parameter.Type.BETA));
     runningMean = addParameter(frozen("running_mean", Parameter.Type.RUNNING_MEAN));
     runningVar = addParameter(frozen("running_var", Parameter.Type.RUNNING_VAR));
+  }
+
+  /**
+   * Sets the epsilon of every frozen batch norm under {@code root}, as torchvision's {@code
+   * overwrite_eps} does for weights that were trained with another value (the v1 COCO Faster R-CNN
+   * weights expect 0).
+   *
+   * @param root a block tree
+   * @param eps the new epsilon
+   * @return how many norms were changed
+   */
+  public static int overwriteEps(Block root, float eps) {
+    int changed = 0;
+    if (root instanceof FrozenBatchNorm2d) {
+      ((FrozenBatchNorm2d) root).eps = eps;
+      changed++;
+    }
+    for (Block child : root.getChildren().values()) {
+      changed += overwriteEps(child, eps);
+    }
+    return changed;
+  }
+
+  /**
+   * Returns the epsilon added to the running variance.
+   *
+   * @return the epsilon
+   */
+  public float eps() {
+    return eps;
   }
 
   private static Parameter frozen(String name, Parameter.Type type) {

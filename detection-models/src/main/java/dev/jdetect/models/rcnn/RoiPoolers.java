@@ -21,13 +21,36 @@ public final class RoiPoolers {
    * @return the pooler
    */
   public static RoiPooler multiScaleRoiAlign(int outputSize, int samplingRatio) {
-    return multiScaleRoiAlign(
+    return multiScaleRoiAlign(outputSize, samplingRatio, Integer.MAX_VALUE);
+  }
+
+  /**
+   * torchvision's box pooler behind an FPN: {@code MultiScaleRoIAlign} over the pyramid's own
+   * levels only ({@code featmap_names} '0' to '3'), leaving out the extra levels that only the RPN
+   * reads (the max-pooled {@code "pool"} level).
+   *
+   * @param outputSize side of the pooled patch (7)
+   * @param samplingRatio sampling points per bin side (2)
+   * @param levels how many of the finest feature maps to pool from
+   * @return the pooler
+   */
+  public static RoiPooler multiScaleRoiAlign(int outputSize, int samplingRatio, int levels) {
+    if (levels < 1) {
+      throw new IllegalArgumentException("levels must be >= 1, got " + levels);
+    }
+    MultiScaleRoiAlign align =
         MultiScaleRoiAlign.builder()
             .optOutputSize(outputSize, outputSize)
             .optSamplingRatio(samplingRatio)
-            .build(),
-        outputSize,
-        outputSize);
+            .build();
+    return new Pooler(outputSize, outputSize) {
+      @Override
+      public NDArray pool(
+          List<NDArray> features, List<NDArray> boxesPerImage, List<int[]> imageSizes) {
+        List<NDArray> used = features.subList(0, Math.min(levels, features.size()));
+        return align.apply(used, boxesPerImage, imageSizes);
+      }
+    };
   }
 
   /**

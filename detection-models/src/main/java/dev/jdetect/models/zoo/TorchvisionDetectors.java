@@ -1,0 +1,180 @@
+package dev.jdetect.models.zoo;
+
+import dev.jdetect.core.anchor.AnchorGenerator;
+import dev.jdetect.models.Backbone;
+import dev.jdetect.models.backbone.FrozenBatchNorm2d;
+import dev.jdetect.models.backbone.MobileNetV3;
+import dev.jdetect.models.backbone.ResNet50;
+import dev.jdetect.models.neck.BackboneWithFpn;
+import dev.jdetect.models.neck.FeaturePyramidNetwork;
+import dev.jdetect.models.neck.LastLevelMaxPool;
+import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.rcnn.ProposalFilter;
+import dev.jdetect.models.rcnn.RcnnTransform;
+import dev.jdetect.models.rcnn.RegionProposalNetwork;
+import dev.jdetect.models.rcnn.RoiHeads;
+import dev.jdetect.models.rcnn.RoiPoolers;
+import dev.jdetect.models.rcnn.TwoMlpHead;
+import java.util.List;
+
+/**
+ * torchvision 0.14.1's FPN Faster R-CNN builders, with its architectures, parameter names and
+ * defaults, so the {@code .pth} files torchvision publishes load with {@code
+ * WeightImport.load(model, Path.of("....pth"))}:
+ *
+ * <ul>
+ *   <li>{@link #fasterRcnnResNet50Fpn(int, int)}: {@code fasterrcnn_resnet50_fpn};
+ *   <li>{@link #fasterRcnnMobileNetV3LargeFpn(int, int)}: {@code
+ *       fasterrcnn_mobilenet_v3_large_fpn};
+ *   <li>{@link #fasterRcnnMobileNetV3Large320Fpn(int, int)}: {@code
+ *       fasterrcnn_mobilenet_v3_large_320_fpn}.
+ * </ul>
+ *
+ * <p>The {@code ...Coco()} variants are configured for torchvision's COCO weights (91 outputs in
+ * torchvision's category order, see {@link CocoCategories}; frozen batch norms, three trainable
+ * backbone stages, and for the ResNet-50 v1 weights the batch-norm epsilon 0 they were trained
+ * with).
+ */
+public final class TorchvisionDetectors {
+
+  /** Outputs of torchvision's COCO detectors: 90 category ids and the background. */
+  public static final int COCO_CLASSES = 90;
+
+  private TorchvisionDetectors() {}
+
+  /**
+   * torchvision's {@code fasterrcnn_resnet50_fpn}: ResNet-50 (frozen batch norm) layers 1 to 4
+   * under a 256-channel FPN with a max-pooled fifth level, anchors 32 to 512 (one size per level) x
+   * 0.5/1/2, the RPN and box heads with torchvision's defaults, images 800 / at most 1333.
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers ResNet stages that train, counted from the top (torchvision: 3)
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnResNet50Fpn(int numClasses, int trainableLayers) {
+    ResNet50 body =
+        ResNet50.builder()
+            .optFrozenBatchNorm(true)
+            .optReturnedLayers(1, 2, 3, 4)
+            .optTrainableLayers(trainableLayers)
+            .build();
+    AnchorGenerator anchors =
+        AnchorGenerator.builder()
+            .setSizes(
+                List.of(
+                    new float[] {32},
+                    new float[] {64},
+                    new float[] {128},
+                    new float[] {256},
+                    new float[] {512}))
+            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .build();
+    return fpnFasterRcnn(
+        withFpn(body), anchors, ProposalFilter.builder().build(), numClasses, 800, 1333);
+  }
+
+  /**
+   * {@link #fasterRcnnResNet50Fpn(int, int)} for torchvision's {@code
+   * FasterRCNN_ResNet50_FPN_Weights.COCO_V1}: 91 outputs, three trainable stages, and batch-norm
+   * epsilon 0 (torchvision calls {@code overwrite_eps(model, 0.0)} for these weights).
+   *
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnResNet50FpnCoco() {
+    FasterRcnn model = fasterRcnnResNet50Fpn(COCO_CLASSES, 3);
+    FrozenBatchNorm2d.overwriteEps(model, 0f);
+    return model;
+  }
+
+  /**
+   * torchvision's {@code fasterrcnn_mobilenet_v3_large_fpn}: MobileNetV3-Large children 13 and 16
+   * under a 256-channel FPN with a max-pooled third level, anchors 32 to 512 x 0.5/1/2 on every
+   * level, RPN score threshold 0.05, images 800 / at most 1333.
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers MobileNetV3 stages that train, counted from the top (torchvision: 3)
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnMobileNetV3LargeFpn(int numClasses, int trainableLayers) {
+    return mobileNetV3Fpn(numClasses, trainableLayers, 800, 1333, 1000, 1000);
+  }
+
+  /**
+   * torchvision's {@code fasterrcnn_mobilenet_v3_large_320_fpn}: as {@link
+   * #fasterRcnnMobileNetV3LargeFpn(int, int)} on images 320 / at most 640, with 150 proposals kept
+   * before and after NMS in inference.
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers MobileNetV3 stages that train, counted from the top (torchvision: 3)
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnMobileNetV3Large320Fpn(int numClasses, int trainableLayers) {
+    return mobileNetV3Fpn(numClasses, trainableLayers, 320, 640, 150, 150);
+  }
+
+  private static FasterRcnn mobileNetV3Fpn(
+      int numClasses, int trainableLayers, int minSize, int maxSize, int preNms, int postNms) {
+    MobileNetV3 body =
+        MobileNetV3.builder()
+            .optStages(MobileNetV3.large(1.0, false, false))
+            .optFrozenBatchNorm(true)
+            .optReturnedIndices(13, 16)
+            .optTrainableLayers(trainableLayers)
+            .build();
+    float[] sizes = {32, 64, 128, 256, 512};
+    AnchorGenerator anchors =
+        AnchorGenerator.builder()
+            .setSizes(List.of(sizes, sizes, sizes))
+            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .build();
+    ProposalFilter filter =
+        ProposalFilter.builder()
+            .optPreNmsTopN(2000, preNms)
+            .optPostNmsTopN(2000, postNms)
+            .optScoreThreshold(0.05f)
+            .build();
+    return fpnFasterRcnn(withFpn(body), anchors, filter, numClasses, minSize, maxSize);
+  }
+
+  private static BackboneWithFpn withFpn(Backbone body) {
+    FeaturePyramidNetwork fpn =
+        FeaturePyramidNetwork.builder()
+            .setInChannels(body.outChannels())
+            .setOutChannels(256)
+            .optExtraBlocks(new LastLevelMaxPool())
+            .build();
+    return new BackboneWithFpn(body, fpn);
+  }
+
+  private static FasterRcnn fpnFasterRcnn(
+      BackboneWithFpn backbone,
+      AnchorGenerator anchors,
+      ProposalFilter filter,
+      int numClasses,
+      int minSize,
+      int maxSize) {
+    RegionProposalNetwork rpn =
+        RegionProposalNetwork.builder()
+            .setInChannels(256)
+            .optAnchorGenerator(anchors)
+            .optProposalFilter(filter)
+            .build();
+    int pyramidLevels = backbone.fpn().inChannels().length;
+    RoiHeads heads =
+        RoiHeads.builder()
+            .setPooler(RoiPoolers.multiScaleRoiAlign(7, 2, pyramidLevels))
+            .optBoxHead(TwoMlpHead.builder().optUnits(1024).build())
+            .setNumClasses(numClasses)
+            .build();
+    RcnnTransform transform =
+        RcnnTransform.builder().setMinSize(minSize).setMaxSize(maxSize).build();
+    return FasterRcnn.builder()
+        .setBackbone(backbone)
+        .optTransform(transform)
+        .setRpn(rpn)
+        .setRoiHeads(heads)
+        // torchvision freezes the backbone's norms (FrozenBatchNorm2d) for detection
+        .optBackboneTrainingMode(false)
+        .build();
+  }
+}

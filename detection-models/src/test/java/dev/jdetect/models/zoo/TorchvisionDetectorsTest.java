@@ -1,0 +1,82 @@
+package dev.jdetect.models.zoo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import dev.jdetect.models.backbone.FrozenBatchNorm2d;
+import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.weights.TorchvisionNames;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/** State-dict names and shapes equal torchvision 0.14.1's builders (gen_models_zoo.py). */
+class TorchvisionDetectorsTest {
+
+  private static void assertLayout(String builder, Supplier<FasterRcnn> factory)
+      throws IOException {
+    List<String> want;
+    try (InputStream in =
+        TorchvisionDetectorsTest.class.getResourceAsStream("/fixtures/zoo/" + builder + ".txt")) {
+      want = List.of(new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
+    }
+    FasterRcnn model = factory.get();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      List<String> got = new ArrayList<>();
+      for (Map.Entry<String, Parameter> e : TorchvisionNames.of(model).entrySet()) {
+        long[] dims = e.getValue().getArray().getShape().getShape();
+        StringBuilder line = new StringBuilder(e.getKey()).append(' ');
+        for (int d = 0; d < dims.length; d++) {
+          line.append(d == 0 ? "" : ",").append(dims[d]);
+        }
+        got.add(line.toString());
+      }
+      assertEquals(want, got, builder);
+    }
+  }
+
+  @Test
+  void resNet50FpnIsTorchvisions() throws IOException {
+    assertLayout("fasterrcnn_resnet50_fpn", TorchvisionDetectors::fasterRcnnResNet50FpnCoco);
+  }
+
+  @Test
+  void mobileNetV3LargeFpnIsTorchvisions() throws IOException {
+    assertLayout(
+        "fasterrcnn_mobilenet_v3_large_fpn",
+        () -> TorchvisionDetectors.fasterRcnnMobileNetV3LargeFpn(90, 3));
+    assertLayout(
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        () -> TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(90, 3));
+  }
+
+  @Test
+  void cocoV1WeightsUseEpsilonZero() {
+    FasterRcnn coco = TorchvisionDetectors.fasterRcnnResNet50FpnCoco();
+    // 53 frozen norms in ResNet-50, all set to 0 (torchvision's overwrite_eps)
+    assertEquals(53, FrozenBatchNorm2d.overwriteEps(coco, 0f));
+    FasterRcnn fresh = TorchvisionDetectors.fasterRcnnResNet50Fpn(3, 3);
+    assertEquals(53, FrozenBatchNorm2d.overwriteEps(fresh, 1e-5f));
+  }
+
+  @Test
+  void cocoNamesFollowTorchvisionsOrder() {
+    assertEquals(91, CocoCategories.names().size());
+    assertEquals("__background__", CocoCategories.name(0));
+    assertEquals("person", CocoCategories.name(1));
+    assertEquals("N/A", CocoCategories.name(12));
+    assertEquals("stop sign", CocoCategories.name(13));
+    assertEquals("toothbrush", CocoCategories.name(90));
+    assertThrows(IllegalArgumentException.class, () -> CocoCategories.name(91));
+  }
+}
