@@ -151,7 +151,7 @@ public final class LrSchedule {
      * @param startFactor the factor at step 0, in {@code (0, 1]} (torchvision uses 0.001)
      * @return this builder
      */
-    public Builder setWarmup(long steps, double startFactor) {
+    public Builder optWarmup(long steps, double startFactor) {
       if (steps < 0) {
         throw new IllegalArgumentException("warm-up steps must be >= 0, got " + steps);
       }
@@ -171,7 +171,7 @@ public final class LrSchedule {
      * @param milestoneEpochs 0-based epochs at which to decay, increasing
      * @return this builder
      */
-    public Builder setMultiStep(double gamma, int... milestoneEpochs) {
+    public Builder optMultiStep(double gamma, int... milestoneEpochs) {
       if (!(gamma > 0 && gamma <= 1)) {
         throw new IllegalArgumentException("gamma must be in (0, 1], got " + gamma);
       }
@@ -196,7 +196,7 @@ public final class LrSchedule {
      * @param minLr the final rate, {@code >= 0}
      * @return this builder
      */
-    public Builder setCosine(int totalEpochs, double minLr) {
+    public Builder optCosine(int totalEpochs, double minLr) {
       if (totalEpochs < 1) {
         throw new IllegalArgumentException("totalEpochs must be >= 1, got " + totalEpochs);
       }

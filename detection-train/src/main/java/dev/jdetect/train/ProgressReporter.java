@@ -10,7 +10,7 @@ import java.util.Map;
  * true}. Each update shows the running mean of every loss, the learning rate and the estimated time
  * left in the epoch.
  */
-public final class ProgressReporter {
+public final class ProgressReporter implements TrainingListener {
 
   /** How progress is shown. */
   public enum Mode {
@@ -60,6 +60,26 @@ public final class ProgressReporter {
       return Mode.LINES;
     }
     return System.console() != null ? Mode.BAR : Mode.LINES;
+  }
+
+  @Override
+  public void onEpochBegin(DetectionTrainer trainer, int epoch, int stepsInEpoch) {
+    startEpoch(epoch, trainer.getConfig().epochs(), stepsInEpoch);
+  }
+
+  @Override
+  public void onStep(DetectionTrainer trainer, TrainingListener.Step step) {
+    step(step.indexInEpoch() + 1, step.meanLosses(), step.learningRate(), step.epochSeconds());
+  }
+
+  @Override
+  public void onEpochEnd(DetectionTrainer trainer, TrainingHistory.Epoch record) {
+    endEpoch(record);
+  }
+
+  @Override
+  public void onMessage(DetectionTrainer trainer, String message) {
+    message(message);
   }
 
   /**

@@ -178,7 +178,7 @@ public final class SampleData implements TrainingData {
      * @param preprocess the transform, or {@code null}
      * @return this builder
      */
-    public Builder setPreprocess(DetectionTransform preprocess) {
+    public Builder optPreprocess(DetectionTransform preprocess) {
       this.preprocess = preprocess;
       return this;
     }
@@ -189,7 +189,7 @@ public final class SampleData implements TrainingData {
      * @param augmentation the transform, or {@code null} (default)
      * @return this builder
      */
-    public Builder setAugmentation(DetectionTransform augmentation) {
+    public Builder optAugmentation(DetectionTransform augmentation) {
       this.augmentation = augmentation;
       return this;
     }
@@ -200,7 +200,7 @@ public final class SampleData implements TrainingData {
      * @param cache default true
      * @return this builder
      */
-    public Builder setCache(boolean cache) {
+    public Builder optCache(boolean cache) {
       this.cache = cache;
       return this;
     }

@@ -57,8 +57,8 @@ class SampleDataTest {
     SampleData data =
         SampleData.builder()
             .setAnnotations(set)
-            .setPreprocess(new Resize(64, 64))
-            .setAugmentation(new HorizontalFlip(1f))
+            .optPreprocess(new Resize(64, 64))
+            .optAugmentation(new HorizontalFlip(1f))
             .build();
     assertEquals(2, data.size());
     try (NDManager m = NDManager.newBaseManager()) {

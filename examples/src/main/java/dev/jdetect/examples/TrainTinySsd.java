@@ -29,7 +29,7 @@ import dev.jdetect.train.eval.TinySsdMetrics;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -248,10 +248,10 @@ public final class TrainTinySsd {
     }
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.BANANA)
-            .setSeed(s.seed)
-            .setNumImages(s.images)
-            .setImageSize(256)
+            .optKind(SyntheticDataGenerator.Kind.BANANA)
+            .optSeed(s.seed)
+            .optNumImages(s.images)
+            .optImageSize(256)
             .build();
     Path dataDir = s.out.resolve("data");
     generator.writeCsv(dataDir);
@@ -280,8 +280,8 @@ public final class TrainTinySsd {
     SampleData data =
         SampleData.builder()
             .setAnnotations(train)
-            .setPreprocess(resize)
-            .setAugmentation(new HorizontalFlip())
+            .optPreprocess(resize)
+            .optAugmentation(new HorizontalFlip())
             .build();
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
@@ -291,23 +291,24 @@ public final class TrainTinySsd {
       LrSchedule schedule =
           LrSchedule.builder()
               .setBaseLr(s.lr)
-              .setWarmup(Math.min(stepsPerEpoch, 50), 0.1)
-              .setCosine(s.epochs, s.lr * 0.01)
+              .optWarmup(Math.min(stepsPerEpoch, 50), 0.1)
+              .optCosine(s.epochs, s.lr * 0.01)
               .build();
       try (DetectionTrainer trainer =
           DetectionTrainer.builder()
               .setModel(model)
-              .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
-              .setSchedule(schedule)
-              .setEpochs(s.epochs)
-              .setBatchSize(s.batchSize)
-              .setSeed(s.seed)
-              .setGradientClipNorm(s.clipNorm)
-              .setSkipNonFiniteGradients(5)
-              .setOutputDir(s.out)
-              .setCheckpointDir(s.out.resolve("checkpoints"))
-              .setKeepCheckpoints(1)
-              .setEvaluator(
+              .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(5e-4f).build())
+              .optSchedule(schedule)
+              .optEpochs(s.epochs)
+              .optBatchSize(s.batchSize)
+              .optSeed(s.seed)
+              .optGradientClipNorm(s.clipNorm)
+              .optSkipNonFiniteGradients(5)
+              .optOutputDir(s.out)
+              .optListener(new MetricsPlot(s.out))
+              .optCheckpointDir(s.out.resolve("checkpoints"))
+              .optKeepCheckpoints(1)
+              .optEvaluator(
                   (m, epoch) -> {
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     metrics.put(
@@ -318,7 +319,7 @@ public final class TrainTinySsd {
                     metrics.put("bbox_mae", d2l[1]);
                     return metrics;
                   })
-              .setProgress(s.log, s.progress)
+              .optProgress(s.log, s.progress)
               .build()) {
         result.history = trainer.fit(data);
       }

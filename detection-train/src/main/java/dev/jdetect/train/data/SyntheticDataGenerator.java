@@ -690,7 +690,7 @@ public final class SyntheticDataGenerator {
      * @param kind the kind
      * @return this builder
      */
-    public Builder setKind(Kind kind) {
+    public Builder optKind(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
       return this;
     }
@@ -701,7 +701,7 @@ public final class SyntheticDataGenerator {
      * @param seed the seed
      * @return this builder
      */
-    public Builder setSeed(long seed) {
+    public Builder optSeed(long seed) {
       this.seed = seed;
       return this;
     }
@@ -712,7 +712,7 @@ public final class SyntheticDataGenerator {
      * @param numImages the count, {@code >= 1}
      * @return this builder
      */
-    public Builder setNumImages(int numImages) {
+    public Builder optNumImages(int numImages) {
       if (numImages < 1) {
         throw new IllegalArgumentException("numImages must be >= 1, got " + numImages);
       }
@@ -726,7 +726,7 @@ public final class SyntheticDataGenerator {
      * @param imageSize the side in pixels, {@code >= 32}
      * @return this builder
      */
-    public Builder setImageSize(int imageSize) {
+    public Builder optImageSize(int imageSize) {
       if (imageSize < 32) {
         throw new IllegalArgumentException("imageSize must be >= 32, got " + imageSize);
       }
@@ -740,7 +740,7 @@ public final class SyntheticDataGenerator {
      * @param numClasses 3 to 5
      * @return this builder
      */
-    public Builder setNumClasses(int numClasses) {
+    public Builder optNumClasses(int numClasses) {
       if (numClasses < 3 || numClasses > 5) {
         throw new IllegalArgumentException("numClasses must be in 3..5, got " + numClasses);
       }
@@ -755,7 +755,7 @@ public final class SyntheticDataGenerator {
      * @param maxObjects the maximum, {@code >= 1}
      * @return this builder
      */
-    public Builder setMaxObjects(int maxObjects) {
+    public Builder optMaxObjects(int maxObjects) {
       if (maxObjects < 1) {
         throw new IllegalArgumentException("maxObjects must be >= 1, got " + maxObjects);
       }
@@ -770,7 +770,7 @@ public final class SyntheticDataGenerator {
      * @param max the largest size, in [min, 1]
      * @return this builder
      */
-    public Builder setObjectSizeRange(float min, float max) {
+    public Builder optObjectSizeRange(float min, float max) {
       if (!(min > 0) || !(max <= 1) || min > max) {
         throw new IllegalArgumentException(
             "object size range must satisfy 0 < min <= max <= 1, got " + min + ", " + max);
@@ -787,7 +787,7 @@ public final class SyntheticDataGenerator {
      * @param trainFraction the fraction in [0, 1]
      * @return this builder
      */
-    public Builder setTrainFraction(float trainFraction) {
+    public Builder optTrainFraction(float trainFraction) {
       if (!(trainFraction >= 0 && trainFraction <= 1)) {
         throw new IllegalArgumentException("trainFraction must be in [0, 1], got " + trainFraction);
       }

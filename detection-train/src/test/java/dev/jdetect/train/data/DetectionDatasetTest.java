@@ -87,10 +87,10 @@ class DetectionDatasetTest {
   void iteratesBatchesThroughDjl(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator g =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(11)
-            .setImageSize(64)
-            .setNumImages(5)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(11)
+            .optImageSize(64)
+            .optNumImages(5)
             .build();
     g.writeVoc(dir);
     AnnotationSet set = VocReader.builder().setRoot(dir).build().read();
@@ -168,10 +168,10 @@ class DetectionDatasetTest {
   @Test
   void loadingLeavesOnlyTheSampleArraysInTheCallersManager(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator.builder()
-        .setKind(SyntheticDataGenerator.Kind.SHAPES)
-        .setSeed(4)
-        .setImageSize(64)
-        .setNumImages(3)
+        .optKind(SyntheticDataGenerator.Kind.SHAPES)
+        .optSeed(4)
+        .optImageSize(64)
+        .optNumImages(3)
         .build()
         .writeVoc(dir);
     AnnotationSet set = VocReader.builder().setRoot(dir).build().read();
@@ -196,9 +196,9 @@ class DetectionDatasetTest {
   @Test
   void augmentationIsSeededPerItemAndEpoch(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator.builder()
-        .setSeed(2)
-        .setImageSize(64)
-        .setNumImages(2)
+        .optSeed(2)
+        .optImageSize(64)
+        .optNumImages(2)
         .build()
         .writeCsv(dir);
     AnnotationSet set = CsvReader.builder().setCsvFile(dir.resolve("label.csv")).build().read();
