@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.jdetect.train.data.TrainingBatch;
 import java.util.ArrayList;
 import java.util.List;
 

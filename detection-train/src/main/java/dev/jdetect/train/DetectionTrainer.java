@@ -7,6 +7,8 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
+import dev.jdetect.train.data.TrainingBatch;
+import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import java.io.IOException;
 import java.nio.file.Path;

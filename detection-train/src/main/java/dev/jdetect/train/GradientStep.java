@@ -11,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.util.Pair;
 import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.DetectionModel;
+import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -14,6 +14,8 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.train.data.TrainingBatch;
+import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.optim.ResumableAdam;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.ByteArrayOutputStream;

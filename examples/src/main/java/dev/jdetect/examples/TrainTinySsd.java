@@ -16,7 +16,7 @@ import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.ProgressReporter;
-import dev.jdetect.train.SampleData;
+import dev.jdetect.train.Seeds;
 import dev.jdetect.train.TrainingHistory;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
@@ -24,6 +24,7 @@ import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CsvReader;
 import dev.jdetect.train.data.DetectionSample;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.eval.TinySsdMetrics;
 import dev.jdetect.train.inference.DetectionDrawer;
@@ -286,7 +287,7 @@ public final class TrainTinySsd {
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
       TinySsd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
-      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
+      Seeds.initialize(model, manager, s.seed, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
       int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
       LrSchedule schedule =
           LrSchedule.builder()
