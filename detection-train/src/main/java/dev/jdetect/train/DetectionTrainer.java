@@ -47,35 +47,24 @@ import java.util.UUID;
  *
  * <h2>Reproducibility and resume</h2>
  *
- * The trainer owns a {@link Random} seeded with the run's seed; it shuffles the sample order each
- * epoch and is handed to {@link TrainingData#batch} for augmentation. Before every step it also
- * re-seeds the engine's generator ({@link Seeds#engineSeed} of the seed and the global step), so
- * randomness inside the model that draws from the engine (dropout, sampling done with engine ops)
- * depends only on the step. With the model initialised by {@link Seeds#initialize} from the same
- * seed, two runs give the same loss at every step on the CPU.
+ * The trainer's {@link Random}, seeded with the run's seed, shuffles the samples each epoch and is
+ * handed to {@link TrainingData#batch} for augmentation; before every step the engine's generator
+ * is re-seeded from the seed and the global step ({@link Seeds#engineSeed}). With the model
+ * initialised by {@link Seeds#initialize} from the same seed, two runs give the same loss at every
+ * step on the CPU. After each epoch a {@link Checkpoint} holds the parameters, the optimizer state,
+ * the generator's state, the history, the run's id and the hash of its settings; with {@code
+ * optResume(true)} a new trainer continues from the newest intact one (a damaged one is reported
+ * and skipped) and ends with exactly the parameters of an uninterrupted run. A run killed in the
+ * middle of an epoch redoes that epoch. Randomness a model keeps in its own Java generators is
+ * outside the trainer's reach.
  *
- * <p>After each epoch a {@link Checkpoint} holds the parameters, the optimizer state, the epoch,
- * the step count, the generator's state, the history, the run's id and the hash of its settings. A
- * new trainer built with the same settings and {@code optResume(true)} continues from the newest
- * intact checkpoint (a damaged one is reported and skipped) and, on the same machine and engine,
- * ends with exactly the parameters of an uninterrupted run. A run killed in the middle of an epoch
- * redoes that epoch from its start. Randomness a model keeps in its own Java generators is outside
- * the trainer's reach and is not restored.
+ * <h2>Memory and devices</h2>
  *
- * <h2>Memory</h2>
- *
- * Every array of a step (batch, activations, losses, gradients' handles, optimizer temporaries)
- * lives in a sub-manager closed at the end of the step; only parameters and optimizer state
- * persist.
- *
- * <h2>Devices</h2>
- *
- * By default the trainer uses {@code Engine.getInstance().getDevices()}: every GPU DJL sees, else
- * the CPU. The model must have been initialized on the first of these devices. With more than one
- * device each batch is split into one slice per device, the gradients are summed on the first
- * device (each slice's loss is weighted by its share of the batch, so the sum equals the gradient
- * of the batch mean), and the updated values are copied back to the other devices. Batch-norm
- * statistics are then those of the first device's slice.
+ * Every array of a step lives in a sub-manager closed at the end of the step; only parameters and
+ * optimizer state persist. By default the trainer uses {@code Engine.getInstance().getDevices()};
+ * the model must be initialized on the first. With several devices each batch is split among them
+ * and the gradients are summed on the first ; batch-norm statistics are then those of the first
+ * device's slice.
  *
  * <p>Not thread-safe; DJL allows one gradient collector at a time per process, so run one trainer
  * at a time.
@@ -105,7 +94,7 @@ public final class DetectionTrainer implements AutoCloseable {
     Device[] chosen = config.devices();
     this.devices = chosen != null ? chosen : Engine.getInstance().getDevices();
     this.random = new Random(config.seed());
-    List<Pair<String, Parameter>> trainable = trainableParameters(model, devices[0]);
+    List<Pair<String, Parameter>> trainable = GradientStep.trainable(model, devices[0]);
     this.manager = NDManager.newBaseManager(devices[0]);
     config.optimizer().setManager(manager);
     DataParallel parallel = new DataParallel(manager, devices);
@@ -123,77 +112,29 @@ public final class DetectionTrainer implements AutoCloseable {
     listeners.addAll(config.listeners());
   }
 
-  private static List<Pair<String, Parameter>> trainableParameters(
-      DetectionModel model, Device device) {
-    List<Pair<String, Parameter>> trainable = new ArrayList<>();
-    for (Pair<String, Parameter> p : model.getParameters()) {
-      Parameter param = p.getValue();
-      if (!param.isInitialized()) {
-        throw new IllegalArgumentException(
-            "model parameter '"
-                + p.getKey()
-                + "' is not initialized: call Seeds.initialize(model, manager, seed, "
-                + "DataType.FLOAT32, new Shape(1, 3, H, W)) on a manager of device "
-                + device
-                + " first");
-      }
-      if (!param.getArray().getDevice().equals(device)) {
-        throw new IllegalArgumentException(
-            "model parameter '"
-                + p.getKey()
-                + "' is on "
-                + param.getArray().getDevice()
-                + " but the trainer's first device is "
-                + device);
-      }
-      if (param.requiresGradient()) {
-        trainable.add(p);
-      }
-    }
-    return trainable;
-  }
-
-  /**
-   * Returns a builder.
-   *
-   * @return a builder
-   */
+  /** {@return a builder} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * Returns the model being trained.
-   *
-   * @return the model
-   */
+  /** {@return the model being trained} */
   public DetectionModel getModel() {
     return model;
   }
 
-  /**
-   * Returns the trainer's settings.
-   *
-   * @return the settings
-   */
+  /** {@return the trainer's settings} */
   public TrainingConfig getConfig() {
     return config;
   }
 
-  /**
-   * Returns the optimizer.
-   *
-   * @return the optimizer
-   */
+  /** {@return the optimizer} */
   public ResumableOptimizer getOptimizer() {
     return config.optimizer();
   }
 
   /**
-   * Returns the id of the run: new for a run that starts from scratch, the checkpoint's for a
-   * resumed one.
-   *
-   * @return the run id, stored in every checkpoint
+   * {@return the id of the run: new for a run that starts from scratch, the checkpoint's for a
+   * resumed one}
    */
   public String getRunId() {
     return runId;
@@ -208,11 +149,7 @@ public final class DetectionTrainer implements AutoCloseable {
     return nextEpoch;
   }
 
-  /**
-   * Returns the number of optimizer steps done so far (across resumes).
-   *
-   * @return the global step
-   */
+  /** {@return the number of optimizer steps done so far (across resumes)} */
   public long getGlobalStep() {
     return globalStep;
   }
@@ -227,20 +164,12 @@ public final class DetectionTrainer implements AutoCloseable {
     return gradientStep.skippedSteps();
   }
 
-  /**
-   * Returns the per-epoch history so far.
-   *
-   * @return the history
-   */
+  /** {@return the per-epoch history so far} */
   public TrainingHistory getHistory() {
     return history;
   }
 
-  /**
-   * Returns the devices the trainer uses; the first holds the parameters.
-   *
-   * @return a copy of the device list
-   */
+  /** {@return the devices the trainer uses; the first holds the parameters} */
   public Device[] getDevices() {
     return devices.clone();
   }
@@ -348,7 +277,7 @@ public final class DetectionTrainer implements AutoCloseable {
 
   private void trainEpoch(TrainingData data, int epoch, int steps) throws IOException {
     int n = data.size();
-    int[] order = shuffle(n);
+    int[] order = Seeds.shuffledOrder(n, random);
     for (TrainingListener l : listeners) {
       l.onEpochBegin(this, epoch, steps);
     }
@@ -387,20 +316,6 @@ public final class DetectionTrainer implements AutoCloseable {
     for (TrainingListener l : listeners) {
       l.onEpochEnd(this, record);
     }
-  }
-
-  private int[] shuffle(int n) {
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
   }
 
   private Map<String, Double> trainStep(

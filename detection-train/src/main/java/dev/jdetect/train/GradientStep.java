@@ -1,5 +1,6 @@
 package dev.jdetect.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -13,6 +14,7 @@ import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.optim.ResumableOptimizer;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +53,39 @@ final class GradientStep {
     this.clipNorm = config.clipNorm();
     this.maxSkippedSteps = config.maxSkippedSteps();
     this.messages = messages;
+  }
+
+  /**
+   * Returns the parameters that need gradients, checking that every parameter is initialized on the
+   * first device.
+   */
+  static List<Pair<String, Parameter>> trainable(DetectionModel model, Device device) {
+    List<Pair<String, Parameter>> trainable = new ArrayList<>();
+    for (Pair<String, Parameter> p : model.getParameters()) {
+      Parameter param = p.getValue();
+      if (!param.isInitialized()) {
+        throw new IllegalArgumentException(
+            "model parameter '"
+                + p.getKey()
+                + "' is not initialized: call Seeds.initialize(model, manager, seed, "
+                + "DataType.FLOAT32, new Shape(1, 3, H, W)) on a manager of device "
+                + device
+                + " first");
+      }
+      if (!param.getArray().getDevice().equals(device)) {
+        throw new IllegalArgumentException(
+            "model parameter '"
+                + p.getKey()
+                + "' is on "
+                + param.getArray().getDevice()
+                + " but the trainer's first device is "
+                + device);
+      }
+      if (param.requiresGradient()) {
+        trainable.add(p);
+      }
+    }
+    return trainable;
   }
 
   long skippedSteps() {

@@ -40,7 +40,8 @@ public final class LrSchedule {
   }
 
   /**
-   * Returns a builder (constant rate 0.01, no warm-up).
+   * Returns a builder: the base rate is required; without warm-up, multi-step or cosine the rate is
+   * constant.
    *
    * @return a builder
    */
@@ -120,7 +121,7 @@ public final class LrSchedule {
 
   /** Builds an {@link LrSchedule}. */
   public static final class Builder {
-    private double baseLr = 0.01;
+    private double baseLr = Double.NaN;
     private long warmupSteps;
     private double warmupFactor = 0.001;
     private int[] milestones = new int[0];
@@ -131,9 +132,9 @@ public final class LrSchedule {
     private Builder() {}
 
     /**
-     * Sets the base learning rate.
+     * Sets the base learning rate (required).
      *
-     * @param lr positive, default 0.01
+     * @param lr positive
      * @return this builder
      */
     public Builder setBaseLr(double lr) {
@@ -213,8 +214,12 @@ public final class LrSchedule {
      * Builds the schedule.
      *
      * @return the schedule
+     * @throws IllegalStateException if no base learning rate is set
      */
     public LrSchedule build() {
+      if (Double.isNaN(baseLr)) {
+        throw new IllegalStateException("the base learning rate must be set (setBaseLr)");
+      }
       return new LrSchedule(this);
     }
   }

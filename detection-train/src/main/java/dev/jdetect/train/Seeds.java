@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import java.util.Random;
 import java.util.SplittableRandom;
 
 /**
@@ -46,5 +47,20 @@ public final class Seeds {
    */
   public static int engineSeed(long seed, long stream) {
     return new SplittableRandom(seed ^ (stream * 0x9E3779B97F4A7C15L)).nextInt() & 0x7fffffff;
+  }
+
+  /** Returns {@code 0..n-1} in the order of a Fisher-Yates shuffle drawn from {@code random}. */
+  static int[] shuffledOrder(int n, Random random) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
   }
 }

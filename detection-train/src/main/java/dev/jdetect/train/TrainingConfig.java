@@ -4,13 +4,9 @@ import ai.djl.Device;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -104,16 +100,7 @@ public final class TrainingConfig {
    * @return 64 hex digits
    */
   public String hash() {
-    return sha256(describe());
-  }
-
-  static String sha256(String text) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("the JDK has no SHA-256", e);
-    }
+    return Checkpoint.sha256Hex(describe());
   }
 
   ResumableOptimizer optimizer() {

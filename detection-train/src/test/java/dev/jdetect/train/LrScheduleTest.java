@@ -2,6 +2,7 @@ package dev.jdetect.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -56,5 +57,9 @@ class LrScheduleTest {
     assertThrows(
         IllegalArgumentException.class, () -> LrSchedule.constant(0.1).learningRate(-1, 5));
     assertThrows(IllegalArgumentException.class, () -> LrSchedule.constant(0.1).learningRate(0, 0));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class, () -> LrSchedule.builder().optWarmup(5, 1).build());
+    assertTrue(e.getMessage().contains("setBaseLr"), e.getMessage());
   }
 }
