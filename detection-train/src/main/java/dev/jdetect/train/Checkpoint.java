@@ -267,6 +267,14 @@ public final class Checkpoint {
     return header;
   }
 
+  /** Reads the header of a checkpoint without verifying the rest of the file. */
+  static Header readHeader(Path file) throws IOException {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      return readHeader(file, in);
+    }
+  }
+
   private static Header readHeader(Path file, DataInputStream in) throws IOException {
     String magic;
     try {

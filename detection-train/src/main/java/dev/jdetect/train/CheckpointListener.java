@@ -33,15 +33,17 @@ final class CheckpointListener implements TrainingListener {
 
   @Override
   public void onTrainingBegin(DetectionTrainer trainer) throws IOException {
-    if (trainer.isRestored()) {
-      return;
-    }
-    if (resume) {
+    if (resume && !trainer.isRestored()) {
       resumeFromLatest(trainer);
-      return;
     }
-    List<Path> existing = list();
-    if (existing.isEmpty()) {
+    // the folder may hold only this run's checkpoints: never write over another run's
+    List<Path> foreign = new ArrayList<>();
+    for (Path p : list()) {
+      if (!trainer.getRunId().equals(runIdOf(p))) {
+        foreign.add(p);
+      }
+    }
+    if (foreign.isEmpty()) {
       return;
     }
     if (!startClean) {
@@ -49,16 +51,24 @@ final class CheckpointListener implements TrainingListener {
           "checkpoint folder "
               + dir
               + " already holds "
-              + existing.size()
-              + " checkpoint(s) of an earlier run (newest: "
-              + existing.get(existing.size() - 1).getFileName()
+              + foreign.size()
+              + " checkpoint(s) of another run (e.g. "
+              + foreign.get(foreign.size() - 1).getFileName()
               + "); resume that run with optResume(true), choose another folder, or let this run"
               + " delete them with optStartClean(true)");
     }
-    for (Path p : existing) {
+    for (Path p : foreign) {
       Files.deleteIfExists(p);
     }
-    trainer.message("deleted " + existing.size() + " checkpoint(s) of an earlier run from " + dir);
+    trainer.message("deleted " + foreign.size() + " checkpoint(s) of another run from " + dir);
+  }
+
+  private static String runIdOf(Path file) {
+    try {
+      return Checkpoint.readHeader(file).runId();
+    } catch (IOException | IllegalArgumentException e) {
+      return null;
+    }
   }
 
   private List<Path> list() throws IOException {

@@ -186,6 +186,26 @@ class CheckpointTest {
   }
 
   @Test
+  void aLoadedRunDoesNotWriteOverAnotherRunsCheckpoints(@TempDir Path dir) throws IOException {
+    Path a = dir.resolve("a");
+    Path b = dir.resolve("b");
+    try (DetectionTrainer t = trainer(newModel(1), a, 1).build()) {
+      t.fit(new SquaresData(8));
+    }
+    try (DetectionTrainer t = trainer(newModel(2), b, 2).build()) {
+      t.fit(new SquaresData(8));
+    }
+    byte[] before = Files.readAllBytes(b.resolve(Checkpoint.fileName(2)));
+    try (DetectionTrainer t = trainer(newModel(3), b, 2).build()) {
+      t.loadCheckpoint(a.resolve(Checkpoint.fileName(1)));
+      IllegalStateException e =
+          assertThrows(IllegalStateException.class, () -> t.fit(new SquaresData(8)));
+      assertTrue(e.getMessage().contains("checkpoint folder " + b), e.getMessage());
+    }
+    assertArrayEquals(before, Files.readAllBytes(b.resolve(Checkpoint.fileName(2))));
+  }
+
+  @Test
   void resumeRefusesOtherSettings(@TempDir Path dir) throws IOException {
     Path ckpt = dir.resolve("ckpt");
     try (DetectionTrainer t = trainer(newModel(1), ckpt, 1).build()) {
