@@ -20,7 +20,7 @@ public final class ProgressReporter implements TrainingListener {
     BAR,
     /** Always plain lines. */
     LINES,
-    /** Nothing (epoch summaries included). */
+    /** Nothing but warnings (epoch summaries included). */
     OFF
   }
 
@@ -163,12 +163,14 @@ public final class ProgressReporter implements TrainingListener {
   }
 
   /**
-   * Prints a free-form message line (e.g. "resumed from ...").
+   * Prints a free-form message line (e.g. "resumed from ..."). Warnings (messages starting with
+   * {@code "warning:"}, such as a damaged checkpoint) are printed in every mode, {@link Mode#OFF}
+   * included.
    *
    * @param message the message
    */
   public void message(String message) {
-    if (mode != Mode.OFF) {
+    if (mode != Mode.OFF || message.startsWith("warning:")) {
       out.println(message);
       out.flush();
     }
