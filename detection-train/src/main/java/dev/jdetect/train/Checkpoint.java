@@ -5,20 +5,32 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import dev.jdetect.train.optim.Optimizer;
+import dev.jdetect.train.optim.ResumableOptimizer;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -32,38 +44,47 @@ import java.util.stream.Stream;
  * {@code checkpoint-epoch-NNNN.ckpt} ({@code NNNN} = epochs done), written atomically (temporary
  * file in the same folder, then rename) so a crash leaves the previous checkpoint intact.
  *
- * <p>Layout (big-endian, {@link DataOutputStream}): magic {@code "JDETECT-CKPT"}, version, epochs
- * done, global step, seed, batch size, the trainer's {@link Random} (Java serialisation, which
- * keeps its exact internal state), the training history as CSV, every model parameter (including
- * batch-norm running statistics) as name + DJL-encoded array, and the optimizer state.
+ * <p>Layout: a body (big-endian, {@link DataOutputStream}) — magic {@code "JDETECT-CKPT"}, version,
+ * the run id, the hash and text of the run's {@link TrainingConfig#describe() settings}, epochs
+ * done, global step, the trainer's {@link Random} (Java serialisation, which keeps its exact
+ * internal state), the training history as CSV, every model parameter (including batch-norm running
+ * statistics) as name + DJL-encoded array, and the optimizer state — followed by a trailer: the
+ * body's length, its SHA-256 and the marker {@code "JDCKPEND"}. A truncated or corrupted file is
+ * recognised before anything is loaded.
  */
 public final class Checkpoint {
 
+  /** The file name of the checkpoint kept for the best validation metric. */
+  public static final String BEST_FILE = "checkpoint-best.ckpt";
+
   private static final String MAGIC = "JDETECT-CKPT";
-  private static final int VERSION = 1;
+  private static final int VERSION = 2;
+  private static final byte[] END = "JDCKPEND".getBytes(StandardCharsets.US_ASCII);
+  private static final int TRAILER = 8 + 32 + END.length;
   private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d+)\\.ckpt");
 
-  private final int epochsDone;
-  private final long globalStep;
-  private final long seed;
-  private final int batchSize;
-  private final Random random;
-  private final TrainingHistory history;
+  /**
+   * Who wrote a checkpoint and how far it got.
+   *
+   * @param runId the id of the run that wrote it
+   * @param configHash the hash of the run's settings
+   * @param configDescription the run's settings as text
+   * @param epochsDone the number of finished epochs
+   * @param globalStep the number of optimizer steps done
+   */
+  record Header(
+      String runId, String configHash, String configDescription, int epochsDone, long globalStep) {}
 
-  private Checkpoint(
-      int epochsDone,
-      long globalStep,
-      long seed,
-      int batchSize,
-      Random random,
-      TrainingHistory history) {
-    this.epochsDone = epochsDone;
-    this.globalStep = globalStep;
-    this.seed = seed;
-    this.batchSize = batchSize;
-    this.random = random;
-    this.history = history;
-  }
+  /**
+   * A checkpoint read back: its header and the trainer state it restores.
+   *
+   * @param header the header
+   * @param random the trainer's generator
+   * @param history the history up to the checkpoint
+   */
+  record Restored(Header header, Random random, TrainingHistory history) {}
+
+  private Checkpoint() {}
 
   /**
    * Returns the file name of the checkpoint taken after {@code epochsDone} epochs.
@@ -76,7 +97,7 @@ public final class Checkpoint {
   }
 
   /**
-   * Lists the checkpoints of a folder, oldest first.
+   * Lists the epoch checkpoints of a folder, oldest first (the best-metric copy is not listed).
    *
    * @param dir the folder (may not exist)
    * @return the checkpoint files sorted by epoch
@@ -97,7 +118,7 @@ public final class Checkpoint {
   }
 
   /**
-   * Returns the newest checkpoint of a folder.
+   * Returns the newest epoch checkpoint of a folder (without checking that it is intact).
    *
    * @param dir the folder
    * @return the file with the most epochs done, or {@code null} if there is none
@@ -115,172 +136,275 @@ public final class Checkpoint {
 
   static void write(
       Path file,
-      int epochsDone,
-      long globalStep,
-      long seed,
-      int batchSize,
+      Header header,
       Random random,
       TrainingHistory history,
       Block model,
-      Optimizer optimizer)
+      ResumableOptimizer optimizer)
       throws IOException {
     AtomicFiles.write(
         file,
         raw -> {
-          DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(raw));
-          out.writeUTF(MAGIC);
-          out.writeInt(VERSION);
-          out.writeInt(epochsDone);
-          out.writeLong(globalStep);
-          out.writeLong(seed);
-          out.writeInt(batchSize);
-          ByteArrayOutputStream rng = new ByteArrayOutputStream();
-          try (ObjectOutputStream oos = new ObjectOutputStream(rng)) {
-            oos.writeObject(random);
-          }
-          out.writeInt(rng.size());
-          out.write(rng.toByteArray());
-          byte[] csv = history.toCsv().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-          out.writeInt(csv.length);
-          out.write(csv);
-          List<Pair<String, Parameter>> params = new ArrayList<>();
-          model.getParameters().forEach(params::add);
-          out.writeInt(params.size());
-          for (Pair<String, Parameter> p : params) {
-            out.writeUTF(p.getKey());
-            NDArray array = p.getValue().getArray();
-            byte[] bytes = array.encode();
-            out.writeInt(bytes.length);
-            out.write(bytes);
-          }
-          optimizer.saveState(out);
+          OutputStream buffered = new BufferedOutputStream(raw);
+          MessageDigest sha = sha256();
+          long[] length = {0};
+          OutputStream counting =
+              new FilterOutputStream(new DigestOutputStream(buffered, sha)) {
+                @Override
+                public void write(int b) throws IOException {
+                  out.write(b);
+                  length[0]++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                  out.write(b, off, len);
+                  length[0] += len;
+                }
+              };
+          DataOutputStream out = new DataOutputStream(counting);
+          writeBody(out, header, random, history, model, optimizer);
           out.flush();
+          DataOutputStream trailer = new DataOutputStream(buffered);
+          trailer.writeLong(length[0]);
+          trailer.write(sha.digest());
+          trailer.write(END);
+          trailer.flush();
         });
   }
 
+  private static void writeBody(
+      DataOutputStream out,
+      Header header,
+      Random random,
+      TrainingHistory history,
+      Block model,
+      ResumableOptimizer optimizer)
+      throws IOException {
+    out.writeUTF(MAGIC);
+    out.writeInt(VERSION);
+    out.writeUTF(header.runId());
+    out.writeUTF(header.configHash());
+    writeBytes(out, header.configDescription().getBytes(StandardCharsets.UTF_8));
+    out.writeInt(header.epochsDone());
+    out.writeLong(header.globalStep());
+    ByteArrayOutputStream rng = new ByteArrayOutputStream();
+    try (ObjectOutputStream oos = new ObjectOutputStream(rng)) {
+      oos.writeObject(random);
+    }
+    writeBytes(out, rng.toByteArray());
+    writeBytes(out, history.toCsv().getBytes(StandardCharsets.UTF_8));
+    List<Pair<String, Parameter>> params = new ArrayList<>();
+    model.getParameters().forEach(params::add);
+    out.writeInt(params.size());
+    for (Pair<String, Parameter> p : params) {
+      out.writeUTF(p.getKey());
+      writeBytes(out, p.getValue().getArray().encode());
+    }
+    optimizer.saveState(out);
+  }
+
+  private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {
+    out.writeInt(bytes.length);
+    out.write(bytes);
+  }
+
   /**
-   * Reads a checkpoint into a model and an optimizer. The parameter values are copied into the
-   * model's existing arrays (so their identity, device and gradient flags stay), the optimizer
-   * state is replaced.
+   * Checks that a file is a complete, uncorrupted checkpoint and reads its header.
+   *
+   * @param file the file
+   * @return the header
+   * @throws CorruptCheckpointException naming the file and what is wrong with it
+   * @throws IOException if the file cannot be read
+   */
+  static Header verify(Path file) throws IOException {
+    long size = Files.size(file);
+    Header header;
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      header = readHeader(file, in);
+    } catch (EOFException e) {
+      throw new CorruptCheckpointException(
+          file, "truncated: the file ends inside its header (" + size + " bytes)", e);
+    }
+    byte[] trailer = new byte[TRAILER];
+    long body = size - TRAILER;
+    if (body > 0) {
+      try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "r")) {
+        raf.seek(body);
+        raf.readFully(trailer);
+      }
+    }
+    byte[] end = Arrays.copyOfRange(trailer, TRAILER - END.length, TRAILER);
+    if (body <= 0 || !Arrays.equals(end, END)) {
+      throw new CorruptCheckpointException(
+          file, "truncated: " + size + " bytes and no checksum trailer at the end", null);
+    }
+    DataInputStream t = new DataInputStream(new ByteArrayInputStream(trailer));
+    long stored = t.readLong();
+    if (stored != body) {
+      throw new CorruptCheckpointException(
+          file, "truncated or extended: the body has " + body + " bytes, expected " + stored, null);
+    }
+    byte[] expected = new byte[32];
+    t.readFully(expected);
+    MessageDigest sha = sha256();
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+      byte[] buf = new byte[1 << 16];
+      long left = body;
+      while (left > 0) {
+        int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+        if (n < 0) {
+          throw new CorruptCheckpointException(file, "truncated while reading", null);
+        }
+        left -= n;
+      }
+    }
+    if (!MessageDigest.isEqual(expected, sha.digest())) {
+      throw new CorruptCheckpointException(
+          file, "SHA-256 checksum mismatch: the file is corrupted", null);
+    }
+    return header;
+  }
+
+  /** Reads the header of a checkpoint without verifying the rest of the file. */
+  static Header readHeader(Path file) throws IOException {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      return readHeader(file, in);
+    }
+  }
+
+  private static Header readHeader(Path file, DataInputStream in) throws IOException {
+    String magic;
+    try {
+      magic = in.readUTF();
+    } catch (IOException e) {
+      throw new CorruptCheckpointException(file, "not a jdetect checkpoint", e);
+    }
+    if (!MAGIC.equals(magic)) {
+      throw new CorruptCheckpointException(file, "not a jdetect checkpoint", null);
+    }
+    int version = in.readInt();
+    if (version != VERSION) {
+      throw new CorruptCheckpointException(
+          file,
+          "unsupported checkpoint version " + version + " (this jdetect reads " + VERSION + ")",
+          null);
+    }
+    String runId = in.readUTF();
+    String hash = in.readUTF();
+    String description = new String(readBytes(in), StandardCharsets.UTF_8);
+    return new Header(runId, hash, description, in.readInt(), in.readLong());
+  }
+
+  private static byte[] readBytes(DataInputStream in) throws IOException {
+    int n = in.readInt();
+    if (n < 0) {
+      throw new IOException("negative length " + n);
+    }
+    byte[] bytes = new byte[n];
+    in.readFully(bytes);
+    return bytes;
+  }
+
+  /**
+   * Verifies a checkpoint and reads it into a model and an optimizer. The parameter values are
+   * copied into the model's existing arrays (so their identity, device and gradient flags stay),
+   * the optimizer state is replaced.
    *
    * @param file the checkpoint
    * @param model an initialized model of the same architecture
    * @param optimizer an optimizer of the same algorithm (its manager set)
    * @param manager a manager for temporaries
-   * @return the trainer state stored with the checkpoint
+   * @return the header and trainer state stored with the checkpoint
    * @throws IOException if reading fails
-   * @throws IllegalArgumentException if the file is not a checkpoint, or names, shapes or data
-   *     types of parameters do not match the model
+   * @throws CorruptCheckpointException if the file is not an intact checkpoint
+   * @throws IllegalArgumentException if names, shapes or data types of parameters do not match
    */
-  static Checkpoint read(Path file, Block model, Optimizer optimizer, NDManager manager)
+  static Restored read(Path file, Block model, ResumableOptimizer optimizer, NDManager manager)
       throws IOException {
-    try (InputStream raw = new BufferedInputStream(Files.newInputStream(file));
-        DataInputStream in = new DataInputStream(raw)) {
-      String magic;
-      try {
-        magic = in.readUTF();
-      } catch (IOException e) {
-        throw new IllegalArgumentException(file + " is not a jdetect checkpoint", e);
-      }
-      if (!MAGIC.equals(magic)) {
-        throw new IllegalArgumentException(file + " is not a jdetect checkpoint");
-      }
-      int version = in.readInt();
-      if (version != VERSION) {
-        throw new IllegalArgumentException(
-            file + ": unsupported checkpoint version " + version + " (expected " + VERSION + ")");
-      }
-      int epochsDone = in.readInt();
-      long globalStep = in.readLong();
-      long seed = in.readLong();
-      int batchSize = in.readInt();
-      byte[] rng = new byte[in.readInt()];
-      in.readFully(rng);
+    verify(file);
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      Header header = readHeader(file, in);
       Random random;
-      try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(rng))) {
+      try (ObjectInputStream ois = new ObjectInputStream(new ByteArrayInputStream(readBytes(in)))) {
         random = (Random) ois.readObject();
       } catch (ClassNotFoundException | ClassCastException e) {
-        throw new IllegalArgumentException(file + ": corrupt random-generator state", e);
+        throw new CorruptCheckpointException(file, "corrupt random-generator state", e);
       }
-      byte[] csv = new byte[in.readInt()];
-      in.readFully(csv);
       TrainingHistory history =
-          TrainingHistory.fromCsv(new String(csv, java.nio.charset.StandardCharsets.UTF_8));
-      int count = in.readInt();
-      List<Pair<String, Parameter>> params = new ArrayList<>();
-      model.getParameters().forEach(params::add);
-      if (count != params.size()) {
-        throw new IllegalArgumentException(
-            file
-                + " holds "
-                + count
-                + " parameters but the model has "
-                + params.size()
-                + ": not the same architecture");
-      }
-      Set<String> seen = new HashSet<>();
-      try (NDManager scope = manager.newSubManager()) {
-        for (int i = 0; i < count; i++) {
-          String name = in.readUTF();
-          byte[] bytes = new byte[in.readInt()];
-          in.readFully(bytes);
-          Pair<String, Parameter> target = params.get(i);
-          if (!target.getKey().equals(name) || !seen.add(name)) {
-            throw new IllegalArgumentException(
-                file
-                    + ": parameter "
-                    + i
-                    + " is '"
-                    + name
-                    + "' but the model's is '"
-                    + target.getKey()
-                    + "'");
-          }
-          NDArray value = scope.decode(bytes);
-          NDArray dest = target.getValue().getArray();
-          if (!value.getShape().equals(dest.getShape())
-              || value.getDataType() != dest.getDataType()) {
-            throw new IllegalArgumentException(
-                file
-                    + ": parameter '"
-                    + name
-                    + "' is "
-                    + value.getDataType()
-                    + value.getShape()
-                    + " in the checkpoint but "
-                    + dest.getDataType()
-                    + dest.getShape()
-                    + " in the model");
-          }
-          value.copyTo(dest);
-        }
-      }
+          TrainingHistory.fromCsv(new String(readBytes(in), StandardCharsets.UTF_8));
+      readParameters(file, in, model, manager);
       optimizer.loadState(in);
-      return new Checkpoint(epochsDone, globalStep, seed, batchSize, random, history);
+      return new Restored(header, random, history);
+    } catch (EOFException e) {
+      throw new CorruptCheckpointException(file, "ends before its content is complete", e);
     }
   }
 
-  int getEpochsDone() {
-    return epochsDone;
+  private static void readParameters(Path file, DataInputStream in, Block model, NDManager manager)
+      throws IOException {
+    int count = in.readInt();
+    List<Pair<String, Parameter>> params = new ArrayList<>();
+    model.getParameters().forEach(params::add);
+    if (count != params.size()) {
+      throw new IllegalArgumentException(
+          file
+              + " holds "
+              + count
+              + " parameters but the model has "
+              + params.size()
+              + ": not the same architecture");
+    }
+    Set<String> seen = new HashSet<>();
+    try (NDManager scope = manager.newSubManager()) {
+      for (int i = 0; i < count; i++) {
+        String name = in.readUTF();
+        byte[] bytes = readBytes(in);
+        Pair<String, Parameter> target = params.get(i);
+        if (!target.getKey().equals(name) || !seen.add(name)) {
+          throw new IllegalArgumentException(
+              file
+                  + ": parameter "
+                  + i
+                  + " is '"
+                  + name
+                  + "' but the model's is '"
+                  + target.getKey()
+                  + "'");
+        }
+        NDArray value = scope.decode(bytes);
+        NDArray dest = target.getValue().getArray();
+        if (!value.getShape().equals(dest.getShape())
+            || value.getDataType() != dest.getDataType()) {
+          throw new IllegalArgumentException(
+              file
+                  + ": parameter '"
+                  + name
+                  + "' is "
+                  + value.getDataType()
+                  + value.getShape()
+                  + " in the checkpoint but "
+                  + dest.getDataType()
+                  + dest.getShape()
+                  + " in the model");
+        }
+        value.copyTo(dest);
+      }
+    }
   }
 
-  long getGlobalStep() {
-    return globalStep;
+  static String sha256Hex(String text) {
+    return HexFormat.of().formatHex(sha256().digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 
-  long getSeed() {
-    return seed;
-  }
-
-  int getBatchSize() {
-    return batchSize;
-  }
-
-  Random getRandom() {
-    return random;
-  }
-
-  TrainingHistory getHistory() {
-    return history;
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
   }
 }

@@ -10,20 +10,20 @@ import dev.jdetect.models.Detections;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.DetectionSample;
 import dev.jdetect.train.data.DetectionTransform;
-import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.eval.GroundTruth;
 import dev.jdetect.train.eval.Predictions;
 import dev.jdetect.train.eval.VocEvaluator;
 import dev.jdetect.train.eval.VocResult;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 
 /**
- * Runs a model over a labelled image set and scores it with the VOC rules. Images are loaded with
- * their difficult and crowd objects (which the VOC evaluation ignores), pre-processed like the
- * training data (e.g. resized), and predicted in batches; ground truth and detections are compared
- * in the pre-processed image's pixels (IoU does not change under a resize of the axes).
+ * Runs a model over a labelled image set and scores it with the VOC rules. Images are loaded
+ * through the training pipeline ({@link SampleData}) with their difficult and crowd objects (which
+ * the VOC evaluation ignores), pre-processed like the training data (e.g. resized), and predicted
+ * in batches; ground truth and detections are compared in the pre-processed image's pixels (IoU
+ * does not change under a resize of the axes).
  */
 public final class DetectionEvaluation {
 
@@ -56,23 +56,30 @@ public final class DetectionEvaluation {
             .setIouThreshold(iouThreshold)
             .setUse07Metric(use07Metric)
             .build();
-    Random unused = new Random(0);
-    List<ImageAnnotation> all = images.getImages();
+    if (images.getImages().isEmpty()) {
+      return evaluator.evaluate();
+    }
+    SampleData data =
+        SampleData.builder()
+            .setAnnotations(images)
+            .optPreprocess(preprocess)
+            .optIncludeDifficult(true)
+            .optIncludeCrowd(true)
+            .optCache(false)
+            .build();
+    int count = images.getImages().size();
     ai.djl.Device device =
         model.getParameters().isEmpty()
             ? ai.djl.engine.Engine.getInstance().defaultDevice()
             : model.getParameters().valueAt(0).getArray().getDevice();
     try (NDManager base = NDManager.newBaseManager(device)) {
       ParameterStore ps = new ParameterStore(base, false);
-      for (int from = 0; from < all.size(); from += batchSize) {
+      for (int from = 0; from < count; from += batchSize) {
         try (NDManager scope = base.newSubManager()) {
           List<DetectionSample> samples = new ArrayList<>();
           NDList pics = new NDList();
-          for (int i = from; i < Math.min(all.size(), from + batchSize); i++) {
-            DetectionSample s = DetectionSample.load(scope, all.get(i), true, true);
-            if (preprocess != null) {
-              s = preprocess.apply(s, unused);
-            }
+          for (int i = from; i < Math.min(count, from + batchSize); i++) {
+            DetectionSample s = data.sample(scope, i);
             samples.add(s);
             pics.add(s.getImage());
           }

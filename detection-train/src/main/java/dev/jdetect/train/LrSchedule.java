@@ -40,7 +40,8 @@ public final class LrSchedule {
   }
 
   /**
-   * Returns a builder (constant rate 0.01, no warm-up).
+   * Returns a builder: the base rate is required; without warm-up, multi-step or cosine the rate is
+   * constant.
    *
    * @return a builder
    */
@@ -120,7 +121,7 @@ public final class LrSchedule {
 
   /** Builds an {@link LrSchedule}. */
   public static final class Builder {
-    private double baseLr = 0.01;
+    private double baseLr = Double.NaN;
     private long warmupSteps;
     private double warmupFactor = 0.001;
     private int[] milestones = new int[0];
@@ -131,9 +132,9 @@ public final class LrSchedule {
     private Builder() {}
 
     /**
-     * Sets the base learning rate.
+     * Sets the base learning rate (required).
      *
-     * @param lr positive, default 0.01
+     * @param lr positive
      * @return this builder
      */
     public Builder setBaseLr(double lr) {
@@ -151,7 +152,7 @@ public final class LrSchedule {
      * @param startFactor the factor at step 0, in {@code (0, 1]} (torchvision uses 0.001)
      * @return this builder
      */
-    public Builder setWarmup(long steps, double startFactor) {
+    public Builder optWarmup(long steps, double startFactor) {
       if (steps < 0) {
         throw new IllegalArgumentException("warm-up steps must be >= 0, got " + steps);
       }
@@ -171,7 +172,7 @@ public final class LrSchedule {
      * @param milestoneEpochs 0-based epochs at which to decay, increasing
      * @return this builder
      */
-    public Builder setMultiStep(double gamma, int... milestoneEpochs) {
+    public Builder optMultiStep(double gamma, int... milestoneEpochs) {
       if (!(gamma > 0 && gamma <= 1)) {
         throw new IllegalArgumentException("gamma must be in (0, 1], got " + gamma);
       }
@@ -196,7 +197,7 @@ public final class LrSchedule {
      * @param minLr the final rate, {@code >= 0}
      * @return this builder
      */
-    public Builder setCosine(int totalEpochs, double minLr) {
+    public Builder optCosine(int totalEpochs, double minLr) {
       if (totalEpochs < 1) {
         throw new IllegalArgumentException("totalEpochs must be >= 1, got " + totalEpochs);
       }
@@ -213,8 +214,12 @@ public final class LrSchedule {
      * Builds the schedule.
      *
      * @return the schedule
+     * @throws IllegalStateException if no base learning rate is set
      */
     public LrSchedule build() {
+      if (Double.isNaN(baseLr)) {
+        throw new IllegalStateException("the base learning rate must be set (setBaseLr)");
+      }
       return new LrSchedule(this);
     }
   }

@@ -10,7 +10,7 @@ import java.util.Map;
  * true}. Each update shows the running mean of every loss, the learning rate and the estimated time
  * left in the epoch.
  */
-public final class ProgressReporter {
+public final class ProgressReporter implements TrainingListener {
 
   /** How progress is shown. */
   public enum Mode {
@@ -20,7 +20,7 @@ public final class ProgressReporter {
     BAR,
     /** Always plain lines. */
     LINES,
-    /** Nothing (epoch summaries included). */
+    /** Nothing but warnings (epoch summaries included). */
     OFF
   }
 
@@ -60,6 +60,26 @@ public final class ProgressReporter {
       return Mode.LINES;
     }
     return System.console() != null ? Mode.BAR : Mode.LINES;
+  }
+
+  @Override
+  public void onEpochBegin(DetectionTrainer trainer, int epoch, int stepsInEpoch) {
+    startEpoch(epoch, trainer.getConfig().epochs(), stepsInEpoch);
+  }
+
+  @Override
+  public void onStep(DetectionTrainer trainer, TrainingListener.Step step) {
+    step(step.indexInEpoch() + 1, step.meanLosses(), step.learningRate(), step.epochSeconds());
+  }
+
+  @Override
+  public void onEpochEnd(DetectionTrainer trainer, TrainingHistory.Epoch record) {
+    endEpoch(record);
+  }
+
+  @Override
+  public void onMessage(DetectionTrainer trainer, String message) {
+    message(message);
   }
 
   /**
@@ -143,12 +163,14 @@ public final class ProgressReporter {
   }
 
   /**
-   * Prints a free-form message line (e.g. "resumed from ...").
+   * Prints a free-form message line (e.g. "resumed from ..."). Warnings (messages starting with
+   * {@code "warning:"}, such as a damaged checkpoint) are printed in every mode, {@link Mode#OFF}
+   * included.
    *
    * @param message the message
    */
   public void message(String message) {
-    if (mode != Mode.OFF) {
+    if (mode != Mode.OFF || message.startsWith("warning:")) {
       out.println(message);
       out.flush();
     }

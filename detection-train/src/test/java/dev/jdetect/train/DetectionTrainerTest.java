@@ -14,9 +14,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import dev.jdetect.train.optim.Adam;
-import dev.jdetect.train.optim.Sgd;
-import java.awt.image.BufferedImage;
+import dev.jdetect.train.data.TrainingBatch;
+import dev.jdetect.train.data.TrainingData;
+import dev.jdetect.train.optim.ResumableAdam;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +58,7 @@ class DetectionTrainerTest {
   private static DetectionTrainer.Builder quiet(TinyTestModel model) {
     return DetectionTrainer.builder()
         .setModel(model)
-        .setProgress(new PrintStream(new ByteArrayOutputStream()), ProgressReporter.Mode.OFF);
+        .optProgress(new PrintStream(new ByteArrayOutputStream()), ProgressReporter.Mode.OFF);
   }
 
   private static Map<String, float[]> snapshot(TinyTestModel model) {
@@ -71,12 +71,12 @@ class DetectionTrainerTest {
 
   private static DetectionTrainer.Builder resumable(TinyTestModel model, Path ckpt, int epochs) {
     return quiet(model)
-        .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(1e-4f).build())
-        .setSchedule(LrSchedule.builder().setBaseLr(0.05).setWarmup(3, 0.1).setCosine(3, 0).build())
-        .setEpochs(epochs)
-        .setBatchSize(4)
-        .setSeed(11)
-        .setCheckpointDir(ckpt);
+        .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(1e-4f).build())
+        .optSchedule(LrSchedule.builder().setBaseLr(0.05).optWarmup(3, 0.1).optCosine(3, 0).build())
+        .optEpochs(epochs)
+        .optBatchSize(4)
+        .optSeed(11)
+        .optCheckpointDir(ckpt);
   }
 
   @Test
@@ -86,13 +86,13 @@ class DetectionTrainerTest {
     try (DetectionTrainer trainer =
         DetectionTrainer.builder()
             .setModel(model)
-            .setOptimizer(Adam.builder().build())
-            .setSchedule(LrSchedule.builder().setBaseLr(0.01).setWarmup(4, 0.1).build())
-            .setEpochs(6)
-            .setBatchSize(8)
-            .setOutputDir(dir)
-            .setEvaluator((m, epoch) -> Map.of("mAP@0.5", 0.1 * (epoch + 1)))
-            .setProgress(
+            .optOptimizer(ResumableAdam.builder().build())
+            .optSchedule(LrSchedule.builder().setBaseLr(0.01).optWarmup(4, 0.1).build())
+            .optEpochs(6)
+            .optBatchSize(8)
+            .optOutputDir(dir)
+            .optEvaluator((m, epoch) -> Map.of("mAP@0.5", 0.1 * (epoch + 1)))
+            .optProgress(
                 new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
             .build()) {
       TrainingHistory history = trainer.fit(new SquaresData(32));
@@ -110,9 +110,6 @@ class DetectionTrainerTest {
     assertEquals("epoch,steps,lr,seconds,loss,loss_classifier,loss_box_reg,mAP@0.5", csv.get(0));
     assertTrue(csv.get(6).startsWith("6,24,0.01,"), csv.get(6));
     assertTrue(csv.get(6).endsWith(",0.6000000000000001"), csv.get(6));
-    BufferedImage png = ImageIO.read(dir.resolve("metrics.png").toFile());
-    assertEquals(1040, png.getWidth());
-    assertEquals(400, png.getHeight());
     String out = log.toString(StandardCharsets.UTF_8);
     assertTrue(out.contains("epoch 1/6 1/4 loss "), out);
     assertTrue(out.contains(" classifier ") && out.contains(" box_reg "), out);
@@ -147,7 +144,7 @@ class DetectionTrainerTest {
         snapshot(straight).values().iterator().next()[0],
         snapshot(resumed).values().iterator().next()[0]);
     TrainingHistory resumedHistory;
-    try (DetectionTrainer t = resumable(resumed, ckpt, 3).setResume(true).build()) {
+    try (DetectionTrainer t = resumable(resumed, ckpt, 3).optResume(true).build()) {
       resumedHistory = t.fit(data);
       assertEquals(9, t.getGlobalStep());
     }
@@ -174,7 +171,7 @@ class DetectionTrainerTest {
     try (DetectionTrainer t = resumable(model, dir, 1).build()) {
       t.fit(new SquaresData(8));
     }
-    try (DetectionTrainer t = resumable(newModel(3), dir, 2).setSeed(12).setResume(true).build()) {
+    try (DetectionTrainer t = resumable(newModel(3), dir, 2).optSeed(12).optResume(true).build()) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> t.fit(new SquaresData(8)));
       assertTrue(e.getMessage().contains("seed 11"), e.getMessage());
@@ -189,7 +186,7 @@ class DetectionTrainerTest {
   void nonFiniteLossStopsNamingEpochAndBatch() throws IOException {
     TinyTestModel model = newModel(2);
     Map<String, float[]> before;
-    try (DetectionTrainer t = quiet(model).setBatchSize(4).setEpochs(3).build()) {
+    try (DetectionTrainer t = quiet(model).optBatchSize(4).optEpochs(3).build()) {
       // 2 batches per epoch; batch calls 0..2 are fine, call 3 (epoch 1, batch 1) has NaN boxes
       SquaresData data = new SquaresData(8, 3, -1);
       NonFiniteLossException[] caught = new NonFiniteLossException[1];
@@ -234,7 +231,7 @@ class DetectionTrainerTest {
     TinyTestModel model = new TinyTestModel(2, true);
     model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 16, 16));
     Map<String, float[]> before = snapshot(model);
-    try (DetectionTrainer t = quiet(model).setBatchSize(4).build()) {
+    try (DetectionTrainer t = quiet(model).optBatchSize(4).build()) {
       NonFiniteLossException e =
           assertThrows(NonFiniteLossException.class, () -> t.fit(new SquaresData(8)));
       assertEquals("gradient_norm", e.getLossName());
@@ -263,9 +260,9 @@ class DetectionTrainerTest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     try (DetectionTrainer t =
         quiet(model)
-            .setBatchSize(4)
-            .setSkipNonFiniteGradients(2)
-            .setProgress(
+            .optBatchSize(4)
+            .optSkipNonFiniteGradients(2)
+            .optProgress(
                 new PrintStream(log, true, StandardCharsets.UTF_8), ProgressReporter.Mode.LINES)
             .build()) {
       // every step is poisoned: two are skipped, the third stops the run
@@ -298,10 +295,10 @@ class DetectionTrainerTest {
     double maxNorm = 0.01;
     try (DetectionTrainer t =
         quiet(model)
-            .setOptimizer(Sgd.builder().setMomentum(0).setWeightDecay(0).build())
-            .setSchedule(LrSchedule.constant(lr))
-            .setGradientClipNorm(maxNorm)
-            .setBatchSize(4)
+            .optOptimizer(ResumableSgd.builder().optMomentum(0).optWeightDecay(0).build())
+            .optSchedule(LrSchedule.constant(lr))
+            .optGradientClipNorm(maxNorm)
+            .optBatchSize(4)
             .build()) {
       t.fit(new SquaresData(4));
     }
@@ -336,11 +333,11 @@ class DetectionTrainerTest {
     List<Long> rss = new ArrayList<>();
     try (DetectionTrainer t =
         quiet(model)
-            .setOptimizer(Sgd.builder().build())
-            .setEpochs(30)
-            .setBatchSize(4)
-            .setGradientClipNorm(10)
-            .setEvaluator(
+            .optOptimizer(ResumableSgd.builder().build())
+            .optEpochs(30)
+            .optBatchSize(4)
+            .optGradientClipNorm(10)
+            .optEvaluator(
                 (m, epoch) -> {
                   counts.add(root.getManagedArrays().size());
                   // resident memory outside the Java heap: native tensors, allocator arenas, code

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.models.Targets;
+import dev.jdetect.train.data.TrainingBatch;
+import dev.jdetect.train.data.TrainingData;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;

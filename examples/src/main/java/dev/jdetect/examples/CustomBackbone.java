@@ -29,12 +29,12 @@ import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
-import dev.jdetect.train.SampleData;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -199,11 +199,11 @@ public final class CustomBackbone {
     int size = cli.getInt("input");
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(3)
-            .setNumImages(cli.getInt("images"))
-            .setNumClasses(3)
-            .setImageSize(256)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(3)
+            .optNumImages(cli.getInt("images"))
+            .optNumClasses(3)
+            .optImageSize(256)
             .build();
     generator.writeVoc(out.resolve("data"));
     AnnotationSet train =
@@ -240,15 +240,16 @@ public final class CustomBackbone {
       try (DetectionTrainer trainer =
           DetectionTrainer.builder()
               .setModel(model)
-              .setOptimizer(Sgd.builder().build())
-              .setSchedule(LrSchedule.builder().setBaseLr(0.01).setWarmup(20, 0.01).build())
-              .setEpochs(cli.getInt("epochs"))
-              .setBatchSize(cli.getInt("batch"))
-              .setGradientClipNorm(10)
-              .setSkipNonFiniteGradients(5)
-              .setOutputDir(out.resolve(name))
+              .optOptimizer(ResumableSgd.builder().build())
+              .optSchedule(LrSchedule.builder().setBaseLr(0.01).optWarmup(20, 0.01).build())
+              .optEpochs(cli.getInt("epochs"))
+              .optBatchSize(cli.getInt("batch"))
+              .optGradientClipNorm(10)
+              .optSkipNonFiniteGradients(5)
+              .optOutputDir(out.resolve(name))
+              .optListener(new MetricsPlot(out.resolve(name)))
               .build()) {
-        trainer.fit(SampleData.builder().setAnnotations(train).setPreprocess(resize).build());
+        trainer.fit(SampleData.builder().setAnnotations(train).optPreprocess(resize).build());
       }
       double map = DetectionEvaluation.voc(model, val, resize, 8, 0.5, false).getMap();
       System.out.printf(Locale.ROOT, "%s: validation mAP@0.5 = %.4f%n", name, map);

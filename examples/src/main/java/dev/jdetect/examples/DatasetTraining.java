@@ -7,22 +7,22 @@ import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
-import dev.jdetect.train.SampleData;
 import dev.jdetect.train.TrainingHistory;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CocoReader;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
 import dev.jdetect.train.eval.VocResult;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
-import dev.jdetect.train.optim.Adam;
-import dev.jdetect.train.optim.Optimizer;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableAdam;
+import dev.jdetect.train.optim.ResumableOptimizer;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,12 +89,12 @@ final class DatasetTraining {
     int images = cli.has("quick") ? 60 : cli.getInt("images");
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(Long.parseLong(cli.get("seed")))
-            .setNumImages(images)
-            .setNumClasses(cli.getInt("classes"))
-            .setImageSize(256)
-            .setTrainFraction(0.8f)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(Long.parseLong(cli.get("seed")))
+            .optNumImages(images)
+            .optNumClasses(cli.getInt("classes"))
+            .optImageSize(256)
+            .optTrainFraction(0.8f)
             .build();
     Path root = out.resolve("data");
     generator.writeVoc(root);
@@ -129,23 +129,23 @@ final class DatasetTraining {
     int epochs = cli.has("quick") ? 2 : cli.getInt("epochs");
     int batch = cli.getInt("batch");
     double lr = cli.getDouble("lr");
-    Optimizer optimizer =
+    ResumableOptimizer optimizer =
         cli.get("optimizer").equalsIgnoreCase("adam")
-            ? Adam.builder().setWeightDecay(1e-4f).build()
-            : Sgd.builder().setMomentum(0.9f).setWeightDecay(1e-4f).build();
+            ? ResumableAdam.builder().optWeightDecay(1e-4f).build()
+            : ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(1e-4f).build();
     Resize resize = new Resize(input, input);
     SampleData data =
         SampleData.builder()
             .setAnnotations(train)
-            .setPreprocess(resize)
-            .setAugmentation(new HorizontalFlip())
+            .optPreprocess(resize)
+            .optAugmentation(new HorizontalFlip())
             .build();
     int steps = (train.getImages().size() + batch - 1) / batch;
     LrSchedule schedule =
         LrSchedule.builder()
             .setBaseLr(lr)
-            .setWarmup(Math.min(steps * epochs / 5 + 1, 500), 0.001)
-            .setCosine(epochs, lr * 0.01)
+            .optWarmup(Math.min(steps * epochs / 5 + 1, 500), 0.001)
+            .optCosine(epochs, lr * 0.01)
             .build();
     System.out.printf(
         Locale.ROOT,
@@ -162,17 +162,18 @@ final class DatasetTraining {
     try (DetectionTrainer trainer =
         DetectionTrainer.builder()
             .setModel(model)
-            .setOptimizer(optimizer)
-            .setSchedule(schedule)
-            .setEpochs(epochs)
-            .setBatchSize(batch)
-            .setSeed(Long.parseLong(cli.get("seed")))
-            .setGradientClipNorm(10)
-            .setSkipNonFiniteGradients(5)
-            .setOutputDir(out)
-            .setCheckpointDir(out.resolve("checkpoints"))
-            .setResume(cli.has("resume"))
-            .setEvaluator(
+            .optOptimizer(optimizer)
+            .optSchedule(schedule)
+            .optEpochs(epochs)
+            .optBatchSize(batch)
+            .optSeed(Long.parseLong(cli.get("seed")))
+            .optGradientClipNorm(10)
+            .optSkipNonFiniteGradients(5)
+            .optOutputDir(out)
+            .optListener(new MetricsPlot(out))
+            .optCheckpointDir(out.resolve("checkpoints"))
+            .optResume(cli.has("resume"))
+            .optEvaluator(
                 (m, epoch) ->
                     Map.of(
                         "mAP@0.5",

@@ -16,18 +16,18 @@ import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
-import dev.jdetect.train.SampleData;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.ImageAnnotation;
 import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.ObjectAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -90,11 +90,11 @@ public final class ExplainFasterRcnn {
     Path out = cli.getPath("out");
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(7)
-            .setNumImages(cli.getInt("images"))
-            .setNumClasses(3)
-            .setImageSize(256)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(7)
+            .optNumImages(cli.getInt("images"))
+            .optNumClasses(3)
+            .optImageSize(256)
             .build();
     generator.writeVoc(out.resolve("data"));
     AnnotationSet train =
@@ -120,23 +120,23 @@ public final class ExplainFasterRcnn {
       try (DetectionTrainer trainer =
           DetectionTrainer.builder()
               .setModel(model)
-              .setOptimizer(Sgd.builder().build())
-              .setSchedule(
+              .optOptimizer(ResumableSgd.builder().build())
+              .optSchedule(
                   LrSchedule.builder()
                       .setBaseLr(0.02)
-                      .setWarmup(50, 0.01)
-                      .setCosine(cli.getInt("epochs"), 0.0002)
+                      .optWarmup(50, 0.01)
+                      .optCosine(cli.getInt("epochs"), 0.0002)
                       .build())
-              .setEpochs(cli.getInt("epochs"))
-              .setBatchSize(8)
-              .setGradientClipNorm(10)
-              .setSkipNonFiniteGradients(5)
+              .optEpochs(cli.getInt("epochs"))
+              .optBatchSize(8)
+              .optGradientClipNorm(10)
+              .optSkipNonFiniteGradients(5)
               .build()) {
         trainer.fit(
             SampleData.builder()
                 .setAnnotations(train)
-                .setPreprocess(new Resize(size, size))
-                .setAugmentation(new HorizontalFlip())
+                .optPreprocess(new Resize(size, size))
+                .optAugmentation(new HorizontalFlip())
                 .build());
       }
       explain(model, image, out);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.jdetect.models.backbone.MobileNetV2;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.train.Seeds;
 import dev.jdetect.train.data.AnnotationSet;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -73,7 +74,12 @@ public final class TrainFasterRcnn {
             "--model must be faster-rcnn-small or faster-rcnn-mobilenetv2, got " + type);
     }
     try (NDManager manager = NDManager.newBaseManager()) {
-      model.initialize(manager, DataType.FLOAT32, ExampleModels.inputShape(input));
+      Seeds.initialize(
+          model,
+          manager,
+          Long.parseLong(cli.get("seed")),
+          DataType.FLOAT32,
+          ExampleModels.inputShape(input));
       DatasetTraining.run(cli, model, type, sets[0], sets[1], out);
     }
   }

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.SsdLite;
 import dev.jdetect.models.ssd.SsdModels;
+import dev.jdetect.train.Seeds;
 import dev.jdetect.train.data.AnnotationSet;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -70,7 +71,12 @@ public final class TrainSsd {
             "--model must be ssd-small, ssdlite-mobilenetv2 or ssd300-vgg16, got " + type);
     }
     try (NDManager manager = NDManager.newBaseManager()) {
-      model.initialize(manager, DataType.FLOAT32, ExampleModels.inputShape(input));
+      Seeds.initialize(
+          model,
+          manager,
+          Long.parseLong(cli.get("seed")),
+          DataType.FLOAT32,
+          ExampleModels.inputShape(input));
       DatasetTraining.run(cli, model, type, sets[0], sets[1], out);
     }
   }

@@ -16,7 +16,7 @@ import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.ProgressReporter;
-import dev.jdetect.train.SampleData;
+import dev.jdetect.train.Seeds;
 import dev.jdetect.train.TrainingHistory;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
@@ -24,12 +24,13 @@ import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CsvReader;
 import dev.jdetect.train.data.DetectionSample;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.eval.TinySsdMetrics;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -248,10 +249,10 @@ public final class TrainTinySsd {
     }
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.BANANA)
-            .setSeed(s.seed)
-            .setNumImages(s.images)
-            .setImageSize(256)
+            .optKind(SyntheticDataGenerator.Kind.BANANA)
+            .optSeed(s.seed)
+            .optNumImages(s.images)
+            .optImageSize(256)
             .build();
     Path dataDir = s.out.resolve("data");
     generator.writeCsv(dataDir);
@@ -280,34 +281,35 @@ public final class TrainTinySsd {
     SampleData data =
         SampleData.builder()
             .setAnnotations(train)
-            .setPreprocess(resize)
-            .setAugmentation(new HorizontalFlip())
+            .optPreprocess(resize)
+            .optAugmentation(new HorizontalFlip())
             .build();
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
       TinySsd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
-      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
+      Seeds.initialize(model, manager, s.seed, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
       int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
       LrSchedule schedule =
           LrSchedule.builder()
               .setBaseLr(s.lr)
-              .setWarmup(Math.min(stepsPerEpoch, 50), 0.1)
-              .setCosine(s.epochs, s.lr * 0.01)
+              .optWarmup(Math.min(stepsPerEpoch, 50), 0.1)
+              .optCosine(s.epochs, s.lr * 0.01)
               .build();
       try (DetectionTrainer trainer =
           DetectionTrainer.builder()
               .setModel(model)
-              .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
-              .setSchedule(schedule)
-              .setEpochs(s.epochs)
-              .setBatchSize(s.batchSize)
-              .setSeed(s.seed)
-              .setGradientClipNorm(s.clipNorm)
-              .setSkipNonFiniteGradients(5)
-              .setOutputDir(s.out)
-              .setCheckpointDir(s.out.resolve("checkpoints"))
-              .setKeepCheckpoints(1)
-              .setEvaluator(
+              .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(5e-4f).build())
+              .optSchedule(schedule)
+              .optEpochs(s.epochs)
+              .optBatchSize(s.batchSize)
+              .optSeed(s.seed)
+              .optGradientClipNorm(s.clipNorm)
+              .optSkipNonFiniteGradients(5)
+              .optOutputDir(s.out)
+              .optListener(new MetricsPlot(s.out))
+              .optCheckpointDir(s.out.resolve("checkpoints"))
+              .optKeepCheckpoints(1)
+              .optEvaluator(
                   (m, epoch) -> {
                     Map<String, Double> metrics = new LinkedHashMap<>();
                     metrics.put(
@@ -318,7 +320,7 @@ public final class TrainTinySsd {
                     metrics.put("bbox_mae", d2l[1]);
                     return metrics;
                   })
-              .setProgress(s.log, s.progress)
+              .optProgress(s.log, s.progress)
               .build()) {
         result.history = trainer.fit(data);
       }

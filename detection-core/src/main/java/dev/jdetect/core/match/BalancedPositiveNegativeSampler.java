@@ -3,6 +3,7 @@ package dev.jdetect.core.match;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.RandomUtils;
 import java.util.Random;
 
 /**
@@ -13,10 +14,11 @@ import java.util.Random;
  * ignored and never picked. At most {@code (int) (batchSizePerImage * positiveFraction)} positives
  * are drawn; the rest of the batch is filled with negatives, so an image with too few positives
  * gets more negatives, and an image with too few of both simply yields fewer examples. The draw is
- * uniform without replacement from the instance's {@link Random}, so a fixed seed gives a
- * reproducible sequence (the draws differ from torch's {@code randperm}; only the counts and the
- * distribution match). With {@link Builder#optTakeAll(boolean)} every positive and every negative
- * is kept, which makes results deterministic for tests.
+ * uniform without replacement from the instance's {@link Random} (by default DJL's shared
+ * generator, seeded by {@code Engine.setRandomSeed}), so a fixed seed gives a reproducible sequence
+ * (the draws differ from torch's {@code randperm}; only the counts and the distribution match).
+ * With {@link Builder#optTakeAll(boolean)} every positive and every negative is kept, which makes
+ * results deterministic for tests.
  *
  * <p>The labels are read to the host once per call: picking a few hundred indices out of a few
  * thousand is cheaper on the CPU than any device round of sorting random keys, and the masks are
@@ -41,7 +43,9 @@ public final class BalancedPositiveNegativeSampler {
     } else if (builder.seed != null) {
       this.random = new Random(builder.seed);
     } else {
-      this.random = new Random();
+      // DJL's shared generator, which Engine.setRandomSeed seeds: a trainer that seeds the engine
+      // before every step makes the draws of an unseeded sampler reproducible
+      this.random = RandomUtils.RANDOM;
     }
   }
 
@@ -213,7 +217,9 @@ public final class BalancedPositiveNegativeSampler {
     }
 
     /**
-     * Seeds a new {@link Random} for the sampler (default: an unseeded one).
+     * Seeds a new {@link Random} for the sampler (default: DJL's shared {@code
+     * ai.djl.util.RandomUtils.RANDOM}, which {@code Engine.getInstance().setRandomSeed} seeds, so a
+     * trainer that seeds the engine also fixes the sampler's draws).
      *
      * @param seed the seed
      * @return this builder

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -228,6 +229,30 @@ class BalancedPositiveNegativeSamplerTest {
               IllegalArgumentException.class,
               () -> BalancedPositiveNegativeSampler.builder().optPositiveFraction(1.5).build());
       assertTrue(fraction.getMessage().contains("positiveFraction"));
+    }
+  }
+
+  @Test
+  void unseededSamplerFollowsTheEngineSeed() {
+    long[] values = labels(50, 400, 20, 9);
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray l = m.create(values);
+      boolean[][] draws = new boolean[3][];
+      int[] engineSeeds = {5, 5, 6};
+      for (int k = 0; k < 3; k++) {
+        // a new sampler each time, as a freshly built model has
+        BalancedPositiveNegativeSampler s =
+            BalancedPositiveNegativeSampler.builder()
+                .optBatchSizePerImage(64)
+                .optPositiveFraction(0.25)
+                .build();
+        Engine.getInstance().setRandomSeed(engineSeeds[k]);
+        SampleMasks masks = s.sample(l);
+        checkMasks(values, masks);
+        draws[k] = masks.negative().toBooleanArray();
+      }
+      assertArrayEquals(draws[0], draws[1]);
+      assertFalse(Arrays.equals(draws[0], draws[2]));
     }
   }
 }

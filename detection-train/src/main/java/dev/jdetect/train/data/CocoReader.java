@@ -31,9 +31,9 @@ import java.util.regex.Pattern;
  * COCO 2017) are mapped to contiguous labels 1..C in increasing id order; {@link
  * AnnotationSet#getSourceClassId(int)} maps back. Crowd regions ({@code iscrowd = 1}) are kept with
  * {@link ObjectAnnotation#isCrowd()} set: the COCO evaluator matches them without counting and
- * {@link DetectionDataset} leaves them out of training targets by default. The annotation's {@code
- * area} (the segmentation area) is kept for COCO's size ranges; when absent, the box area is used.
- * Images appear in the order of the {@code images} array; their id is the numeric id as text.
+ * {@link SampleData} leaves them out of training targets by default. The annotation's {@code area}
+ * (the segmentation area) is kept for COCO's size ranges; when absent, the box area is used. Images
+ * appear in the order of the {@code images} array; their id is the numeric id as text.
  *
  * <p><b>Errors.</b> Malformed JSON always throws {@link DatasetFormatException} with the line from
  * the parser. Missing or wrongly typed fields, unknown {@code image_id}/{@code category_id}, bad

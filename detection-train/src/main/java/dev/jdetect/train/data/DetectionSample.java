@@ -1,7 +1,6 @@
 package dev.jdetect.train.data;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -356,29 +355,6 @@ public final class DetectionSample {
    */
   public NDManager getManager() {
     return image.getManager();
-  }
-
-  /**
-   * Returns the data part of a DJL record: {@code [image]} (named {@code "image"}).
-   *
-   * @return a new list
-   */
-  public NDList toData() {
-    image.setName("image");
-    return new NDList(image);
-  }
-
-  /**
-   * Returns the label part of a DJL record: {@code [boxes, labels, difficult]} (named {@code
-   * "boxes"}, {@code "labels"}, {@code "difficult"}), the layout {@link DetectionBatchifier} pads.
-   *
-   * @return a new list
-   */
-  public NDList toLabels() {
-    boxes.setName("boxes");
-    labels.setName("labels");
-    difficult.setName("difficult");
-    return new NDList(boxes, labels, difficult);
   }
 
   /**

@@ -9,7 +9,7 @@ import java.util.Random;
  * <p>Randomness comes only from the {@link Random} passed in, so a run is reproducible from a seed.
  * New arrays are created on the manager of the input sample ({@link DetectionSample#getManager()});
  * callers that want to free intermediates run the transform on a sample living in a sub-manager (as
- * {@link DetectionDataset} does).
+ * {@link SampleData} does).
  */
 @FunctionalInterface
 public interface DetectionTransform {

@@ -1,31 +1,13 @@
 package dev.jdetect.train.data;
 
-import java.awt.Color;
-import java.awt.GradientPaint;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.Shape;
-import java.awt.geom.AffineTransform;
-import java.awt.geom.Ellipse2D;
-import java.awt.geom.Path2D;
-import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
 import java.util.Random;
-import javax.imageio.IIOImage;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.stream.ImageOutputStream;
 
 /**
  * Generates small synthetic detection datasets, deterministically from a seed, and writes them as
@@ -151,14 +133,15 @@ public final class SyntheticDataGenerator {
     if (index < 0) {
       throw new IllegalArgumentException("index must be >= 0, got " + index);
     }
-    Random rng = new Random(DetectionDataset.mix(seed, index, 0x5EED));
+    Random rng = new Random(mix(seed, index, 0x5EED));
     int s = imageSize;
     int[] pixels = new int[s * s];
-    background(pixels, s, rng);
+    SyntheticPainter painter = new SyntheticPainter(kind, minObjectSize, maxObjectSize);
+    SyntheticPainter.background(pixels, s, rng);
     if (kind == Kind.BANANA) {
       int k = rng.nextInt(4);
       for (int i = 0; i < k; i++) {
-        distractor(pixels, s, rng);
+        SyntheticPainter.distractor(pixels, s, rng);
       }
     }
     int[] owner = new int[s * s];
@@ -169,19 +152,19 @@ public final class SyntheticDataGenerator {
       int[] last = null;
       for (int attempt = 0; attempt < 30; attempt++) {
         int label = kind == Kind.BANANA ? 1 : 1 + rng.nextInt(numClasses);
-        int[] layer = drawObject(label, s, rng);
+        int[] layer = painter.drawObject(label, s, rng);
         last = layer;
-        if (!acceptable(layer, owner, labels.size(), s)) {
+        if (!SyntheticPainter.acceptable(layer, owner, labels.size(), s)) {
           continue;
         }
-        paste(layer, pixels, owner, labels.size());
+        SyntheticPainter.paste(layer, pixels, owner, labels.size());
         labels.add(label);
         last = null;
         break;
       }
       if (kind == Kind.BANANA && last != null && labels.isEmpty()) {
         // tiny images: keep the banana even if it is very small, so every image has one
-        paste(last, pixels, owner, 0);
+        SyntheticPainter.paste(last, pixels, owner, 0);
         labels.add(1);
       }
     }
@@ -190,9 +173,9 @@ public final class SyntheticDataGenerator {
       int n = rng.nextInt(9) - 4;
       pixels[p] =
           0xff000000
-              | (clamp8(((pixels[p] >> 16) & 0xff) + n) << 16)
-              | (clamp8(((pixels[p] >> 8) & 0xff) + n) << 8)
-              | clamp8((pixels[p] & 0xff) + n);
+              | (SyntheticPainter.clamp8(((pixels[p] >> 16) & 0xff) + n) << 16)
+              | (SyntheticPainter.clamp8(((pixels[p] >> 8) & 0xff) + n) << 8)
+              | SyntheticPainter.clamp8((pixels[p] & 0xff) + n);
     }
     List<ObjectAnnotation> objects = new ArrayList<>();
     for (int id = 0; id < labels.size(); id++) {
@@ -222,266 +205,6 @@ public final class SyntheticDataGenerator {
     return new SyntheticImage(img, objects);
   }
 
-  private static void paste(int[] layer, int[] pixels, int[] owner, int id) {
-    for (int p = 0; p < layer.length; p++) {
-      if ((layer[p] >>> 24) != 0) {
-        pixels[p] = layer[p] | 0xff000000;
-        owner[p] = id;
-      }
-    }
-  }
-
-  /** An object is accepted if it does not touch the border and leaves others >= 50% visible. */
-  private static boolean acceptable(int[] layer, int[] owner, int existing, int s) {
-    int[] visible = new int[existing];
-    int[] covered = new int[existing];
-    int own = 0;
-    for (int p = 0; p < layer.length; p++) {
-      boolean mine = (layer[p] >>> 24) != 0;
-      if (mine) {
-        int x = p % s;
-        int y = p / s;
-        if (x == 0 || y == 0 || x == s - 1 || y == s - 1) {
-          return false;
-        }
-        own++;
-      }
-      if (owner[p] >= 0) {
-        visible[owner[p]]++;
-        if (mine) {
-          covered[owner[p]]++;
-        }
-      }
-    }
-    if (own < 16) {
-      return false;
-    }
-    for (int i = 0; i < existing; i++) {
-      if (2 * (visible[i] - covered[i]) < visible[i]) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private int[] drawObject(int label, int s, Random rng) {
-    float size = s * (minObjectSize + rng.nextFloat() * (maxObjectSize - minObjectSize));
-    double aspect = Math.exp((rng.nextDouble() * 2 - 1) * Math.log(kind == Kind.BANANA ? 1.6 : 2));
-    double w = size * Math.sqrt(aspect);
-    double h = size / Math.sqrt(aspect);
-    double r = 0.5 * Math.hypot(w, h);
-    if (2 * r + 4 >= s) {
-      double f = (s - 6) / (2 * r);
-      w *= f;
-      h *= f;
-      r *= f;
-    }
-    double cx = r + 2 + rng.nextDouble() * (s - 4 - 2 * r);
-    double cy = r + 2 + rng.nextDouble() * (s - 4 - 2 * r);
-    double angle =
-        kind == Kind.BANANA
-            ? rng.nextDouble() * 2 * Math.PI
-            : (rng.nextDouble() - 0.5) * Math.PI / 2;
-    Shape unit;
-    Color base;
-    if (kind == Kind.BANANA) {
-      unit = crescent(0.18 + 0.12 * rng.nextDouble());
-      float hue = (45f + 15f * rng.nextFloat()) / 360f;
-      base = Color.getHSBColor(hue, 0.65f + 0.3f * rng.nextFloat(), 0.8f + 0.2f * rng.nextFloat());
-    } else {
-      unit = unitShape(label);
-      base =
-          Color.getHSBColor(
-              rng.nextFloat(), 0.5f + 0.5f * rng.nextFloat(), 0.35f + 0.65f * rng.nextFloat());
-    }
-    AffineTransform t = new AffineTransform();
-    t.translate(cx, cy);
-    t.rotate(angle);
-    t.scale(w, h);
-    Shape shape = t.createTransformedShape(unit);
-    BufferedImage layer = new BufferedImage(s, s, BufferedImage.TYPE_INT_ARGB);
-    Graphics2D g = layer.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
-      Color dark = base.darker();
-      g.setPaint(
-          new GradientPaint(
-              (float) (cx - w / 2), (float) cy, base, (float) (cx + w / 2), (float) cy, dark));
-      g.fill(shape);
-      if (kind == Kind.SHAPES && rng.nextBoolean()) {
-        g.setColor(dark.darker());
-        g.setStroke(new java.awt.BasicStroke(1.5f));
-        g.draw(shape);
-      }
-    } finally {
-      g.dispose();
-    }
-    return ((DataBufferInt) layer.getRaster().getDataBuffer()).getData();
-  }
-
-  /**
-   * The unit disc minus the same disc moved down by {@code off}: a crescent opening downwards, as a
-   * polygon.
-   */
-  private static Shape crescent(double off) {
-    double a = Math.asin(off);
-    int n = 24;
-    Path2D p = new Path2D.Double();
-    // outer arc of the first disc, from the right intersection over the top to the left one
-    for (int i = 0; i <= n; i++) {
-      double phi = a - (Math.PI + 2 * a) * i / n;
-      double x = 0.5 * Math.cos(phi);
-      double y = 0.5 * Math.sin(phi);
-      if (i == 0) {
-        p.moveTo(x, y);
-      } else {
-        p.lineTo(x, y);
-      }
-    }
-    // inner arc of the moved disc, from the left intersection back to the right one
-    for (int i = 1; i < n; i++) {
-      double psi = -Math.PI + a + (Math.PI - 2 * a) * i / n;
-      p.lineTo(0.5 * Math.cos(psi), off + 0.5 * Math.sin(psi));
-    }
-    p.closePath();
-    return p;
-  }
-
-  private static Shape unitShape(int label) {
-    switch (label) {
-      case 1:
-        return new Ellipse2D.Double(-0.5, -0.5, 1, 1);
-      case 2:
-        return new Rectangle2D.Double(-0.5, -0.5, 1, 1);
-      case 3:
-        {
-          Path2D p = new Path2D.Double();
-          p.moveTo(0, -0.5);
-          p.lineTo(0.5, 0.5);
-          p.lineTo(-0.5, 0.5);
-          p.closePath();
-          return p;
-        }
-      case 4:
-        {
-          Path2D p = new Path2D.Double();
-          for (int i = 0; i < 10; i++) {
-            double rad = i % 2 == 0 ? 0.5 : 0.2;
-            double a = -Math.PI / 2 + i * Math.PI / 5;
-            double x = rad * Math.cos(a);
-            double y = rad * Math.sin(a);
-            if (i == 0) {
-              p.moveTo(x, y);
-            } else {
-              p.lineTo(x, y);
-            }
-          }
-          p.closePath();
-          return p;
-        }
-      default:
-        {
-          double[] xy = {
-            -0.15, -0.5, 0.15, -0.5, 0.15, -0.15, 0.5, -0.15, 0.5, 0.15, 0.15, 0.15, 0.15, 0.5,
-            -0.15, 0.5, -0.15, 0.15, -0.5, 0.15, -0.5, -0.15, -0.15, -0.15
-          };
-          Path2D p = new Path2D.Double();
-          p.moveTo(xy[0], xy[1]);
-          for (int i = 2; i < xy.length; i += 2) {
-            p.lineTo(xy[i], xy[i + 1]);
-          }
-          p.closePath();
-          return p;
-        }
-    }
-  }
-
-  private static void background(int[] px, int s, Random rng) {
-    int c1 = randomColor(rng);
-    int c2 = randomColor(rng);
-    int type = rng.nextInt(4);
-    int cell = 4 + rng.nextInt(Math.max(1, s / 8));
-    double dirX = rng.nextDouble() * 2 - 1;
-    double dirY = rng.nextDouble() * 2 - 1;
-    int grid = 3 + rng.nextInt(5);
-    int[] knots = new int[(grid + 1) * (grid + 1)];
-    for (int i = 0; i < knots.length; i++) {
-      knots[i] = randomColor(rng);
-    }
-    for (int y = 0; y < s; y++) {
-      for (int x = 0; x < s; x++) {
-        int c;
-        switch (type) {
-          case 0:
-            {
-              double t = 0.5 + 0.5 * (dirX * (x - s / 2.0) + dirY * (y - s / 2.0)) / s;
-              c = lerp(c1, c2, Math.max(0, Math.min(1, t)));
-              break;
-            }
-          case 1:
-            c = ((x / cell) + (y / cell)) % 2 == 0 ? c1 : c2;
-            break;
-          case 2:
-            {
-              double gx = (double) x * grid / s;
-              double gy = (double) y * grid / s;
-              int ix = (int) gx;
-              int iy = (int) gy;
-              double fx = gx - ix;
-              double fy = gy - iy;
-              int top = lerp(knots[iy * (grid + 1) + ix], knots[iy * (grid + 1) + ix + 1], fx);
-              int bot =
-                  lerp(
-                      knots[(iy + 1) * (grid + 1) + ix], knots[(iy + 1) * (grid + 1) + ix + 1], fx);
-              c = lerp(top, bot, fy);
-              break;
-            }
-          default:
-            c = ((int) Math.floor((x * dirX + y * dirY) / cell) & 1) == 0 ? c1 : c2;
-        }
-        px[y * s + x] = c;
-      }
-    }
-  }
-
-  private static void distractor(int[] px, int s, Random rng) {
-    float hue = (90f + 240f * rng.nextFloat()) / 360f; // never yellow
-    int c = Color.getHSBColor(hue, rng.nextFloat(), 0.3f + 0.6f * rng.nextFloat()).getRGB();
-    int w = 4 + rng.nextInt(Math.max(1, s / 5));
-    int h = 4 + rng.nextInt(Math.max(1, s / 5));
-    int x0 = rng.nextInt(s);
-    int y0 = rng.nextInt(s);
-    boolean ellipse = rng.nextBoolean();
-    for (int y = y0; y < Math.min(s, y0 + h); y++) {
-      for (int x = x0; x < Math.min(s, x0 + w); x++) {
-        if (ellipse) {
-          double dx = (x - x0 - w / 2.0) / (w / 2.0);
-          double dy = (y - y0 - h / 2.0) / (h / 2.0);
-          if (dx * dx + dy * dy > 1) {
-            continue;
-          }
-        }
-        px[y * s + x] = c;
-      }
-    }
-  }
-
-  private static int randomColor(Random rng) {
-    return Color.getHSBColor(rng.nextFloat(), 0.6f * rng.nextFloat(), 0.2f + 0.7f * rng.nextFloat())
-        .getRGB();
-  }
-
-  private static int lerp(int a, int b, double t) {
-    int r = (int) Math.round(((a >> 16) & 0xff) * (1 - t) + ((b >> 16) & 0xff) * t);
-    int g = (int) Math.round(((a >> 8) & 0xff) * (1 - t) + ((b >> 8) & 0xff) * t);
-    int bl = (int) Math.round((a & 0xff) * (1 - t) + (b & 0xff) * t);
-    return 0xff000000 | (r << 16) | (g << 8) | bl;
-  }
-
-  private static int clamp8(int v) {
-    return Math.max(0, Math.min(255, v));
-  }
-
   /**
    * Writes the set in the CSV (D2L banana) layout: {@code dir/images/<i>.png} and {@code
    * dir/label.csv} with rows {@code img_name,label,xmin,ymin,xmax,ymax} where {@code label} is the
@@ -494,35 +217,7 @@ public final class SyntheticDataGenerator {
    * @throws IOException if writing fails
    */
   public AnnotationSet writeCsv(Path dir) throws IOException {
-    Path images = dir.resolve("images");
-    Files.createDirectories(images);
-    List<ImageAnnotation> out = new ArrayList<>();
-    try (Writer w = Files.newBufferedWriter(dir.resolve("label.csv"), StandardCharsets.UTF_8)) {
-      w.write("img_name,label,xmin,ymin,xmax,ymax\n");
-      for (int i = 0; i < numImages; i++) {
-        SyntheticImage si = generate(i);
-        String name = i + ".png";
-        Path file = images.resolve(name);
-        writeImage(si.getImage(), "png", 0.75f, file);
-        for (ObjectAnnotation o : si.getObjects()) {
-          w.write(
-              String.format(
-                  Locale.ROOT,
-                  "%s,%d,%d,%d,%d,%d%n",
-                  name,
-                  o.getLabel() - 1,
-                  (int) o.getX1(),
-                  (int) o.getY1(),
-                  (int) o.getX2(),
-                  (int) o.getY2()));
-        }
-        if (si.getObjects().isEmpty()) {
-          w.write(name + ",,,,,\n");
-        }
-        out.add(new ImageAnnotation(name, file, imageSize, imageSize, si.getObjects()));
-      }
-    }
-    return new AnnotationSet(getClassNames(), out);
+    return writer().writeCsv(dir);
   }
 
   /**
@@ -537,32 +232,7 @@ public final class SyntheticDataGenerator {
    * @throws IOException if writing fails
    */
   public AnnotationSet writeVoc(Path root) throws IOException {
-    Path jpeg = root.resolve("JPEGImages");
-    Path ann = root.resolve("Annotations");
-    Path sets = root.resolve("ImageSets").resolve("Main");
-    Files.createDirectories(jpeg);
-    Files.createDirectories(ann);
-    Files.createDirectories(sets);
-    Files.write(root.resolve("classes.txt"), getClassNames(), StandardCharsets.UTF_8);
-    int numTrain = Math.round(numImages * trainFraction);
-    List<String> train = new ArrayList<>();
-    List<String> val = new ArrayList<>();
-    List<String> all = new ArrayList<>();
-    List<ImageAnnotation> out = new ArrayList<>();
-    for (int i = 0; i < numImages; i++) {
-      SyntheticImage si = generate(i);
-      String id = String.format(Locale.ROOT, "%06d", i);
-      Path file = jpeg.resolve(id + ".jpg");
-      writeImage(si.getImage(), "jpg", 0.95f, file);
-      Files.writeString(ann.resolve(id + ".xml"), vocXml(id, si), StandardCharsets.UTF_8);
-      (i < numTrain ? train : val).add(id);
-      all.add(id);
-      out.add(new ImageAnnotation(id, file, imageSize, imageSize, si.getObjects()));
-    }
-    Files.write(sets.resolve("train.txt"), train, StandardCharsets.UTF_8);
-    Files.write(sets.resolve("val.txt"), val, StandardCharsets.UTF_8);
-    Files.write(sets.resolve("trainval.txt"), all, StandardCharsets.UTF_8);
-    return new AnnotationSet(getClassNames(), out);
+    return writer().writeVoc(root);
   }
 
   /**
@@ -578,96 +248,18 @@ public final class SyntheticDataGenerator {
    * @throws IOException if writing fails
    */
   public AnnotationSet writeCoco(Path root, String split) throws IOException {
-    Objects.requireNonNull(split, "split");
-    Path imageDir = root.resolve(split);
-    Path annDir = root.resolve("annotations");
-    Files.createDirectories(imageDir);
-    Files.createDirectories(annDir);
-    List<ImageAnnotation> out = new ArrayList<>();
-    try (com.google.gson.stream.JsonWriter w =
-        new com.google.gson.stream.JsonWriter(
-            Files.newBufferedWriter(
-                annDir.resolve("instances_" + split + ".json"), StandardCharsets.UTF_8))) {
-      w.beginObject();
-      w.name("categories").beginArray();
-      for (int c = 0; c < getClassNames().size(); c++) {
-        w.beginObject().name("id").value(c + 1).name("name").value(getClassNames().get(c));
-        w.endObject();
-      }
-      w.endArray();
-      List<SyntheticImage> generated = new ArrayList<>();
-      w.name("images").beginArray();
-      for (int i = 0; i < numImages; i++) {
-        SyntheticImage si = generate(i);
-        String name = String.format(Locale.ROOT, "%06d.jpg", i + 1);
-        Path file = imageDir.resolve(name);
-        writeImage(si.getImage(), "jpg", 0.95f, file);
-        w.beginObject().name("id").value(i + 1).name("file_name").value(name);
-        w.name("width").value(imageSize).name("height").value(imageSize).endObject();
-        out.add(new ImageAnnotation("" + (i + 1), file, imageSize, imageSize, si.getObjects()));
-        generated.add(new SyntheticImage(null, si.getObjects()));
-      }
-      w.endArray();
-      w.name("annotations").beginArray();
-      int annId = 1;
-      for (int i = 0; i < generated.size(); i++) {
-        for (ObjectAnnotation o : generated.get(i).getObjects()) {
-          float bw = o.getX2() - o.getX1();
-          float bh = o.getY2() - o.getY1();
-          w.beginObject().name("id").value(annId++).name("image_id").value(i + 1);
-          w.name("category_id").value(o.getLabel());
-          w.name("bbox").beginArray().value((int) o.getX1()).value((int) o.getY1());
-          w.value((int) bw).value((int) bh).endArray();
-          w.name("area").value((int) (bw * bh)).name("iscrowd").value(0).endObject();
-        }
-      }
-      w.endArray();
-      w.endObject();
-    }
-    return new AnnotationSet(getClassNames(), out);
+    return writer().writeCoco(root, split);
   }
 
-  private String vocXml(String id, SyntheticImage si) {
-    StringBuilder sb = new StringBuilder();
-    sb.append("<annotation>\n");
-    sb.append("  <folder>synthetic</folder>\n");
-    sb.append("  <filename>").append(id).append(".jpg</filename>\n");
-    sb.append("  <size>\n    <width>").append(imageSize).append("</width>\n    <height>");
-    sb.append(imageSize).append("</height>\n    <depth>3</depth>\n  </size>\n");
-    for (ObjectAnnotation o : si.getObjects()) {
-      sb.append("  <object>\n    <name>").append(getClassNames().get(o.getLabel() - 1));
-      sb.append("</name>\n    <pose>Unspecified</pose>\n    <truncated>0</truncated>\n");
-      sb.append("    <difficult>0</difficult>\n    <bndbox>\n");
-      sb.append("      <xmin>").append((int) o.getX1() + 1).append("</xmin>\n");
-      sb.append("      <ymin>").append((int) o.getY1() + 1).append("</ymin>\n");
-      sb.append("      <xmax>").append((int) o.getX2()).append("</xmax>\n");
-      sb.append("      <ymax>").append((int) o.getY2()).append("</ymax>\n");
-      sb.append("    </bndbox>\n  </object>\n");
-    }
-    sb.append("</annotation>\n");
-    return sb.toString();
+  private SyntheticDataWriter writer() {
+    return new SyntheticDataWriter(this, numImages, imageSize, trainFraction);
   }
 
-  /** Writes with an explicit compression quality (JPEG: quality; PNG: speed over size). */
-  private static void writeImage(BufferedImage img, String format, float quality, Path file)
-      throws IOException {
-    java.util.Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName(format);
-    if (!writers.hasNext()) {
-      throw new IOException("no " + format + " writer available");
-    }
-    ImageWriter writer = writers.next();
-    Files.deleteIfExists(file);
-    try (ImageOutputStream out = ImageIO.createImageOutputStream(file.toFile())) {
-      writer.setOutput(out);
-      ImageWriteParam p = writer.getDefaultWriteParam();
-      if (p.canWriteCompressed()) {
-        p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        p.setCompressionQuality(quality);
-      }
-      writer.write(null, new IIOImage(img, null, null), p);
-    } finally {
-      writer.dispose();
-    }
+  static long mix(long seed, long index, long count) {
+    long z = seed ^ (index * 0x9E3779B97F4A7C15L) ^ (count * 0xC2B2AE3D27D4EB4FL + 0x165667B1L);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   /** Builder for {@link SyntheticDataGenerator}. */
@@ -690,7 +282,7 @@ public final class SyntheticDataGenerator {
      * @param kind the kind
      * @return this builder
      */
-    public Builder setKind(Kind kind) {
+    public Builder optKind(Kind kind) {
       this.kind = Objects.requireNonNull(kind, "kind");
       return this;
     }
@@ -701,7 +293,7 @@ public final class SyntheticDataGenerator {
      * @param seed the seed
      * @return this builder
      */
-    public Builder setSeed(long seed) {
+    public Builder optSeed(long seed) {
       this.seed = seed;
       return this;
     }
@@ -712,7 +304,7 @@ public final class SyntheticDataGenerator {
      * @param numImages the count, {@code >= 1}
      * @return this builder
      */
-    public Builder setNumImages(int numImages) {
+    public Builder optNumImages(int numImages) {
       if (numImages < 1) {
         throw new IllegalArgumentException("numImages must be >= 1, got " + numImages);
       }
@@ -726,7 +318,7 @@ public final class SyntheticDataGenerator {
      * @param imageSize the side in pixels, {@code >= 32}
      * @return this builder
      */
-    public Builder setImageSize(int imageSize) {
+    public Builder optImageSize(int imageSize) {
       if (imageSize < 32) {
         throw new IllegalArgumentException("imageSize must be >= 32, got " + imageSize);
       }
@@ -740,7 +332,7 @@ public final class SyntheticDataGenerator {
      * @param numClasses 3 to 5
      * @return this builder
      */
-    public Builder setNumClasses(int numClasses) {
+    public Builder optNumClasses(int numClasses) {
       if (numClasses < 3 || numClasses > 5) {
         throw new IllegalArgumentException("numClasses must be in 3..5, got " + numClasses);
       }
@@ -755,7 +347,7 @@ public final class SyntheticDataGenerator {
      * @param maxObjects the maximum, {@code >= 1}
      * @return this builder
      */
-    public Builder setMaxObjects(int maxObjects) {
+    public Builder optMaxObjects(int maxObjects) {
       if (maxObjects < 1) {
         throw new IllegalArgumentException("maxObjects must be >= 1, got " + maxObjects);
       }
@@ -770,7 +362,7 @@ public final class SyntheticDataGenerator {
      * @param max the largest size, in [min, 1]
      * @return this builder
      */
-    public Builder setObjectSizeRange(float min, float max) {
+    public Builder optObjectSizeRange(float min, float max) {
       if (!(min > 0) || !(max <= 1) || min > max) {
         throw new IllegalArgumentException(
             "object size range must satisfy 0 < min <= max <= 1, got " + min + ", " + max);
@@ -787,7 +379,7 @@ public final class SyntheticDataGenerator {
      * @param trainFraction the fraction in [0, 1]
      * @return this builder
      */
-    public Builder setTrainFraction(float trainFraction) {
+    public Builder optTrainFraction(float trainFraction) {
       if (!(trainFraction >= 0 && trainFraction <= 1)) {
         throw new IllegalArgumentException("trainFraction must be in [0, 1], got " + trainFraction);
       }

@@ -41,9 +41,9 @@ import org.xml.sax.helpers.DefaultHandler;
  * given, else {@code root/classes.txt} if present, else the 20 standard VOC classes ({@link
  * #VOC_CLASSES}).
  *
- * <p><b>Difficult.</b> All objects are kept with their {@code difficult} flag; {@link
- * DetectionDataset} drops difficult objects from training targets unless told otherwise, and the
- * VOC evaluator ignores them.
+ * <p><b>Difficult.</b> All objects are kept with their {@code difficult} flag; {@link SampleData}
+ * drops difficult objects from training targets unless told otherwise, and the VOC evaluator
+ * ignores them.
  *
  * <p><b>Errors.</b> A missing split file always throws. Missing or malformed annotation files,
  * missing or corrupt images (header check), unknown class names, missing or non-numeric fields and

@@ -1,6 +1,6 @@
 /**
- * Detection datasets: readers, the per-image sample type, DJL dataset and batching, and a synthetic
- * data generator.
+ * Detection datasets: readers, the per-image sample type, the data pipeline and batching, and a
+ * synthetic data generator.
  *
  * <ul>
  *   <li>{@link dev.jdetect.train.data.VocReader}, {@link dev.jdetect.train.data.CocoReader} and
@@ -8,12 +8,13 @@
  *       dev.jdetect.train.data.AnnotationSet}: class names (labels 1..C, 0 is background) and one
  *       {@link dev.jdetect.train.data.ImageAnnotation} per image with boxes {@code (x1, y1, x2,
  *       y2)} in continuous pixels, {@code difficult} (VOC) and {@code crowd} (COCO) flags.
- *   <li>{@link dev.jdetect.train.data.DetectionDataset} is a DJL {@code RandomAccessDataset} over
- *       an annotation set: it loads {@link dev.jdetect.train.data.DetectionSample}s (float32 CHW
- *       image in [0, 1], boxes, int64 labels, flags), applies a seeded {@link
- *       dev.jdetect.train.data.DetectionTransform}, and batches targets with {@link
- *       dev.jdetect.train.data.DetectionBatchifier} (padding rows carry label -1); {@link
- *       dev.jdetect.train.data.PaddedImageBatchifier} batches images of different sizes.
+ *   <li>{@link dev.jdetect.train.data.SampleData} is the one data pipeline of training and
+ *       evaluation: it loads {@link dev.jdetect.train.data.DetectionSample}s (float32 CHW image in
+ *       [0, 1], boxes, int64 labels, flags), applies a cached deterministic pre-processing and a
+ *       random {@link dev.jdetect.train.data.DetectionTransform} drawing from the trainer's
+ *       generator, and stacks a {@link dev.jdetect.train.data.TrainingBatch} with padded targets
+ *       (padding rows carry label -1). {@link dev.jdetect.train.data.TrainingData} is the interface
+ *       the trainer reads; implement it for other sources.
  *   <li>{@link dev.jdetect.train.data.ImageFiles} decodes image files into float32 RGB {@code (3,
  *       H, W)} arrays in {@code [0, 1]}.
  *   <li>{@link dev.jdetect.train.data.SyntheticDataGenerator} writes deterministic banana-like and

@@ -24,22 +24,22 @@ class SyntheticDataGeneratorTest {
   void deterministicBySeedAndIndex() {
     SyntheticDataGenerator a =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(3)
-            .setImageSize(64)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(3)
+            .optImageSize(64)
             .build();
     SyntheticDataGenerator b =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(3)
-            .setImageSize(64)
-            .setNumImages(7)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(3)
+            .optImageSize(64)
+            .optNumImages(7)
             .build();
     SyntheticDataGenerator other =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(4)
-            .setImageSize(64)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(4)
+            .optImageSize(64)
             .build();
     for (int i = 0; i < 3; i++) {
       SyntheticDataGenerator.SyntheticImage x = a.generate(i);
@@ -54,7 +54,7 @@ class SyntheticDataGeneratorTest {
   @Test
   void bananaSetHasOneTightObjectPerImage() {
     SyntheticDataGenerator g =
-        SyntheticDataGenerator.builder().setSeed(1).setImageSize(64).setNumImages(10).build();
+        SyntheticDataGenerator.builder().optSeed(1).optImageSize(64).optNumImages(10).build();
     assertEquals(List.of("banana"), g.getClassNames());
     for (int i = 0; i < 10; i++) {
       SyntheticDataGenerator.SyntheticImage si = g.generate(i);
@@ -73,9 +73,9 @@ class SyntheticDataGeneratorTest {
   void tinyBananaImagesStillHaveTheirBanana() {
     SyntheticDataGenerator g =
         SyntheticDataGenerator.builder()
-            .setSeed(9)
-            .setImageSize(32)
-            .setObjectSizeRange(0.15f, 0.2f)
+            .optSeed(9)
+            .optImageSize(32)
+            .optObjectSizeRange(0.15f, 0.2f)
             .build();
     for (int i = 0; i < 20; i++) {
       List<ObjectAnnotation> objs = g.generate(i).getObjects();
@@ -88,11 +88,11 @@ class SyntheticDataGeneratorTest {
   void shapesSetUsesSeveralClassesAndObjects() {
     SyntheticDataGenerator g =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setNumClasses(5)
-            .setMaxObjects(5)
-            .setSeed(2)
-            .setImageSize(96)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optNumClasses(5)
+            .optMaxObjects(5)
+            .optSeed(2)
+            .optImageSize(96)
             .build();
     assertEquals(List.of("ellipse", "rectangle", "triangle", "star", "cross"), g.getClassNames());
     Set<Integer> labels = new HashSet<>();
@@ -116,10 +116,10 @@ class SyntheticDataGeneratorTest {
   void vocFilesRoundTripThroughTheReader(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator g =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(5)
-            .setImageSize(64)
-            .setNumImages(5)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(5)
+            .optImageSize(64)
+            .optNumImages(5)
             .build();
     AnnotationSet written = g.writeVoc(dir);
     assertTrue(Files.isRegularFile(dir.resolve("JPEGImages/000004.jpg")));
@@ -148,10 +148,10 @@ class SyntheticDataGeneratorTest {
   void cocoFilesRoundTripThroughTheReader(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator g =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(8)
-            .setImageSize(64)
-            .setNumImages(3)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(8)
+            .optImageSize(64)
+            .optNumImages(3)
             .build();
     AnnotationSet written = g.writeCoco(dir, "val");
     AnnotationSet read =
@@ -173,7 +173,7 @@ class SyntheticDataGeneratorTest {
   @Test
   void csvFilesRoundTripThroughTheReader(@TempDir Path dir) throws Exception {
     SyntheticDataGenerator g =
-        SyntheticDataGenerator.builder().setSeed(6).setImageSize(64).setNumImages(4).build();
+        SyntheticDataGenerator.builder().optSeed(6).optImageSize(64).optNumImages(4).build();
     AnnotationSet written = g.writeCsv(dir);
     List<String> lines = Files.readAllLines(dir.resolve("label.csv"));
     assertEquals("img_name,label,xmin,ymin,xmax,ymax", lines.get(0));

@@ -15,19 +15,19 @@ import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.ProgressReporter;
-import dev.jdetect.train.SampleData;
-import dev.jdetect.train.TrainingBatch;
-import dev.jdetect.train.TrainingData;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.ImageAnnotation;
 import dev.jdetect.train.data.ObjectAnnotation;
+import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
+import dev.jdetect.train.data.TrainingBatch;
+import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
-import dev.jdetect.train.optim.Optimizer;
-import dev.jdetect.train.optim.Sgd;
+import dev.jdetect.train.optim.ResumableOptimizer;
+import dev.jdetect.train.optim.ResumableSgd;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -141,7 +141,7 @@ public final class MemorySoak {
     final TrainingData data;
     final List<Image> images;
     final ModelDescription description;
-    final Optimizer optimizer;
+    final ResumableOptimizer optimizer;
     final LrSchedule schedule;
     final Path tempDir;
 
@@ -152,7 +152,7 @@ public final class MemorySoak {
         TrainingData data,
         List<Image> images,
         ModelDescription description,
-        Optimizer optimizer,
+        ResumableOptimizer optimizer,
         LrSchedule schedule,
         Path tempDir) {
       this.title = title;
@@ -242,15 +242,15 @@ public final class MemorySoak {
         try (DetectionTrainer trainer =
             DetectionTrainer.builder()
                 .setModel(model)
-                .setOptimizer(setup.optimizer)
-                .setSchedule(setup.schedule)
-                .setEpochs(epochs)
-                .setBatchSize(o.batch)
-                .setSeed(o.seed)
-                .setGradientClipNorm(10)
-                .setSkipNonFiniteGradients(5)
-                .setProgress(out, ProgressReporter.Mode.OFF)
-                .setEvaluator(
+                .optOptimizer(setup.optimizer)
+                .optSchedule(setup.schedule)
+                .optEpochs(epochs)
+                .optBatchSize(o.batch)
+                .optSeed(o.seed)
+                .optGradientClipNorm(10)
+                .optSkipNonFiniteGradients(5)
+                .optProgress(out, ProgressReporter.Mode.OFF)
+                .optEvaluator(
                     (m, epoch) -> {
                       samples.add(sample(root, "train", (long) (epoch + 1) * o.trainEvery));
                       return Map.of();
@@ -327,10 +327,10 @@ public final class MemorySoak {
   private static Setup tinySsd(Options o) {
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.BANANA)
-            .setSeed(o.seed)
-            .setNumImages(o.images)
-            .setImageSize(o.input)
+            .optKind(SyntheticDataGenerator.Kind.BANANA)
+            .optSeed(o.seed)
+            .optNumImages(o.images)
+            .optImageSize(o.input)
             .build();
     List<SyntheticDataGenerator.SyntheticImage> generated = new ArrayList<>(o.images);
     for (int i = 0; i < o.images; i++) {
@@ -355,7 +355,7 @@ public final class MemorySoak {
         new BananaData(generated, o.input, o.batch * o.trainEvery),
         images,
         description,
-        Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build(),
+        ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(5e-4f).build(),
         LrSchedule.constant(0.01),
         null);
   }
@@ -367,11 +367,11 @@ public final class MemorySoak {
   private static Setup shapes(Options o, int epochs) throws IOException {
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
-            .setKind(SyntheticDataGenerator.Kind.SHAPES)
-            .setSeed(o.seed)
-            .setNumImages(o.images)
-            .setNumClasses(SHAPES_CLASSES)
-            .setImageSize(SHAPES_SIZE)
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(o.seed)
+            .optNumImages(o.images)
+            .optNumClasses(SHAPES_CLASSES)
+            .optImageSize(SHAPES_SIZE)
             .build();
     Path dir = Files.createTempDirectory("jdetect-soak-");
     try {
@@ -395,8 +395,8 @@ public final class MemorySoak {
       SampleData samples =
           SampleData.builder()
               .setAnnotations(set)
-              .setPreprocess(new Resize(o.input, o.input))
-              .setAugmentation(new HorizontalFlip())
+              .optPreprocess(new Resize(o.input, o.input))
+              .optAugmentation(new HorizontalFlip())
               .build();
       List<Image> images = new ArrayList<>(set.getImages().size());
       ImageFactory factory = ImageFactory.getInstance();
@@ -413,8 +413,8 @@ public final class MemorySoak {
       LrSchedule schedule =
           LrSchedule.builder()
               .setBaseLr(lr)
-              .setWarmup(Math.min(o.trainEvery, 500), 0.001)
-              .setCosine(epochs, lr * 0.01)
+              .optWarmup(Math.min(o.trainEvery, 500), 0.001)
+              .optCosine(epochs, lr * 0.01)
               .build();
       return new Setup(
           title,
@@ -429,7 +429,7 @@ public final class MemorySoak {
           new Cycled(samples, o.batch * o.trainEvery),
           images,
           description,
-          Sgd.builder().setMomentum(0.9f).setWeightDecay(1e-4f).build(),
+          ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(1e-4f).build(),
           schedule,
           dir);
     } catch (IOException | RuntimeException e) {

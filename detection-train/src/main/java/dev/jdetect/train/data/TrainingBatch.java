@@ -1,4 +1,4 @@
-package dev.jdetect.train;
+package dev.jdetect.train.data;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;

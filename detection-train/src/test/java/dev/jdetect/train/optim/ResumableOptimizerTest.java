@@ -16,7 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class OptimizerTest {
+class ResumableOptimizerTest {
 
   private NDManager manager;
 
@@ -30,7 +30,7 @@ class OptimizerTest {
     manager.close();
   }
 
-  private float step(Optimizer opt, NDArray w, float g, double lr) {
+  private float step(ResumableOptimizer opt, NDArray w, float g, double lr) {
     try (NDManager scope = manager.newSubManager()) {
       opt.update("w", w, scope.create(new float[] {g}), lr);
     }
@@ -39,7 +39,7 @@ class OptimizerTest {
 
   @Test
   void sgdWithMomentumAndWeightDecayMatchesHandComputation() {
-    Sgd sgd = Sgd.builder().setMomentum(0.9f).setWeightDecay(0.01f).build();
+    ResumableSgd sgd = ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(0.01f).build();
     sgd.setManager(manager);
     NDArray w = manager.create(new float[] {1f});
     // step 1: buf = g + wd*w = 0.51; w = 1 - 0.1*0.51
@@ -52,7 +52,8 @@ class OptimizerTest {
 
   @Test
   void sgdNesterovAndDampening() {
-    Sgd nesterov = Sgd.builder().setMomentum(0.5f).setWeightDecay(0).setNesterov(true).build();
+    ResumableSgd nesterov =
+        ResumableSgd.builder().optMomentum(0.5f).optWeightDecay(0).optNesterov(true).build();
     nesterov.setManager(manager);
     NDArray w = manager.create(new float[] {0f});
     // step 1: buf = 2; d = 2 + 0.5*2 = 3
@@ -60,7 +61,8 @@ class OptimizerTest {
     // step 2: buf = 0.5*2 + 1 = 2; d = 1 + 0.5*2 = 2
     assertEquals(-0.5, step(nesterov, w, 1f, 0.1), 1e-6);
 
-    Sgd damped = Sgd.builder().setMomentum(0.5f).setDampening(0.5f).setWeightDecay(0).build();
+    ResumableSgd damped =
+        ResumableSgd.builder().optMomentum(0.5f).optDampening(0.5f).optWeightDecay(0).build();
     damped.setManager(manager);
     NDArray v = manager.create(new float[] {0f});
     assertEquals(-2, step(damped, v, 2f, 1), 1e-6); // first step: buf = g, no dampening
@@ -68,12 +70,12 @@ class OptimizerTest {
     assertEquals(-4, step(damped, v, 2f, 1), 1e-6);
     assertThrows(
         IllegalArgumentException.class,
-        () -> Sgd.builder().setMomentum(0).setNesterov(true).build());
+        () -> ResumableSgd.builder().optMomentum(0).optNesterov(true).build());
   }
 
   @Test
   void adamMatchesHandComputation() {
-    Adam adam = Adam.builder().build();
+    ResumableAdam adam = ResumableAdam.builder().build();
     adam.setManager(manager);
     NDArray w = manager.create(new float[] {1f});
     // step 1: mhat = g, vhat = g^2 -> w -= lr * g / (|g| + eps)
@@ -90,13 +92,14 @@ class OptimizerTest {
 
   @Test
   void adamWeightDecayCoupledAndDecoupled() {
-    Adam l2 = Adam.builder().setWeightDecay(0.1f).build();
+    ResumableAdam l2 = ResumableAdam.builder().optWeightDecay(0.1f).build();
     l2.setManager(manager);
     NDArray w = manager.create(new float[] {2f});
     // g = 0.5 + 0.1*2 = 0.7 -> first step moves by lr * sign
     assertEquals(2 - 0.01 * 0.7 / (0.7 + 1e-8), step(l2, w, 0.5f, 0.01), 1e-6);
 
-    Adam adamw = Adam.builder().setWeightDecay(0.1f).setDecoupledWeightDecay(true).build();
+    ResumableAdam adamw =
+        ResumableAdam.builder().optWeightDecay(0.1f).optDecoupledWeightDecay(true).build();
     adamw.setManager(manager);
     NDArray u = manager.create(new float[] {2f});
     // w = 2 * (1 - 0.01*0.1) then w -= 0.01 * 0.5 / 0.5
@@ -106,13 +109,13 @@ class OptimizerTest {
 
   @Test
   void stateRoundTripsExactly() throws IOException {
-    for (Optimizer[] pair :
-        new Optimizer[][] {
-          {Sgd.builder().build(), Sgd.builder().build()},
-          {Adam.builder().build(), Adam.builder().build()}
+    for (ResumableOptimizer[] pair :
+        new ResumableOptimizer[][] {
+          {ResumableSgd.builder().build(), ResumableSgd.builder().build()},
+          {ResumableAdam.builder().build(), ResumableAdam.builder().build()}
         }) {
-      Optimizer a = pair[0];
-      Optimizer b = pair[1];
+      ResumableOptimizer a = pair[0];
+      ResumableOptimizer b = pair[1];
       a.setManager(manager);
       b.setManager(manager);
       NDArray wa = manager.create(new float[] {0.3f, -1.2f, 4f});
@@ -131,10 +134,10 @@ class OptimizerTest {
       assertArrayEquals(
           a.getState("w", 0).toFloatArray(), b.getState("w", 0).toFloatArray(), a.algorithm());
     }
-    Optimizer adam = Adam.builder().build();
+    ResumableOptimizer adam = ResumableAdam.builder().build();
     adam.setManager(manager);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    Sgd.builder().build().saveState(new DataOutputStream(bytes));
+    ResumableSgd.builder().build().saveState(new DataOutputStream(bytes));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
@@ -145,7 +148,7 @@ class OptimizerTest {
 
   @Test
   void updateClosesItsTemporaries() {
-    Adam adam = Adam.builder().setWeightDecay(0.01f).build();
+    ResumableAdam adam = ResumableAdam.builder().optWeightDecay(0.01f).build();
     NDManager state = manager.newSubManager();
     adam.setManager(state);
     NDArray w = manager.create(new float[] {1f, 2f});

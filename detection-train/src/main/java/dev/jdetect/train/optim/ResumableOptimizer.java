@@ -1,6 +1,7 @@
 package dev.jdetect.train.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import java.io.DataInputStream;
@@ -16,18 +17,24 @@ import java.util.Map;
  * (momentum buffers, step counts) under the parameter's name, so that the state can be written to a
  * checkpoint and read back exactly.
  *
+ * <p>Why not DJL's {@code ai.djl.training.optimizer.Optimizer}: DJL's optimizers keep their
+ * momentum buffers and update counts in private fields that can be neither saved nor restored, so a
+ * run resumed from a checkpoint would restart its momentum from zero and no longer follow the
+ * uninterrupted run. This class keeps every buffer keyed by the parameter's name and {@link
+ * #saveState} / {@link #loadState} write and read it bit for bit.
+ *
  * <p>State buffers live in the manager handed to {@link #setManager}; the temporaries of an update
  * are closed before {@link #update} returns. Call {@link #update} with gradient recording off (the
  * default outside a {@code GradientCollector}). Instances are not thread-safe.
  */
-public abstract class Optimizer {
+public abstract class ResumableOptimizer {
 
-  private final Map<String, NDArray[]> buffers = new LinkedHashMap<>();
+  private final Map<String, NDList> buffers = new LinkedHashMap<>();
   private final Map<String, Long> steps = new LinkedHashMap<>();
   private NDManager manager;
 
   /** Creates an optimizer with no state. */
-  protected Optimizer() {}
+  protected ResumableOptimizer() {}
 
   /**
    * Sets the manager that owns the state buffers (the trainer passes its own, long-lived one).
@@ -49,7 +56,7 @@ public abstract class Optimizer {
   /**
    * Returns the number of state buffers this optimizer keeps per parameter.
    *
-   * @return e.g. 1 for SGD with momentum, 2 for Adam
+   * @return e.g. 1 for SGD with momentum, 2 for ResumableAdam
    */
   protected abstract int buffersPerParameter();
 
@@ -73,10 +80,10 @@ public abstract class Optimizer {
               + grad.getShape());
     }
     long step = steps.getOrDefault(name, 0L) + 1;
-    NDArray[] state = buffers.get(name);
+    NDList state = buffers.get(name);
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
-      NDArray[] created = apply(weight, grad, state, step, learningRate);
+      NDList created = apply(weight, grad, state, step, learningRate);
       if (state == null && created != null) {
         NDManager owner = manager != null ? manager : weight.getManager();
         for (NDArray b : created) {
@@ -100,8 +107,7 @@ public abstract class Optimizer {
    * @param lr the learning rate
    * @return on the first update, the newly created state buffers (or {@code null} if none)
    */
-  protected abstract NDArray[] apply(
-      NDArray weight, NDArray grad, NDArray[] state, long step, double lr);
+  protected abstract NDList apply(NDArray weight, NDArray grad, NDList state, long step, double lr);
 
   /**
    * Returns how many updates a parameter has received.
@@ -121,8 +127,8 @@ public abstract class Optimizer {
    * @return the buffer, or {@code null} if the parameter has no state yet
    */
   public NDArray getState(String name, int index) {
-    NDArray[] state = buffers.get(name);
-    return state == null ? null : state[index];
+    NDList state = buffers.get(name);
+    return state == null ? null : state.get(index);
   }
 
   /**
@@ -138,8 +144,8 @@ public abstract class Optimizer {
     for (Map.Entry<String, Long> e : steps.entrySet()) {
       out.writeUTF(e.getKey());
       out.writeLong(e.getValue());
-      NDArray[] state = buffers.get(e.getKey());
-      out.writeInt(state == null ? 0 : state.length);
+      NDList state = buffers.get(e.getKey());
+      out.writeInt(state == null ? 0 : state.size());
       if (state != null) {
         for (NDArray b : state) {
           byte[] bytes = b.encode();
@@ -176,11 +182,11 @@ public abstract class Optimizer {
       int n = in.readInt();
       steps.put(name, step);
       if (n > 0) {
-        NDArray[] state = new NDArray[n];
+        NDList state = new NDList(n);
         for (int j = 0; j < n; j++) {
           byte[] bytes = new byte[in.readInt()];
           in.readFully(bytes);
-          state[j] = manager.decode(bytes).toDevice(manager.getDevice(), false);
+          state.add(manager.decode(bytes).toDevice(manager.getDevice(), false));
         }
         buffers.put(name, state);
       }
@@ -190,10 +196,8 @@ public abstract class Optimizer {
   /** Forgets all state (the buffers are closed). */
   public void clearState() {
     List<NDArray> toClose = new ArrayList<>();
-    for (NDArray[] state : buffers.values()) {
-      for (NDArray b : state) {
-        toClose.add(b);
-      }
+    for (NDList state : buffers.values()) {
+      toClose.addAll(state);
     }
     buffers.clear();
     steps.clear();

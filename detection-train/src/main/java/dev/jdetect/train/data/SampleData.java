@@ -1,4 +1,4 @@
-package dev.jdetect.train;
+package dev.jdetect.train.data;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -7,27 +7,27 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.models.Targets;
-import dev.jdetect.train.data.AnnotationSet;
-import dev.jdetect.train.data.DetectionSample;
-import dev.jdetect.train.data.DetectionTransform;
-import dev.jdetect.train.data.ImageAnnotation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Random;
 
 /**
- * {@link TrainingData} over an {@link AnnotationSet} (VOC, COCO, CSV or generated): each sample is
- * loaded from disk, passed through a deterministic pre-processing transform (typically a resize to
- * the model's input size), then through a random augmentation that draws from the trainer's
- * generator, and the batch is stacked with padded {@link Targets}.
+ * The data pipeline of training and evaluation: {@link TrainingData} over an {@link AnnotationSet}
+ * (from {@link VocReader}, {@link CocoReader}, {@link CsvReader} or generated). Each sample is
+ * loaded from disk ({@link DetectionSample#load}), passed through a deterministic pre-processing
+ * transform (typically a resize to the model's input size), then, for training, through a random
+ * augmentation that draws from the trainer's generator; a batch is the stacked images plus padded
+ * {@link Targets} (padding rows have label {@link Targets#PADDING} {@code -1}).
  *
  * <p>With caching on (the default) the pre-processed samples are kept on the Java heap (as float
  * arrays, not native memory) after their first load, so later epochs skip decoding and resizing;
  * this takes {@code 12 * H * W} bytes per image. All images of a batch must end up with the same
  * size (use a resize in the pre-processing or the augmentation).
  *
- * <p>Difficult objects and crowd regions are not used as training targets.
+ * <p>Difficult objects (VOC) and crowd regions (COCO) are not training targets unless enabled;
+ * evaluation loads them ({@link Builder#optIncludeDifficult}, {@link Builder#optIncludeCrowd}) and
+ * the evaluator ignores them.
  */
 public final class SampleData implements TrainingData {
 
@@ -35,6 +35,8 @@ public final class SampleData implements TrainingData {
   private final DetectionTransform preprocess;
   private final DetectionTransform augmentation;
   private final boolean cache;
+  private final boolean includeDifficult;
+  private final boolean includeCrowd;
   private final Cached[] cached;
 
   private SampleData(Builder b) {
@@ -42,6 +44,8 @@ public final class SampleData implements TrainingData {
     this.preprocess = b.preprocess;
     this.augmentation = b.augmentation;
     this.cache = b.cache;
+    this.includeDifficult = b.includeDifficult;
+    this.includeCrowd = b.includeCrowd;
     this.cached = new Cached[images.size()];
   }
 
@@ -68,18 +72,21 @@ public final class SampleData implements TrainingData {
    */
   public DetectionSample sample(NDManager manager, int index) {
     Objects.checkIndex(index, images.size());
-    Cached c = cache ? cached[index] : null;
-    if (c == null) {
-      try (NDManager scope = manager.newSubManager()) {
-        DetectionSample s = DetectionSample.load(scope, images.get(index), false, false);
-        if (preprocess != null) {
-          s = preprocess.apply(s, new Random(index));
-        }
-        c = new Cached(s);
+    Cached c = cached[index];
+    if (c != null) {
+      return c.toSample(manager);
+    }
+    try (NDManager scope = manager.newSubManager()) {
+      DetectionSample s =
+          DetectionSample.load(scope, images.get(index), includeDifficult, includeCrowd);
+      if (preprocess != null) {
+        s = preprocess.apply(s, new Random(index));
       }
-      if (cache) {
-        cached[index] = c;
+      if (!cache) {
+        return s.attach(manager);
       }
+      c = new Cached(s);
+      cached[index] = c;
     }
     return c.toSample(manager);
   }
@@ -125,6 +132,8 @@ public final class SampleData implements TrainingData {
     private final long[] shape;
     private final float[] boxes;
     private final long[] labels;
+    private final boolean[] difficult;
+    private final boolean[] crowd;
     private final int originalWidth;
     private final int originalHeight;
 
@@ -134,6 +143,8 @@ public final class SampleData implements TrainingData {
       shape = s.getImage().getShape().getShape();
       boxes = s.getBoxes().toType(DataType.FLOAT32, false).toFloatArray();
       labels = s.getLabels().toType(DataType.INT64, false).toLongArray();
+      difficult = s.getDifficult().toBooleanArray();
+      crowd = s.getCrowd().toBooleanArray();
       originalWidth = s.getOriginalWidth();
       originalHeight = s.getOriginalHeight();
     }
@@ -145,8 +156,8 @@ public final class SampleData implements TrainingData {
           m.create(image, new Shape(shape)),
           m.create(boxes, new Shape(n, 4)),
           m.create(labels),
-          m.create(new boolean[n]),
-          m.create(new boolean[n]),
+          m.create(difficult),
+          m.create(crowd),
           originalWidth,
           originalHeight);
     }
@@ -158,6 +169,8 @@ public final class SampleData implements TrainingData {
     private DetectionTransform preprocess;
     private DetectionTransform augmentation;
     private boolean cache = true;
+    private boolean includeDifficult;
+    private boolean includeCrowd;
 
     private Builder() {}
 
@@ -178,7 +191,7 @@ public final class SampleData implements TrainingData {
      * @param preprocess the transform, or {@code null}
      * @return this builder
      */
-    public Builder setPreprocess(DetectionTransform preprocess) {
+    public Builder optPreprocess(DetectionTransform preprocess) {
       this.preprocess = preprocess;
       return this;
     }
@@ -189,7 +202,7 @@ public final class SampleData implements TrainingData {
      * @param augmentation the transform, or {@code null} (default)
      * @return this builder
      */
-    public Builder setAugmentation(DetectionTransform augmentation) {
+    public Builder optAugmentation(DetectionTransform augmentation) {
       this.augmentation = augmentation;
       return this;
     }
@@ -200,8 +213,30 @@ public final class SampleData implements TrainingData {
      * @param cache default true
      * @return this builder
      */
-    public Builder setCache(boolean cache) {
+    public Builder optCache(boolean cache) {
       this.cache = cache;
+      return this;
+    }
+
+    /**
+     * Makes VOC difficult objects part of the samples (for evaluation; default false).
+     *
+     * @param includeDifficult whether to include them
+     * @return this builder
+     */
+    public Builder optIncludeDifficult(boolean includeDifficult) {
+      this.includeDifficult = includeDifficult;
+      return this;
+    }
+
+    /**
+     * Makes COCO crowd regions part of the samples (for evaluation; default false).
+     *
+     * @param includeCrowd whether to include them
+     * @return this builder
+     */
+    public Builder optIncludeCrowd(boolean includeCrowd) {
+      this.includeCrowd = includeCrowd;
       return this;
     }
 

@@ -1,10 +1,10 @@
-package dev.jdetect.train;
+package dev.jdetect.train.data;
 
 import ai.djl.ndarray.NDManager;
 import java.util.Random;
 
 /**
- * The samples a {@link DetectionTrainer} learns from. The trainer decides the order (it shuffles
+ * The samples a {@code DetectionTrainer} learns from. The trainer decides the order (it shuffles
  * the indices with its own seeded {@link Random}) and asks for one batch at a time; the source
  * loads those samples, applies any augmentation drawing from the given {@code Random} only, and
  * stacks them.

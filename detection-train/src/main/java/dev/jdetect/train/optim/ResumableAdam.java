@@ -1,10 +1,11 @@
 package dev.jdetect.train.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 
 /**
  * Adam with the semantics of {@code torch.optim.Adam} (L2 weight decay added to the gradient) or,
- * with {@link Builder#setDecoupledWeightDecay(boolean)}, {@code torch.optim.AdamW}:
+ * with {@link Builder#optDecoupledWeightDecay(boolean)}, {@code torch.optim.AdamW}:
  *
  * <pre>
  * g = grad (+ weightDecay * w for Adam)       w = w * (1 - lr * weightDecay) for AdamW
@@ -14,8 +15,12 @@ import ai.djl.ndarray.NDArray;
  * </pre>
  *
  * <p>{@code t} counts the updates of each parameter, as PyTorch's per-parameter {@code step}.
+ *
+ * <p>Use it instead of DJL's {@code ai.djl.training.optimizer.Adam} with {@code DetectionTrainer}:
+ * its moment estimates and step counts are saved in checkpoints and restored exactly (see {@link
+ * ResumableOptimizer}).
  */
-public final class Adam extends Optimizer {
+public final class ResumableAdam extends ResumableOptimizer {
 
   private final float beta1;
   private final float beta2;
@@ -23,7 +28,7 @@ public final class Adam extends Optimizer {
   private final float weightDecay;
   private final boolean decoupled;
 
-  private Adam(Builder builder) {
+  private ResumableAdam(Builder builder) {
     this.beta1 = builder.beta1;
     this.beta2 = builder.beta2;
     this.epsilon = builder.epsilon;
@@ -65,7 +70,7 @@ public final class Adam extends Optimizer {
   }
 
   @Override
-  protected NDArray[] apply(NDArray weight, NDArray grad, NDArray[] state, long step, double lr) {
+  protected NDList apply(NDArray weight, NDArray grad, NDList state, long step, double lr) {
     NDArray g = grad;
     if (weightDecay != 0f) {
       if (decoupled) {
@@ -74,16 +79,16 @@ public final class Adam extends Optimizer {
         g = g.add(weight.mul(weightDecay));
       }
     }
-    NDArray[] created = null;
+    NDList created = null;
     NDArray m;
     NDArray v;
     if (state == null) {
       m = g.mul(1f - beta1);
       v = g.mul(g).muli(1f - beta2);
-      created = new NDArray[] {m, v};
+      created = new NDList(m, v);
     } else {
-      m = state[0];
-      v = state[1];
+      m = state.get(0);
+      v = state.get(1);
       m.muli(beta1).addi(g.mul(1f - beta1));
       v.muli(beta2).addi(g.mul(g).muli(1f - beta2));
     }
@@ -95,7 +100,7 @@ public final class Adam extends Optimizer {
     return created;
   }
 
-  /** Builds an {@link Adam}. */
+  /** Builds a {@link ResumableAdam}. */
   public static final class Builder {
     private float beta1 = 0.9f;
     private float beta2 = 0.999f;
@@ -112,7 +117,7 @@ public final class Adam extends Optimizer {
      * @param beta2 in {@code [0, 1)}, default 0.999
      * @return this builder
      */
-    public Builder setBetas(float beta1, float beta2) {
+    public Builder optBetas(float beta1, float beta2) {
       if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
         throw new IllegalArgumentException(
             "betas must be in [0, 1), got beta1=" + beta1 + ", beta2=" + beta2);
@@ -128,7 +133,7 @@ public final class Adam extends Optimizer {
      * @param epsilon positive, default 1e-8
      * @return this builder
      */
-    public Builder setEpsilon(float epsilon) {
+    public Builder optEpsilon(float epsilon) {
       if (!(epsilon > 0f) || Float.isInfinite(epsilon)) {
         throw new IllegalArgumentException("epsilon must be > 0, got " + epsilon);
       }
@@ -142,7 +147,7 @@ public final class Adam extends Optimizer {
      * @param weightDecay non-negative, default 0
      * @return this builder
      */
-    public Builder setWeightDecay(float weightDecay) {
+    public Builder optWeightDecay(float weightDecay) {
       if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
         throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
       }
@@ -156,7 +161,7 @@ public final class Adam extends Optimizer {
      * @param decoupled default false
      * @return this builder
      */
-    public Builder setDecoupledWeightDecay(boolean decoupled) {
+    public Builder optDecoupledWeightDecay(boolean decoupled) {
       this.decoupled = decoupled;
       return this;
     }
@@ -166,8 +171,8 @@ public final class Adam extends Optimizer {
      *
      * @return the optimizer
      */
-    public Adam build() {
-      return new Adam(this);
+    public ResumableAdam build() {
+      return new ResumableAdam(this);
     }
   }
 }

@@ -1,5 +1,8 @@
-package dev.jdetect.train;
+package dev.jdetect.examples;
 
+import dev.jdetect.train.DetectionTrainer;
+import dev.jdetect.train.TrainingHistory;
+import dev.jdetect.train.TrainingListener;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -7,7 +10,10 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,9 +22,10 @@ import javax.imageio.ImageIO;
 /**
  * Draws the curves of a {@link TrainingHistory} into a PNG with plain {@code java.awt} (works
  * headless): on the left the mean losses per epoch, on the right the validation metrics (mAP etc.)
- * on a {@code [0, 1]} axis.
+ * on a {@code [0, 1]} axis. As a {@link TrainingListener} it redraws {@code metrics.png} in its
+ * folder after every epoch.
  */
-public final class MetricsPlot {
+public final class MetricsPlot implements TrainingListener {
 
   private static final Color[] PALETTE = {
     new Color(31, 119, 180),
@@ -37,7 +44,23 @@ public final class MetricsPlot {
   private static final int MARGIN_T = 30;
   private static final int MARGIN_B = 45;
 
-  private MetricsPlot() {}
+  private final Path dir;
+
+  /**
+   * Creates a listener that writes {@code metrics.png} into a folder after every epoch.
+   *
+   * @param dir the folder (created when needed)
+   */
+  public MetricsPlot(Path dir) {
+    this.dir = dir;
+  }
+
+  @Override
+  public void onEpochEnd(DetectionTrainer trainer, TrainingHistory.Epoch record)
+      throws IOException {
+    Files.createDirectories(dir);
+    write(trainer.getHistory(), dir.resolve("metrics.png"));
+  }
 
   /**
    * Renders the plot.
@@ -82,13 +105,17 @@ public final class MetricsPlot {
    */
   public static void write(TrainingHistory history, Path file) throws IOException {
     BufferedImage img = render(history);
-    AtomicFiles.write(
-        file,
-        out -> {
-          if (!ImageIO.write(img, "png", out)) {
-            throw new IOException("no PNG writer available");
-          }
-        });
+    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".metrics", ".png.tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        if (!ImageIO.write(img, "png", out)) {
+          throw new IOException("no PNG writer available");
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 
   private static void panel(

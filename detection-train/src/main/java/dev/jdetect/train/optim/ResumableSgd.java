@@ -1,6 +1,7 @@
 package dev.jdetect.train.optim;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 
 /**
  * Stochastic gradient descent with momentum, dampening, Nesterov momentum and L2 weight decay, with
@@ -15,15 +16,19 @@ import ai.djl.ndarray.NDArray;
  * </pre>
  *
  * <p>With momentum 0 no buffer is kept and the update is plain {@code w -= lr * g}.
+ *
+ * <p>Use it instead of DJL's {@code ai.djl.training.optimizer.Sgd} with {@code DetectionTrainer}:
+ * its momentum buffers are saved in checkpoints and restored exactly (see {@link
+ * ResumableOptimizer}).
  */
-public final class Sgd extends Optimizer {
+public final class ResumableSgd extends ResumableOptimizer {
 
   private final float momentum;
   private final float dampening;
   private final float weightDecay;
   private final boolean nesterov;
 
-  private Sgd(Builder builder) {
+  private ResumableSgd(Builder builder) {
     this.momentum = builder.momentum;
     this.dampening = builder.dampening;
     this.weightDecay = builder.weightDecay;
@@ -63,19 +68,19 @@ public final class Sgd extends Optimizer {
   }
 
   @Override
-  protected NDArray[] apply(NDArray weight, NDArray grad, NDArray[] state, long step, double lr) {
+  protected NDList apply(NDArray weight, NDArray grad, NDList state, long step, double lr) {
     NDArray g = grad;
     if (weightDecay != 0f) {
       g = g.add(weight.mul(weightDecay));
     }
-    NDArray[] created = null;
+    NDList created = null;
     if (momentum != 0f) {
       NDArray buf;
       if (state == null) {
         buf = g.duplicate();
-        created = new NDArray[] {buf};
+        created = new NDList(buf);
       } else {
-        buf = state[0];
+        buf = state.get(0);
         buf.muli(momentum).addi(dampening == 0f ? g : g.mul(1f - dampening));
       }
       g = nesterov ? g.add(buf.mul(momentum)) : buf;
@@ -84,7 +89,7 @@ public final class Sgd extends Optimizer {
     return created;
   }
 
-  /** Builds an {@link Sgd}. */
+  /** Builds a {@link ResumableSgd}. */
   public static final class Builder {
     private float momentum = 0.9f;
     private float dampening;
@@ -99,7 +104,7 @@ public final class Sgd extends Optimizer {
      * @param momentum in {@code [0, 1)}, default 0.9
      * @return this builder
      */
-    public Builder setMomentum(float momentum) {
+    public Builder optMomentum(float momentum) {
       if (!(momentum >= 0f && momentum < 1f)) {
         throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
       }
@@ -113,7 +118,7 @@ public final class Sgd extends Optimizer {
      * @param dampening in {@code [0, 1]}, default 0
      * @return this builder
      */
-    public Builder setDampening(float dampening) {
+    public Builder optDampening(float dampening) {
       if (!(dampening >= 0f && dampening <= 1f)) {
         throw new IllegalArgumentException("dampening must be in [0, 1], got " + dampening);
       }
@@ -127,7 +132,7 @@ public final class Sgd extends Optimizer {
      * @param weightDecay non-negative, default 1e-4
      * @return this builder
      */
-    public Builder setWeightDecay(float weightDecay) {
+    public Builder optWeightDecay(float weightDecay) {
       if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
         throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
       }
@@ -141,7 +146,7 @@ public final class Sgd extends Optimizer {
      * @param nesterov default false; needs momentum &gt; 0 and dampening 0
      * @return this builder
      */
-    public Builder setNesterov(boolean nesterov) {
+    public Builder optNesterov(boolean nesterov) {
       this.nesterov = nesterov;
       return this;
     }
@@ -152,7 +157,7 @@ public final class Sgd extends Optimizer {
      * @return the optimizer
      * @throws IllegalArgumentException if Nesterov is asked for without momentum or with dampening
      */
-    public Sgd build() {
+    public ResumableSgd build() {
       if (nesterov && (momentum == 0f || dampening != 0f)) {
         throw new IllegalArgumentException(
             "nesterov needs momentum > 0 and dampening 0, got momentum="
@@ -160,7 +165,7 @@ public final class Sgd extends Optimizer {
                 + ", dampening="
                 + dampening);
       }
-      return new Sgd(this);
+      return new ResumableSgd(this);
     }
   }
 }
