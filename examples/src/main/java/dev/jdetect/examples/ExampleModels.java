@@ -73,8 +73,7 @@ public final class ExampleModels {
         .setTransform(
             FixedSizeTransform.builder()
                 .setSize(size, size)
-                .setMean(IMAGENET_MEAN)
-                .setStd(IMAGENET_STD)
+                .optNormalization(IMAGENET_MEAN, IMAGENET_STD)
                 .build())
         .build();
   }
@@ -111,7 +110,7 @@ public final class ExampleModels {
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .setTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
+        .setTransform(RcnnTransform.builder().optMinSize(size).optMaxSize(size).build())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();
