@@ -32,7 +32,8 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (Detector detector = Detector.load(Path.of("runs/tiny-ssd"))) {
- *   DetectedObjects found = detector.detect(ImageFactory.getInstance().fromFile(path));
+ *   Image image = ImageFactory.getInstance().fromImage(ImageFiles.read(path));
+ *   DetectedObjects found = detector.detect(image);
  * }
  * }</pre>
  *

@@ -22,6 +22,7 @@ import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.ObjectAnnotation;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.inference.Detector;
@@ -401,7 +402,7 @@ public final class MemorySoak {
       List<Image> images = new ArrayList<>(set.getImages().size());
       ImageFactory factory = ImageFactory.getInstance();
       for (ImageAnnotation a : set.getImages()) {
-        images.add(factory.fromFile(a.getFile()));
+        images.add(factory.fromImage(ImageFiles.read(a.getFile())));
       }
       ModelDescription description =
           ModelDescription.builder()
