@@ -13,6 +13,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.ssd.FixedSizeTransform;
+import dev.jdetect.models.ssd.SsdModels;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -69,6 +70,38 @@ class TorchvisionResizeTest {
       NDArray expected = f.get("out_" + i);
       assertEquals(
           0f, maxAbsDiff(out, expected), "image " + i + " " + f.get("image_" + i).getShape());
+    }
+  }
+
+  @Test
+  void ssd300TransformEqualsTorchvisionOnA512Image() throws IOException {
+    Map<String, NDArray> f = load("ssd300.npz");
+    float[] pixels = new float[3 * 512 * 512];
+    for (int c = 0; c < 3; c++) {
+      for (int y = 0; y < 512; y++) {
+        for (int x = 0; x < 512; x++) {
+          int v = (7 * x + 13 * y + 101 * c + (x * y) % 17) % 256;
+          pixels[(c * 512 + y) * 512 + x] = v / 255f;
+        }
+      }
+    }
+    NDArray image = manager.create(pixels, new Shape(1, 3, 512, 512));
+    float[] out = SsdModels.vggTransform(300).apply(image).toFloatArray();
+    long[] keep = f.get("rows_cols").toLongArray();
+    float[] expected = f.get("out_sub").toFloatArray();
+    double sum = 0;
+    for (float v : out) {
+      sum += v;
+    }
+    assertEquals(f.get("out_sum").getDouble(), sum, 1e-6 * Math.abs(sum));
+    int k = 0;
+    for (int c = 0; c < 3; c++) {
+      for (long y : keep) {
+        for (long x : keep) {
+          assertEquals(
+              expected[k++], out[(int) ((c * 300 + y) * 300 + x)], "at " + c + "," + y + "," + x);
+        }
+      }
     }
   }
 
