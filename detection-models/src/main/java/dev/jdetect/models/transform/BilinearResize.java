@@ -10,6 +10,11 @@ import ai.djl.ndarray.types.Shape;
  * detection transforms call it: without antialiasing, so that shrinking an image samples it (each
  * output pixel mixes the 2x2 input pixels nearest to its centre) rather than averaging it.
  *
+ * <p>Without antialiasing the resize runs in Java on a copy of the pixels, computing each output as
+ * PyTorch's CPU kernel does (float32 weights, the same fused multiply-adds), so results equal
+ * torchvision's bit for bit; the result is placed on the images' device. It records no gradient
+ * with respect to the images (inputs never need one).
+ *
  * <p>With antialiasing on, shrinking averages over the whole footprint of each output pixel ({@code
  * antialias=True}); it gives cleaner small images, but not the pixels models trained with
  * torchvision's transforms expect.
