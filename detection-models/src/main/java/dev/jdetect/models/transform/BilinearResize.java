@@ -3,6 +3,7 @@ package dev.jdetect.models.transform;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.core.nd.Scalars;
 
 /**
  * Bilinear resizing of float images to a given size, equal to PyTorch's {@code
@@ -77,7 +78,9 @@ public final class BilinearResize {
         dims == 3
             ? new Shape(s.get(0), height, width)
             : new Shape(s.get(0), s.get(1), height, width);
-    NDArray result = images.getManager().create(out, outShape);
+    // PyTorch must own the pixels: backward of the first convolution reads them after this
+    // method's Java array may be gone
+    NDArray result = Scalars.constant(images.getManager(), out, outShape);
     if (!result.getDevice().equals(images.getDevice())) {
       NDArray moved = result.toDevice(images.getDevice(), false);
       result.close();

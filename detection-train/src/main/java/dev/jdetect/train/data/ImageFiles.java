@@ -116,10 +116,15 @@ public final class ImageFiles {
     return readers.next();
   }
 
-  /** Decoder warnings that mean pixels are missing or wrong (libjpeg's and TwelveMonkeys'). */
+  /**
+   * Decoder warnings that mean pixels are missing or wrong (libjpeg's and TwelveMonkeys'). Extra
+   * bytes between segments lose nothing (Pillow and browsers show such files whole).
+   */
   private static boolean isDataLoss(String warning) {
     String w = warning.toLowerCase(Locale.ROOT);
-    return w.contains("premature end") || w.contains("truncated") || w.contains("corrupt");
+    return w.contains("premature end")
+        || w.contains("truncated")
+        || (w.contains("corrupt") && !w.contains("extraneous bytes"));
   }
 
   private static String describe(Exception e) {

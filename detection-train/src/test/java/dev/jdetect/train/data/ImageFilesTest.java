@@ -112,6 +112,13 @@ class ImageFilesTest {
   }
 
   @Test
+  void strayBytesBetweenSegmentsLoseNothing() {
+    // libjpeg warns "Corrupt JPEG data: 1 extraneous bytes before marker 0xd9"; the pixels are
+    // whole
+    assertClose("extra_bytes.jpg", 0.25f, 2f);
+  }
+
+  @Test
   void undecodableJpegIsAnErrorNamingTheFile() {
     DatasetFormatException e =
         assertThrows(
