@@ -139,8 +139,8 @@ public final class CustomBackbone {
         .setTransform(
             FixedSizeTransform.builder()
                 .setSize(size, size)
-                .setMean(0.485f, 0.456f, 0.406f)
-                .setStd(0.229f, 0.224f, 0.225f)
+                .optNormalization(
+                    new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f})
                 .build())
         .build();
   }
@@ -155,7 +155,7 @@ public final class CustomBackbone {
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .optTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
+        .optTransform(RcnnTransform.builder().optMinSize(size).optMaxSize(size).build())
         .setRpn(
             RegionProposalNetwork.builder()
                 .setInChannels(64)

@@ -13,6 +13,7 @@ import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CocoReader;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
@@ -195,7 +196,8 @@ final class DatasetTraining {
     try (Detector detector = Detector.of(model, description)) {
       List<ImageAnnotation> images = val.getImages();
       for (int i = 0; i < Math.min(4, images.size()); i++) {
-        Image image = ImageFactory.getInstance().fromFile(images.get(i).getFile());
+        Image image =
+            ImageFactory.getInstance().fromImage(ImageFiles.read(images.get(i).getFile()));
         DetectedObjects found = detector.detect(image);
         DetectionDrawer.savePng(
             DetectionDrawer.draw(image, found),

@@ -5,6 +5,7 @@ import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
 import ai.djl.util.JsonUtils;
+import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.inference.ModelDescription;
@@ -120,7 +121,7 @@ public final class Detect {
           List<Path> files = images.subList(from, Math.min(images.size(), from + batch));
           List<Image> decoded = new ArrayList<>();
           for (Path f : files) {
-            decoded.add(ImageFactory.getInstance().fromFile(f));
+            decoded.add(ImageFactory.getInstance().fromImage(ImageFiles.read(f)));
           }
           List<DetectedObjects> results = detector.detect(decoded);
           for (int i = 0; i < files.size(); i++) {

@@ -74,8 +74,7 @@ public final class ExampleModels {
         .setTransform(
             FixedSizeTransform.builder()
                 .setSize(size, size)
-                .setMean(IMAGENET_MEAN)
-                .setStd(IMAGENET_STD)
+                .optNormalization(IMAGENET_MEAN, IMAGENET_STD)
                 .build())
         .build();
   }
@@ -112,7 +111,7 @@ public final class ExampleModels {
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .optTransform(RcnnTransform.builder().setMinSize(size).setMaxSize(size).build())
+        .optTransform(RcnnTransform.builder().optMinSize(size).optMaxSize(size).build())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();

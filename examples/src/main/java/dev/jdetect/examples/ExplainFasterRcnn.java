@@ -11,6 +11,7 @@ import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
 import dev.jdetect.core.match.SampleMasks;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.inference.ImageTensors;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
@@ -156,7 +157,7 @@ public final class ExplainFasterRcnn {
     Device device = new Device(model);
     try (NDManager m = NDManager.newBaseManager(device.get())) {
       ParameterStore ps = new ParameterStore(m, false);
-      NDArray chw = ImageFiles.toChw(m, original).toDevice(device.get(), false);
+      NDArray chw = ImageTensors.toChw(m, original).toDevice(device.get(), false);
       ImageBatch batch = model.transform(new NDList(chw.expandDims(0)));
       int[] size = batch.imageSizes().get(0);
       float scaleY = (float) size[0] / original.getHeight();

@@ -24,6 +24,7 @@ import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CsvReader;
 import dev.jdetect.train.data.DetectionSample;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.eval.TinySsdMetrics;
@@ -338,7 +339,7 @@ public final class TrainTinySsd {
       try (Detector detector = Detector.of(model, description)) {
         for (int i = 0; i < Math.min(s.draw, val.getImages().size()); i++) {
           ImageAnnotation a = val.getImages().get(i);
-          Image image = ImageFactory.getInstance().fromFile(a.getFile());
+          Image image = ImageFactory.getInstance().fromImage(ImageFiles.read(a.getFile()));
           DetectedObjects found = detector.detect(image);
           DetectionDrawer.savePng(
               DetectionDrawer.draw(image, found),

@@ -37,7 +37,7 @@ public final class FasterRcnnModels {
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
-        .optTransform(RcnnTransform.builder().setMinSize(600).setMaxSize(1000).build())
+        .optTransform(RcnnTransform.builder().optMinSize(600).optMaxSize(1000).build())
         .setRpn(rpn)
         .setRoiHeads(heads)
         .build();

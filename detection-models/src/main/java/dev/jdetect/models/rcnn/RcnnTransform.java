@@ -7,41 +7,46 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.jdetect.core.nd.Scalars;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.transform.BilinearResize;
+import dev.jdetect.models.transform.Normalization;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The input side of a Faster R-CNN, after torchvision's {@code GeneralizedRCNNTransform}: normalise
- * every image with the ImageNet mean and standard deviation, resize it bilinearly ({@code
- * align_corners = false}) so that its short side is {@code minSize} unless its long side would
- * exceed {@code maxSize}, and pad the batch with zeros to a multiple of {@code sizeDivisible}. The
- * sizes before and after resizing are remembered so that target boxes can be scaled into the
- * network's pixels and detections back into the caller's.
+ * The input side of a Faster R-CNN, after torchvision's {@code GeneralizedRCNNTransform}: {@link
+ * Normalization normalise} every image with the ImageNet mean and standard deviation, {@link
+ * BilinearResize resize} it bilinearly ({@code align_corners = false}, no antialiasing) so that its
+ * short side is {@code minSize} unless its long side would exceed {@code maxSize}, and pad the
+ * batch with zeros to a multiple of {@code sizeDivisible}. The sizes before and after resizing are
+ * remembered so that target boxes can be scaled into the network's pixels and detections back into
+ * the caller's.
  *
  * <p>The scale factor and output size are computed exactly as torchvision 0.14 does: {@code scale =
  * min(minSize / shortSide, maxSize / longSide)} in float32 (as {@code reciprocal * size}), output
- * size {@code floor(side * scale)} in double.
+ * size {@code floor(side * scale)} in double; {@code F.interpolate} then recomputes the scale from
+ * the two sizes ({@code recompute_scale_factor=True}), so the pixels are those of a resize to that
+ * size.
  */
 public final class RcnnTransform {
 
   private final int minSize;
   private final int maxSize;
-  private final float[] mean;
-  private final float[] std;
+  private final Normalization normalization;
   private final int sizeDivisible;
+  private final boolean antialias;
 
   private RcnnTransform(Builder builder) {
     this.minSize = builder.minSize;
     this.maxSize = builder.maxSize;
-    this.mean = builder.mean.clone();
-    this.std = builder.std.clone();
+    this.normalization = builder.normalization;
     this.sizeDivisible = builder.sizeDivisible;
+    this.antialias = builder.antialias;
   }
 
   /**
-   * Returns a builder with torchvision's defaults (800 / 1333, ImageNet mean/std, 32).
+   * Returns a builder with torchvision's defaults (800 / 1333, ImageNet mean/std, 32, no
+   * antialiasing).
    *
    * @return a new builder
    */
@@ -65,6 +70,15 @@ public final class RcnnTransform {
    */
   public int getMaxSize() {
     return maxSize;
+  }
+
+  /**
+   * Returns the input normalisation.
+   *
+   * @return the mean and standard deviation
+   */
+  public Normalization getNormalization() {
+    return normalization;
   }
 
   /**
@@ -143,7 +157,8 @@ public final class RcnnTransform {
                   + maxSize
                   + ")");
         }
-        NDArray out = resize(normalize(image), target[0], target[1]);
+        NDArray out =
+            BilinearResize.resize(normalization.apply(image), target[0], target[1], antialias);
         originals.add(new int[] {h, w});
         sizes.add(target);
         resized.add(out);
@@ -189,28 +204,6 @@ public final class RcnnTransform {
       }
     }
     return list;
-  }
-
-  /**
-   * Normalises one image with the mean and standard deviation: {@code (x - mean) / std} per
-   * channel.
-   *
-   * @param image {@code (3, H, W)} float32
-   * @return the normalised image on the same manager
-   */
-  public NDArray normalize(NDArray image) {
-    NDManager m = image.getManager();
-    NDArray meanArray = m.create(mean, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
-    NDArray stdArray =
-        Scalars.constant(m, std, new Shape(3, 1, 1)).toDevice(image.getDevice(), false);
-    return image.sub(meanArray).div(stdArray);
-  }
-
-  private static NDArray resize(NDArray image, int height, int width) {
-    // bilinear, align_corners = false, output size given: the scale is recomputed from the sizes
-    NDArray batch = image.expandDims(0);
-    NDArray out = batch.getNDArrayInternal().interpolation(new long[] {height, width}, 1, false);
-    return out.squeeze(0);
   }
 
   private static NDArray pad(NDManager scope, NDArray image, int height, int width) {
@@ -267,14 +260,14 @@ public final class RcnnTransform {
     return out;
   }
 
-  /** A builder of {@link RcnnTransform} with torchvision's defaults. */
+  /** A builder of {@link RcnnTransform} with torchvision's defaults; every setting is optional. */
   public static final class Builder {
 
     private int minSize = 800;
     private int maxSize = 1333;
-    private float[] mean = {0.485f, 0.456f, 0.406f};
-    private float[] std = {0.229f, 0.224f, 0.225f};
+    private Normalization normalization = Normalization.imagenet();
     private int sizeDivisible = 32;
+    private boolean antialias;
 
     private Builder() {}
 
@@ -284,7 +277,7 @@ public final class RcnnTransform {
      * @param minSize pixels, default 800
      * @return this builder
      */
-    public Builder setMinSize(int minSize) {
+    public Builder optMinSize(int minSize) {
       this.minSize = minSize;
       return this;
     }
@@ -295,30 +288,22 @@ public final class RcnnTransform {
      * @param maxSize pixels, default 1333
      * @return this builder
      */
-    public Builder setMaxSize(int maxSize) {
+    public Builder optMaxSize(int maxSize) {
       this.maxSize = maxSize;
       return this;
     }
 
     /**
-     * Sets the per-channel mean subtracted from the images.
+     * Sets the per-channel mean and standard deviation (default ImageNet's, {@code (0.485, 0.456,
+     * 0.406)} and {@code (0.229, 0.224, 0.225)}).
      *
-     * @param mean three values, default ImageNet {@code (0.485, 0.456, 0.406)}
+     * @param mean three values, RGB, subtracted from {@code [0, 1]} images
+     * @param std three positive values, RGB, divided by
      * @return this builder
+     * @throws IllegalArgumentException if there are not three of each or a std is not positive
      */
-    public Builder setMean(float[] mean) {
-      this.mean = mean.clone();
-      return this;
-    }
-
-    /**
-     * Sets the per-channel standard deviation the images are divided by.
-     *
-     * @param std three values, default ImageNet {@code (0.229, 0.224, 0.225)}
-     * @return this builder
-     */
-    public Builder setStd(float[] std) {
-      this.std = std.clone();
+    public Builder optNormalization(float[] mean, float[] std) {
+      this.normalization = Normalization.of(mean, std);
       return this;
     }
 
@@ -328,8 +313,20 @@ public final class RcnnTransform {
      * @param sizeDivisible pixels, default 32
      * @return this builder
      */
-    public Builder setSizeDivisible(int sizeDivisible) {
+    public Builder optSizeDivisible(int sizeDivisible) {
       this.sizeDivisible = sizeDivisible;
+      return this;
+    }
+
+    /**
+     * Sets whether shrinking averages over each output pixel's footprint (default false, as
+     * torchvision; see {@link BilinearResize}).
+     *
+     * @param antialias whether to antialias
+     * @return this builder
+     */
+    public Builder optAntialias(boolean antialias) {
+      this.antialias = antialias;
       return this;
     }
 
@@ -337,7 +334,7 @@ public final class RcnnTransform {
      * Builds the transform.
      *
      * @return the transform
-     * @throws IllegalArgumentException on non-positive sizes or wrong mean/std lengths
+     * @throws IllegalArgumentException on non-positive sizes
      */
     public RcnnTransform build() {
       if (minSize < 1 || maxSize < 1 || sizeDivisible < 1) {
@@ -349,15 +346,6 @@ public final class RcnnTransform {
                 + ") and sizeDivisible ("
                 + sizeDivisible
                 + ") must be >= 1");
-      }
-      if (mean.length != 3 || std.length != 3) {
-        throw new IllegalArgumentException(
-            "mean and std need 3 values, got " + mean.length + " and " + std.length);
-      }
-      for (float s : std) {
-        if (!(s > 0)) {
-          throw new IllegalArgumentException("std values must be > 0, got " + s);
-        }
       }
       return new RcnnTransform(this);
     }

@@ -1,41 +1,39 @@
 package dev.jdetect.models.ssd;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import dev.jdetect.core.nd.Scalars;
-import java.util.Arrays;
+import dev.jdetect.models.transform.BilinearResize;
+import dev.jdetect.models.transform.Normalization;
 
 /**
  * The input transform of a fixed-size detector (torchvision's {@code GeneralizedRCNNTransform} with
- * {@code fixed_size}, as SSD uses it): normalise {@code (x - mean) / std} per channel, then resize
- * bilinearly ({@code align_corners=False}) to the model's size; target boxes are scaled into the
- * resized image and predicted boxes back into the original one.
+ * {@code fixed_size}, as SSD uses it): {@link Normalization normalise} {@code (x - mean) / std} per
+ * channel, then {@link BilinearResize resize} bilinearly ({@code align_corners=False}, no
+ * antialiasing) to the model's size, equal to torchvision at any input size; target boxes are
+ * scaled into the resized image and predicted boxes back into the original one.
  *
  * <p>Images are float32 RGB {@code (N, 3, H, W)} in {@code [0, 1]}. With resizing switched off the
  * images must already have the model's size.
  */
 public final class FixedSizeTransform {
 
-  private static final int BILINEAR = 1;
-
   private final int width;
   private final int height;
-  private final float[] mean;
-  private final float[] std;
+  private final Normalization normalization;
   private final boolean resize;
+  private final boolean antialias;
 
   private FixedSizeTransform(Builder b) {
     this.width = b.width;
     this.height = b.height;
-    this.mean = b.mean.clone();
-    this.std = b.std.clone();
+    this.normalization = b.normalization;
     this.resize = b.resize;
+    this.antialias = b.antialias;
   }
 
   /**
-   * Creates a builder (ImageNet mean/std, resizing on); the size is required.
+   * Creates a builder (ImageNet mean/std, resizing on, no antialiasing); the size is required.
    *
    * @return a new builder
    */
@@ -59,6 +57,15 @@ public final class FixedSizeTransform {
    */
   public int height() {
     return height;
+  }
+
+  /**
+   * Returns the input normalisation.
+   *
+   * @return the mean and standard deviation
+   */
+  public Normalization normalization() {
+    return normalization;
   }
 
   /**
@@ -127,21 +134,12 @@ public final class FixedSizeTransform {
    */
   public NDArray apply(NDArray images) {
     validate(images);
-    NDManager manager = images.getManager();
-    NDArray m = manager.create(mean).reshape(1, 3, 1, 1).toDevice(images.getDevice(), false);
-    NDArray sd =
-        Scalars.constant(manager, std, new Shape(1, 3, 1, 1)).toDevice(images.getDevice(), false);
-    NDArray x = images.sub(m).div(sd);
-    m.close();
-    sd.close();
-    Shape s = images.getShape();
-    if (s.get(2) != height || s.get(3) != width) {
-      NDArray resized =
-          x.getNDArrayInternal().interpolation(new long[] {height, width}, BILINEAR, false);
+    NDArray x = normalization.apply(images);
+    NDArray resized = BilinearResize.resize(x, height, width, antialias);
+    if (resized != x) {
       x.close();
-      x = resized;
     }
-    return x;
+    return resized;
   }
 
   /**
@@ -175,22 +173,22 @@ public final class FixedSizeTransform {
         + width
         + "x"
         + height
-        + ", mean="
-        + Arrays.toString(mean)
-        + ", std="
-        + Arrays.toString(std)
+        + ", "
+        + normalization
         + ", resize="
         + resize
+        + ", antialias="
+        + antialias
         + ")";
   }
 
-  /** Builder for {@link FixedSizeTransform}. */
+  /** Builder for {@link FixedSizeTransform}: the size is required, the rest optional. */
   public static final class Builder {
     private int width = -1;
     private int height = -1;
-    private float[] mean = {0.485f, 0.456f, 0.406f};
-    private float[] std = {0.229f, 0.224f, 0.225f};
+    private Normalization normalization = Normalization.imagenet();
     private boolean resize = true;
+    private boolean antialias;
 
     private Builder() {}
 
@@ -208,24 +206,15 @@ public final class FixedSizeTransform {
     }
 
     /**
-     * Sets the per-channel mean subtracted from {@code [0, 1]} images (default ImageNet's).
+     * Sets the per-channel mean and standard deviation (default ImageNet's).
      *
-     * @param mean three values, RGB
+     * @param mean three values, RGB, subtracted from {@code [0, 1]} images
+     * @param std three positive values, RGB, divided by
      * @return this builder
+     * @throws IllegalArgumentException if there are not three of each or a std is not positive
      */
-    public Builder setMean(float... mean) {
-      this.mean = mean.clone();
-      return this;
-    }
-
-    /**
-     * Sets the per-channel standard deviation divided by (default ImageNet's).
-     *
-     * @param std three positive values, RGB
-     * @return this builder
-     */
-    public Builder setStd(float... std) {
-      this.std = std.clone();
+    public Builder optNormalization(float[] mean, float[] std) {
+      this.normalization = Normalization.of(mean, std);
       return this;
     }
 
@@ -236,8 +225,20 @@ public final class FixedSizeTransform {
      * @param resize whether to resize
      * @return this builder
      */
-    public Builder setResize(boolean resize) {
+    public Builder optResize(boolean resize) {
       this.resize = resize;
+      return this;
+    }
+
+    /**
+     * Sets whether shrinking averages over each output pixel's footprint (default false, as
+     * torchvision's detection transforms; see {@link BilinearResize}).
+     *
+     * @param antialias whether to antialias
+     * @return this builder
+     */
+    public Builder optAntialias(boolean antialias) {
+      this.antialias = antialias;
       return this;
     }
 
@@ -245,21 +246,12 @@ public final class FixedSizeTransform {
      * Builds the transform.
      *
      * @return the transform
-     * @throws IllegalArgumentException if the size, mean or std are invalid
+     * @throws IllegalArgumentException if the size was not set or is not positive
      */
     public FixedSizeTransform build() {
       if (width <= 0 || height <= 0) {
         throw new IllegalArgumentException(
             "size must be positive (setSize), got " + width + "x" + height);
-      }
-      if (mean.length != 3 || std.length != 3) {
-        throw new IllegalArgumentException(
-            "mean and std need 3 values, got " + mean.length + " and " + std.length);
-      }
-      for (float v : std) {
-        if (!(v > 0) || !Float.isFinite(v)) {
-          throw new IllegalArgumentException("std must be positive, got " + Arrays.toString(std));
-        }
       }
       return new FixedSizeTransform(this);
     }

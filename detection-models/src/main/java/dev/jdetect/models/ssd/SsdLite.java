@@ -67,8 +67,7 @@ public final class SsdLite {
         .setTransform(
             FixedSizeTransform.builder()
                 .setSize(size, size)
-                .setMean(0.5f, 0.5f, 0.5f)
-                .setStd(0.5f, 0.5f, 0.5f)
+                .optNormalization(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f})
                 .build())
         .setPostProcessor(
             SsdPostProcessor.builder()

@@ -77,8 +77,7 @@ public final class SsdModels {
   public static FixedSizeTransform vggTransform(int size) {
     return FixedSizeTransform.builder()
         .setSize(size, size)
-        .setMean(VGG_MEAN)
-        .setStd(VGG_STD)
+        .optNormalization(VGG_MEAN, VGG_STD)
         .build();
   }
 }

@@ -101,8 +101,7 @@ public final class SsdResNet50 extends AbstractBlock implements Backbone {
         .setTransform(
             FixedSizeTransform.builder()
                 .setSize(300, 300)
-                .setMean(IMAGENET_MEAN)
-                .setStd(IMAGENET_STD)
+                .optNormalization(IMAGENET_MEAN, IMAGENET_STD)
                 .build())
         .build();
   }

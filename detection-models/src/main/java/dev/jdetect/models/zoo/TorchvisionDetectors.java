@@ -167,7 +167,7 @@ public final class TorchvisionDetectors {
             .setNumClasses(numClasses)
             .build();
     RcnnTransform transform =
-        RcnnTransform.builder().setMinSize(minSize).setMaxSize(maxSize).build();
+        RcnnTransform.builder().optMinSize(minSize).optMaxSize(maxSize).build();
     return FasterRcnn.builder()
         .setBackbone(backbone)
         .optTransform(transform)

@@ -41,7 +41,7 @@ public final class RcnnFixtures {
   }
 
   static RcnnTransform transform() {
-    return RcnnTransform.builder().setMinSize(80).setMaxSize(128).build();
+    return RcnnTransform.builder().optMinSize(80).optMaxSize(128).build();
   }
 
   static BalancedPositiveNegativeSampler sampler(int perImage, double fraction, boolean takeAll) {

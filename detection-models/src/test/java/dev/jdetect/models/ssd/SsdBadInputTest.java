@@ -71,7 +71,7 @@ class SsdBadInputTest {
             .setBackbone(SmallSsd.backbone())
             .setNumClasses(3)
             .setAnchorGenerator(DefaultBoxGenerator.ssd300())
-            .setTransform(FixedSizeTransform.builder().setSize(300, 300).setResize(false).build())
+            .setTransform(FixedSizeTransform.builder().setSize(300, 300).optResize(false).build())
             .build();
     NDArray small = manager.zeros(new Shape(1, 3, 40, 56));
     assertMessage(() -> fixed.forward(ps, new NDList(small), false), "300x300", "40x56");

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.models.inference.ImageTensors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -203,7 +204,7 @@ public final class DetectionSample {
     }
     return new DetectionSample(
         annotation.getId(),
-        ImageFiles.toChw(manager, img),
+        ImageTensors.toChw(manager, img),
         manager.create(flat, new Shape(n, 4)),
         manager.create(labels),
         manager.create(diff),

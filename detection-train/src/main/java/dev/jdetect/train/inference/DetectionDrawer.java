@@ -4,9 +4,7 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.output.BoundingBox;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
+import dev.jdetect.models.inference.ImageTensors;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -39,50 +37,25 @@ public final class DetectionDrawer {
     new Color(170, 110, 40)
   };
 
-  private DetectionDrawer() {}
-
-  /**
-   * Converts a DJL image to an RGB {@link BufferedImage} (a copy).
-   *
-   * @param image the image
-   * @return a new {@code TYPE_INT_RGB} image
-   */
-  public static BufferedImage toBufferedImage(Image image) {
+  static {
+    // drawing needs no display; without this, AWT may look for one on a server
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
-    int w = image.getWidth();
-    int h = image.getHeight();
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Object wrapped = image.getWrappedImage();
-    if (wrapped instanceof BufferedImage) {
-      Graphics2D g = out.createGraphics();
-      g.drawImage((BufferedImage) wrapped, 0, 0, null);
-      g.dispose();
-      return out;
-    }
-    try (NDManager m = NDManager.newBaseManager()) {
-      NDArray hwc = image.toNDArray(m, Image.Flag.COLOR).toType(DataType.INT32, false);
-      int[] px = hwc.toIntArray();
-      for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-          int o = (y * w + x) * 3;
-          out.setRGB(x, y, (px[o] << 16) | (px[o + 1] << 8) | px[o + 2]);
-        }
-      }
-    }
-    return out;
   }
+
+  private DetectionDrawer() {}
 
   /**
    * Draws detections onto a copy of an image.
    *
-   * @param image the image the detections belong to
+   * @param image the image the detections belong to, shown as {@link ImageTensors} converts it
+   *     (grey as stored, transparency over white)
    * @param detections detections with boxes relative to that image
    * @return a new image with the boxes drawn
    */
   public static BufferedImage draw(Image image, DetectedObjects detections) {
-    return draw(toBufferedImage(image), detections);
+    return draw(ImageTensors.toBufferedImage(image), detections);
   }
 
   /**

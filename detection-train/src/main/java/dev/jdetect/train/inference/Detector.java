@@ -6,7 +6,6 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.output.BoundingBox;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
-import ai.djl.modality.cv.util.NDImageUtils;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -18,6 +17,8 @@ import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.inference.ImageTensors;
+import dev.jdetect.models.transform.BilinearResize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,8 @@ import java.util.Objects;
  *
  * <pre>{@code
  * try (Detector detector = Detector.load(Path.of("runs/tiny-ssd"))) {
- *   DetectedObjects found = detector.detect(ImageFactory.getInstance().fromFile(path));
+ *   Image image = ImageFactory.getInstance().fromImage(ImageFiles.read(path));
+ *   DetectedObjects found = detector.detect(image);
  * }
  * }</pre>
  *
@@ -42,6 +44,11 @@ import java.util.Objects;
  * given (the image itself, or its resized copy when the description fixes an input size). Multiply
  * by the image's own size to get its pixels. (DJL's {@code SingleShotDetectionTranslator} is not
  * used: in DJL 0.35.1 it divides boxes by the input size twice.)
+ *
+ * <p><b>Pixels.</b> Images become tensors through {@link ImageTensors} (grey as stored,
+ * transparency over white); a description that fixes the input size resizes them as torchvision
+ * does ({@link BilinearResize}, no antialiasing). Decode files with {@code ImageFiles.read} to have
+ * EXIF orientation and CMYK JPEGs shown as a viewer shows them.
  *
  * <p><b>Batches.</b> {@link #detect(List)} runs one forward pass over the whole list when the
  * description fixes the input size; otherwise images go through one at a time (their sizes may
@@ -257,13 +264,12 @@ public final class Detector implements AutoCloseable {
   }
 
   private NDArray toTensor(NDManager scope, Image image) {
-    NDArray hwc = image.toNDArray(scope, Image.Flag.COLOR);
-    if (description.hasFixedInputSize()
-        && (image.getWidth() != description.getInputWidth()
-            || image.getHeight() != description.getInputHeight())) {
-      hwc = NDImageUtils.resize(hwc, description.getInputWidth(), description.getInputHeight());
+    NDArray chw = ImageTensors.toChw(scope, image);
+    if (!description.hasFixedInputSize()) {
+      return chw;
     }
-    return hwc.toType(DataType.FLOAT32, false).div(255f).transpose(2, 0, 1);
+    return BilinearResize.resize(
+        chw, description.getInputHeight(), description.getInputWidth(), false);
   }
 
   private DetectedObjects toDetectedObjects(Detections d, float width, float height) {

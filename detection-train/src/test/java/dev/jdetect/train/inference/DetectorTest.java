@@ -1,5 +1,6 @@
 package dev.jdetect.train.inference;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,9 +10,12 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.models.inference.ImageTensors;
+import dev.jdetect.models.transform.BilinearResize;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,6 +85,26 @@ class DetectorTest {
         // (W/4, H/2, 3W/4, H) in the model's input is (0.25, 0.5) + (0.5 x 0.5) of any image
         assertRect(obj.getBoundingBox().getBounds(), 0.25, 0.5, 0.5, 0.5);
       }
+    }
+  }
+
+  @Test
+  void fixedInputSizeResizesAsTorchvision() {
+    BufferedImage photo = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 30; y++) {
+      for (int x = 0; x < 40; x++) {
+        photo.setRGB(x, y, ((x * 37 + y * 11) % 256) << 16 | ((x * y) % 256) << 8 | (y * 8));
+      }
+    }
+    try (NDManager m = NDManager.newBaseManager()) {
+      FixedBoxModel model = new FixedBoxModel(1f);
+      model.initialize(m, DataType.FLOAT32, new Shape(1, 3, 8, 8));
+      try (Detector detector = Detector.of(model, describe().setInputSize(16, 12).build())) {
+        detector.detect(ImageFactory.getInstance().fromImage(photo));
+      }
+      // float pixels resized without antialiasing (torchvision's F.interpolate), never 8-bit
+      NDArray expected = BilinearResize.resize(ImageTensors.toChw(m, photo), 12, 16, false);
+      assertArrayEquals(expected.toFloatArray(), model.lastInput, 0f);
     }
   }
 

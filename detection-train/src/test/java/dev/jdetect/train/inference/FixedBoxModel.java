@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class FixedBoxModel extends AbstractBlock implements DetectionModel {
 
   final AtomicInteger forwardCalls = new AtomicInteger();
+
+  /** The pixels of the last batch the model was given. */
+  volatile float[] lastInput;
+
   private final Parameter scale;
 
   FixedBoxModel(float init) {
@@ -53,6 +57,7 @@ final class FixedBoxModel extends AbstractBlock implements DetectionModel {
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     forwardCalls.incrementAndGet();
     NDArray images = inputs.head();
+    lastInput = images.toFloatArray();
     NDManager m = images.getManager();
     float h = images.getShape().get(2);
     float w = images.getShape().get(3);

@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.jdetect.examples.ExampleModels;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Targets;
+import dev.jdetect.models.inference.ImageTensors;
 import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
@@ -19,6 +20,7 @@ import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.ImageAnnotation;
+import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.ObjectAnnotation;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
@@ -401,7 +403,7 @@ public final class MemorySoak {
       List<Image> images = new ArrayList<>(set.getImages().size());
       ImageFactory factory = ImageFactory.getInstance();
       for (ImageAnnotation a : set.getImages()) {
-        images.add(factory.fromFile(a.getFile()));
+        images.add(factory.fromImage(ImageFiles.read(a.getFile())));
       }
       ModelDescription description =
           ModelDescription.builder()
@@ -572,31 +574,24 @@ public final class MemorySoak {
       chw = new float[n][];
       boxes = new float[n][];
       labels = new long[n][];
-      int plane = side * side;
-      for (int i = 0; i < n; i++) {
-        BufferedImage img = images.get(i).getImage();
-        if (img.getWidth() != side || img.getHeight() != side) {
-          throw new IllegalArgumentException(
-              "image "
-                  + i
-                  + " is "
-                  + img.getWidth()
-                  + "x"
-                  + img.getHeight()
-                  + ", expected "
-                  + side);
-        }
-        float[] a = new float[3 * plane];
-        for (int y = 0; y < side; y++) {
-          for (int x = 0; x < side; x++) {
-            int p = img.getRGB(x, y);
-            int k = y * side + x;
-            a[k] = ((p >> 16) & 0xff) / 255f;
-            a[plane + k] = ((p >> 8) & 0xff) / 255f;
-            a[2 * plane + k] = (p & 0xff) / 255f;
+      try (NDManager pixels = NDManager.newBaseManager()) {
+        for (int i = 0; i < n; i++) {
+          BufferedImage img = images.get(i).getImage();
+          if (img.getWidth() != side || img.getHeight() != side) {
+            throw new IllegalArgumentException(
+                "image "
+                    + i
+                    + " is "
+                    + img.getWidth()
+                    + "x"
+                    + img.getHeight()
+                    + ", expected "
+                    + side);
           }
+          chw[i] = ImageTensors.toChw(pixels, img).toFloatArray();
         }
-        chw[i] = a;
+      }
+      for (int i = 0; i < n; i++) {
         List<ObjectAnnotation> objects = images.get(i).getObjects();
         boxes[i] = new float[4 * objects.size()];
         labels[i] = new long[objects.size()];
