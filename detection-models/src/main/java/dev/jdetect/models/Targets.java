@@ -101,13 +101,28 @@ public final class Targets {
    * @throws IllegalArgumentException if the targets are not in the batch form
    */
   public static List<NDArray[]> unpad(NDList targets) {
+    List<NDArray[]> out = new ArrayList<>();
+    for (ImageTargets t : perImage(targets)) {
+      out.add(new NDArray[] {t.boxes(), t.labels()});
+    }
+    return out;
+  }
+
+  /**
+   * Splits the batch form into per-image targets, dropping padding rows.
+   *
+   * @param targets {@code {boxes (B, Nmax, 4), classes (B, Nmax)}}
+   * @return one {@link ImageTargets} per image (labels int64), on the targets' manager
+   * @throws IllegalArgumentException if the targets are not in the batch form
+   */
+  public static List<ImageTargets> perImage(NDList targets) {
     checkForm(targets);
     NDArray boxes = targets.get(0);
     NDArray classes = targets.get(1);
     int batch = (int) classes.getShape().get(0);
     long[] flat = classes.toType(DataType.INT64, false).toLongArray();
     int nMax = (int) classes.getShape().get(1);
-    List<NDArray[]> out = new ArrayList<>(batch);
+    List<ImageTargets> out = new ArrayList<>(batch);
     for (int b = 0; b < batch; b++) {
       int count = 0;
       boolean contiguous = true;
@@ -134,7 +149,7 @@ public final class Targets {
         imageBoxes = imageBoxes.get(index);
         imageLabels = imageLabels.get(index);
       }
-      out.add(new NDArray[] {imageBoxes, imageLabels.toType(DataType.INT64, false)});
+      out.add(new ImageTargets(imageBoxes, imageLabels.toType(DataType.INT64, false)));
     }
     return out;
   }

@@ -84,7 +84,7 @@ class AutogradSafetyTest {
             .setNumClasses(3)
             .setAnchorGenerator(DefaultBoxGenerator.ssd300())
             .setTransform(SsdModels.vggTransform(300))
-            .setLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
+            .optLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
             .build();
     checkModel(model, new Shape(2, 3, 64, 64), AutogradSafetyTest::ssdTargets);
   }

@@ -29,7 +29,7 @@ import java.util.List;
  * is done in double and rounded to float32 like torchvision's Python floats. Instances are
  * immutable and thread-safe.
  */
-public final class DefaultBoxGenerator {
+public final class DefaultBoxGenerator implements AnchorSource {
 
   private final List<double[]> aspectRatios;
   private final double[] scales;
@@ -150,6 +150,7 @@ public final class DefaultBoxGenerator {
    *
    * @return one count per level
    */
+  @Override
   public int[] numAnchorsPerLocation() {
     int[] n = new int[aspectRatios.size()];
     for (int k = 0; k < n.length; k++) {
@@ -227,6 +228,7 @@ public final class DefaultBoxGenerator {
    * @return float32 {@code (sum_k H_k * W_k * A_k, 4)} boxes
    * @throws IllegalArgumentException if the shapes or the image size are invalid
    */
+  @Override
   public NDArray generate(
       NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
     FeatureGrids.validate(manager, featureShapes, aspectRatios.size(), imageHeight, imageWidth);

@@ -13,6 +13,7 @@ import dev.jdetect.core.loss.DetectionLosses;
 import dev.jdetect.core.match.HardNegativeMiner;
 import dev.jdetect.core.match.SsdMatcher;
 import dev.jdetect.core.nd.Scalars;
+import dev.jdetect.models.ImageTargets;
 import java.util.List;
 
 /**
@@ -34,7 +35,7 @@ import java.util.List;
  *
  * <p>Returns {@code {loss_bbox_regression, loss_classification}} as named scalars.
  */
-public final class MultiBoxLoss {
+public final class MultiBoxLoss implements SsdLoss {
 
   /** Name of the box-regression loss. */
   public static final String BOX_LOSS = "loss_bbox_regression";
@@ -97,16 +98,17 @@ public final class MultiBoxLoss {
    * @param clsLogits {@code (N, A, C + 1)} class logits
    * @param bboxRegression {@code (N, A, 4)} predicted deltas
    * @param anchors {@code (A, 4)} default boxes, xyxy in the pixels of the (transformed) input
-   * @param targets per image {@code {boxes (G_i, 4), labels (G_i)}} in the same pixels, labels in
-   *     {@code 1..C}; {@code G_i} may be 0
+   * @param targets per image the boxes {@code (G_i, 4)} in the same pixels and labels in {@code
+   *     1..C}; {@code G_i} may be 0
    * @return {@code {loss_bbox_regression, loss_classification}} scalars on {@code clsLogits}'
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
    * @throws ArithmeticException if {@code clsLogits} or {@code bboxRegression} hold NaN or infinity
    *     (the model diverged)
    */
+  @Override
   public NDList compute(
-      NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<NDArray[]> targets) {
+      NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<ImageTargets> targets) {
     Shape cs = clsLogits.getShape();
     Shape bs = bboxRegression.getShape();
     if (cs.dimension() != 3
@@ -139,8 +141,8 @@ public final class MultiBoxLoss {
       NDList boxTerms = new NDList(batch);
       long numPositive = 0;
       for (int i = 0; i < batch; i++) {
-        NDArray gtBoxes = targets.get(i)[0];
-        NDArray gtLabels = targets.get(i)[1].toType(DataType.INT64, false);
+        NDArray gtBoxes = targets.get(i).boxes();
+        NDArray gtLabels = targets.get(i).labels().toType(DataType.INT64, false);
         long g = gtBoxes.getShape().get(0);
         if (g == 0) {
           classTargets.add(

@@ -61,7 +61,7 @@ public final class SsdLite {
         .setBackbone(extractor)
         .setNumClasses(numClasses)
         .setAnchorGenerator(priors)
-        .setHead(
+        .optHead(
             SsdLiteHead.create(
                 extractor.outChannels(), priors.numAnchorsPerLocation(), numClasses + 1))
         .setTransform(
@@ -70,7 +70,7 @@ public final class SsdLite {
                 .setMean(0.5f, 0.5f, 0.5f)
                 .setStd(0.5f, 0.5f, 0.5f)
                 .build())
-        .setPostProcessor(
+        .optPostProcessor(
             SsdPostProcessor.builder()
                 .setScoreThreshold(0.001f)
                 .setNmsThreshold(0.55f)

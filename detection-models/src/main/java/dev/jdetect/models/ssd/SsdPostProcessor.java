@@ -20,7 +20,7 @@ import java.util.List;
  * the {@code topK} best; batched NMS per class at {@code nmsThreshold}; keep the {@code
  * detectionsPerImage} best; scale boxes to the original image size.
  */
-public final class SsdPostProcessor {
+public final class SsdPostProcessor implements SsdDecoder {
 
   private final float scoreThreshold;
   private final int topK;
@@ -69,6 +69,7 @@ public final class SsdPostProcessor {
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
    */
+  @Override
   public List<Detections> process(
       NDArray clsLogits,
       NDArray bboxRegression,

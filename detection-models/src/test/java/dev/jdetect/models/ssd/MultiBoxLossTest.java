@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.models.ImageTargets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -35,9 +36,9 @@ class MultiBoxLossTest {
       NDArray cls = m.create(LOGITS).reshape(1, 3, 3);
       NDArray box = m.zeros(new Shape(1, 3, 4));
       // IoU with anchor 0 is 90/110; encoded deltas (10 * 1/10, 0, 0, 0) -> smooth-L1 0.5
-      List<NDArray[]> targets =
-          List.<NDArray[]>of(
-              new NDArray[] {m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})});
+      List<ImageTargets> targets =
+          List.of(
+              new ImageTargets(m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})));
       NDList all = MultiBoxLoss.builder().build().compute(cls, box, anchors, targets);
       assertEquals(0.5f, all.get(0).getFloat(), 1e-6f);
       double want = ce(LOGITS[0], 2) + ce(LOGITS[1], 0) + ce(LOGITS[2], 0);
@@ -56,15 +57,16 @@ class MultiBoxLossTest {
       NDArray anchors = m.create(ANCHORS);
       NDArray cls = m.create(LOGITS).reshape(1, 3, 3).repeat(0, 2);
       NDArray box = m.zeros(new Shape(2, 3, 4));
-      NDArray[] empty = {m.zeros(new Shape(0, 4)), m.zeros(new Shape(0), DataType.INT64)};
-      NDArray[] one = {m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})};
+      ImageTargets empty =
+          new ImageTargets(m.zeros(new Shape(0, 4)), m.zeros(new Shape(0), DataType.INT64));
+      ImageTargets one =
+          new ImageTargets(m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2}));
       double background = ce(LOGITS[0], 0) + ce(LOGITS[1], 0) + ce(LOGITS[2], 0);
 
       // default: the empty image still mines min(3, 3 anchors) negatives = all its anchors
       MultiBoxLoss loss = MultiBoxLoss.builder().build();
       NDList mixed = loss.compute(cls, box, anchors, List.of(one, empty));
-      NDList single =
-          loss.compute(cls.get("0:1"), box.get("0:1"), anchors, List.<NDArray[]>of(one));
+      NDList single = loss.compute(cls.get("0:1"), box.get("0:1"), anchors, List.of(one));
       assertEquals(single.get(0).getFloat(), mixed.get(0).getFloat(), 1e-6f);
       assertEquals(single.get(1).getFloat() + background, mixed.get(1).getFloat(), 1e-5);
       NDList none = loss.compute(cls, box, anchors, List.of(empty, empty));
@@ -88,9 +90,9 @@ class MultiBoxLossTest {
       NDArray anchors = m.create(ANCHORS);
       NDArray cls = m.create(LOGITS).reshape(1, 3, 3);
       NDArray box = m.zeros(new Shape(1, 3, 4));
-      List<NDArray[]> targets =
-          List.<NDArray[]>of(
-              new NDArray[] {m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})});
+      List<ImageTargets> targets =
+          List.of(
+              new ImageTargets(m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})));
       NDList focal =
           MultiBoxLoss.builder().setFocal(1f, 0f).build().compute(cls, box, anchors, targets);
       double all = ce(LOGITS[0], 2) + ce(LOGITS[1], 0) + ce(LOGITS[2], 0);

@@ -41,7 +41,7 @@ final class SmallSsd {
         .setAnchorGenerator(DefaultBoxGenerator.ssd300())
         .setTransform(SsdModels.vggTransform(300))
         // torchvision 0.14.1 mines no negatives in an image without objects
-        .setLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
+        .optLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
         .build();
   }
 

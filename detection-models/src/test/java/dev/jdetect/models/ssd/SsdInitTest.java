@@ -17,6 +17,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
+import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.weights.TorchvisionNames;
 import java.util.ArrayList;
@@ -133,11 +134,10 @@ class SsdInitTest {
       NDArray logits = manager.zeros(new Shape(1, 3, 3));
       logits.set(new NDIndex("0, 1, 2"), Float.NaN);
       NDArray deltas = manager.zeros(new Shape(1, 3, 4));
-      List<NDArray[]> targets = new ArrayList<>();
-      targets.add(
-          new NDArray[] {
-            manager.create(new float[][] {{0, 0, 10, 9}}), manager.create(new long[] {1})
-          });
+      List<ImageTargets> targets =
+          List.of(
+              new ImageTargets(
+                  manager.create(new float[][] {{0, 0, 10, 9}}), manager.create(new long[] {1})));
       MultiBoxLoss loss = MultiBoxLoss.builder().build();
       ArithmeticException e =
           assertThrows(
