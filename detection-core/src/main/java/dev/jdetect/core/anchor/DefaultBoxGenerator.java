@@ -139,8 +139,8 @@ public final class DefaultBoxGenerator implements AnchorSource {
                 new float[] {2, 3},
                 new float[] {2},
                 new float[] {2}))
-        .setScales(0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05)
-        .setSteps(8, 16, 32, 64, 100, 300)
+        .optScales(0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05)
+        .optSteps(8, 16, 32, 64, 100, 300)
         .build();
   }
 
@@ -339,7 +339,7 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @param minRatio the scale of the first level, relative to the image
      * @return this builder
      */
-    public Builder setMinRatio(double minRatio) {
+    public Builder optMinRatio(double minRatio) {
       this.minRatio = minRatio;
       return this;
     }
@@ -350,7 +350,7 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @param maxRatio the scale of the last level, relative to the image
      * @return this builder
      */
-    public Builder setMaxRatio(double maxRatio) {
+    public Builder optMaxRatio(double maxRatio) {
       this.maxRatio = maxRatio;
       return this;
     }
@@ -363,7 +363,7 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @return this builder
      * @throws IllegalArgumentException if a scale is not positive and finite
      */
-    public Builder setScales(double... scales) {
+    public Builder optScales(double... scales) {
       if (scales != null) {
         for (double s : scales) {
           if (!(s > 0) || Double.isInfinite(s)) {
@@ -384,15 +384,15 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @return this builder
      * @throws IllegalArgumentException if a scale is not positive and finite
      */
-    public Builder setScales(float[] scales) {
+    public Builder optScales(float[] scales) {
       if (scales == null) {
-        return setScales((double[]) null);
+        return optScales((double[]) null);
       }
       double[] d = new double[scales.length];
       for (int i = 0; i < d.length; i++) {
         d[i] = Double.parseDouble(Float.toString(scales[i]));
       }
-      return setScales(d);
+      return optScales(d);
     }
 
     /**
@@ -403,7 +403,7 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @return this builder
      * @throws IllegalArgumentException if a step is not positive
      */
-    public Builder setSteps(int... steps) {
+    public Builder optSteps(int... steps) {
       this.steps = FeatureGrids.copyPositive(steps, "steps");
       return this;
     }
@@ -414,7 +414,7 @@ public final class DefaultBoxGenerator implements AnchorSource {
      * @param clip whether to clamp
      * @return this builder
      */
-    public Builder setClip(boolean clip) {
+    public Builder optClip(boolean clip) {
       this.clip = clip;
       return this;
     }

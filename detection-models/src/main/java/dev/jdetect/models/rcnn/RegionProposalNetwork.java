@@ -659,7 +659,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
     private RpnHead head;
     private int inChannels = -1;
     private AnchorGenerator anchorGenerator = AnchorGenerator.builder().build();
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(1f, 1f, 1f, 1f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build();
     private Matcher matcher =
         Matcher.builder()
             .setHighThreshold(0.7f)

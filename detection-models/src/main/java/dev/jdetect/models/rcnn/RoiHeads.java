@@ -438,7 +438,7 @@ public final class RoiHeads extends AbstractBlock {
     private Block boxHead;
     private Block boxPredictor;
     private int numClasses = -1;
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
     private Matcher matcher =
         Matcher.builder()
             .setHighThreshold(0.5f)

@@ -236,7 +236,7 @@ public final class MultiBoxLoss implements SsdLoss {
     private float negPosRatio = 3f;
     private int minNegatives = -1;
     private float beta = 1f;
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10, 10, 5, 5).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10, 10, 5, 5).build();
     private ClassLoss classLoss = ClassLoss.HARD_NEGATIVE_CROSS_ENTROPY;
     private float focalAlpha = 0.25f;
     private float focalGamma = 2f;
@@ -249,7 +249,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param iouThreshold the threshold in (0, 1]
      * @return this builder
      */
-    public Builder setIouThreshold(float iouThreshold) {
+    public Builder optIouThreshold(float iouThreshold) {
       this.iouThreshold = iouThreshold;
       return this;
     }
@@ -260,7 +260,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param negPosRatio the ratio, {@code >= 0}
      * @return this builder
      */
-    public Builder setNegPosRatio(float negPosRatio) {
+    public Builder optNegPosRatio(float negPosRatio) {
       this.negPosRatio = negPosRatio;
       return this;
     }
@@ -274,7 +274,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param minNegatives the minimum, {@code >= 0}
      * @return this builder
      */
-    public Builder setMinNegatives(int minNegatives) {
+    public Builder optMinNegatives(int minNegatives) {
       if (minNegatives < 0) {
         throw new IllegalArgumentException("minNegatives must be >= 0, got " + minNegatives);
       }
@@ -288,7 +288,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param beta the switch point, {@code >= 0} (0 is plain L1)
      * @return this builder
      */
-    public Builder setBeta(float beta) {
+    public Builder optBeta(float beta) {
       this.beta = beta;
       return this;
     }
@@ -299,7 +299,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param boxCoder the coder
      * @return this builder
      */
-    public Builder setBoxCoder(BoxCoder boxCoder) {
+    public Builder optBoxCoder(BoxCoder boxCoder) {
       this.boxCoder = boxCoder;
       return this;
     }
@@ -310,7 +310,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param classLoss the term
      * @return this builder
      */
-    public Builder setClassLoss(ClassLoss classLoss) {
+    public Builder optClassLoss(ClassLoss classLoss) {
       this.classLoss = classLoss;
       return this;
     }
@@ -322,7 +322,7 @@ public final class MultiBoxLoss implements SsdLoss {
      * @param gamma the focusing exponent, {@code >= 0} (default 2)
      * @return this builder
      */
-    public Builder setFocal(float alpha, float gamma) {
+    public Builder optFocal(float alpha, float gamma) {
       this.classLoss = ClassLoss.SOFTMAX_FOCAL;
       this.focalAlpha = alpha;
       this.focalGamma = gamma;

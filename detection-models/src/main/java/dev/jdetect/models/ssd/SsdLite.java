@@ -30,8 +30,8 @@ public final class SsdLite {
     }
     return DefaultBoxGenerator.builder()
         .setAspectRatios(ratios)
-        .setMinRatio(0.2)
-        .setMaxRatio(0.95)
+        .optMinRatio(0.2)
+        .optMaxRatio(0.95)
         .build();
   }
 
@@ -72,10 +72,10 @@ public final class SsdLite {
                 .build())
         .optPostProcessor(
             SsdPostProcessor.builder()
-                .setScoreThreshold(0.001f)
-                .setNmsThreshold(0.55f)
-                .setTopK(300)
-                .setDetectionsPerImage(300)
+                .optScoreThreshold(0.001f)
+                .optNmsThreshold(0.55f)
+                .optTopK(300)
+                .optDetectionsPerImage(300)
                 .build())
         .build();
   }

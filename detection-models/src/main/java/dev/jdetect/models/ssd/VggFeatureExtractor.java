@@ -165,14 +165,14 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
    */
   public static VggFeatureExtractor ssd512() {
     return builder()
-        .setExtras(
+        .optExtras(
             List.of(
                 ExtraLayer.of(256, 512, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 4, 1, 1)))
-        .setStrides(8, 16, 32, 64, 128, 256, 512)
+        .optStrides(8, 16, 32, 64, 128, 256, 512)
         .build();
   }
 
@@ -343,7 +343,7 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param widths five positive widths
      * @return this builder
      */
-    public Builder setWidths(int... widths) {
+    public Builder optWidths(int... widths) {
       this.widths = widths.clone();
       return this;
     }
@@ -354,19 +354,19 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param fcChannels the width
      * @return this builder
      */
-    public Builder setFcChannels(int fcChannels) {
+    public Builder optFcChannels(int fcChannels) {
       this.fcChannels = fcChannels;
       return this;
     }
 
     /**
      * Sets the extra stages after fc7 (default SSD300's conv8_2 .. conv11_2). Also resets the
-     * nominal strides to doubling per strided stage unless {@link #setStrides} follows.
+     * nominal strides to doubling per strided stage unless {@link #optStrides} follows.
      *
      * @param extras the stages, in order
      * @return this builder
      */
-    public Builder setExtras(List<ExtraLayer> extras) {
+    public Builder optExtras(List<ExtraLayer> extras) {
       this.extras = List.copyOf(extras);
       this.strides = null;
       return this;
@@ -378,7 +378,7 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param strides one per source ({@code 2 + extras})
      * @return this builder
      */
-    public Builder setStrides(int... strides) {
+    public Builder optStrides(int... strides) {
       this.strides = strides.clone();
       return this;
     }
