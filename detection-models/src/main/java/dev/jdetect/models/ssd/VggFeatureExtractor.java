@@ -36,14 +36,11 @@ import java.util.Map;
  *   <li>{@code extra.1 ..}: a 1x1 convolution then a strided or valid convolution, each a source.
  * </ul>
  *
- * <p>Widths are configurable (the defaults are VGG16's), which lets tests run the exact structure
- * at a small size.
+ * <p>Widths are configurable (the defaults are VGG16's).
  *
  * <p>Fresh weights follow torchvision: the VGG convolutions ({@code features} and conv5_x) are
  * Kaiming-normal with fan-out (as {@code vgg16()}), fc6/fc7 and the extra stages Xavier-uniform (as
- * {@code SSDFeatureExtractorVGG}), biases zero. DJL's default (Kaiming with fan-in on every
- * convolution) keeps the 0-255 input scale of SSD through all sources, which makes the logits of a
- * fresh model reach the thousands and the first SGD steps diverge.
+ * {@code SSDFeatureExtractorVGG}), biases zero.
  */
 public class VggFeatureExtractor extends AbstractBlock implements Backbone, TorchvisionAliases {
 
@@ -52,6 +49,9 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
   private final ModuleList extra;
   private final int[] outChannels;
   private final int[] strides;
+
+  // DJL's default (Kaiming with fan-in on every convolution) keeps SSD's 0-255 input scale through
+  // all sources: the logits of a fresh model reach the thousands and the first SGD steps diverge.
 
   /** torchvision's {@code kaiming_normal_(mode="fan_out", nonlinearity="relu")}. */
   static final Initializer KAIMING_FAN_OUT =

@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 300, 300));
  * WeightImport.load(model, Path.of("ssd300_vgg16.npz"));
  * // or, keeping a subset: load the backbone of a detector checkpoint into a backbone block
- * WeightImport.builder().setSourcePrefix("backbone.").build().apply(backbone, stateDict);
+ * WeightImport.builder().optSourcePrefix("backbone.").build().apply(backbone, stateDict);
  * }</pre>
  *
  * <p>Strict mode (the default) throws a {@link WeightImportException} listing every missing,
