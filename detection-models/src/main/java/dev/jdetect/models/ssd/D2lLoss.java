@@ -43,22 +43,7 @@ public final class D2lLoss implements SsdLoss {
   @Override
   public NDList compute(
       NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<ImageTargets> targets) {
-    Shape cs = clsLogits.getShape();
-    if (cs.dimension() != 3
-        || !bboxRegression.getShape().equals(new Shape(cs.get(0), cs.get(1), 4))
-        || !anchors.getShape().equals(new Shape(cs.get(1), 4))) {
-      throw new IllegalArgumentException(
-          "need clsLogits (N, A, C+1), bboxRegression (N, A, 4), anchors (A, 4); got "
-              + cs
-              + ", "
-              + bboxRegression.getShape()
-              + ", "
-              + anchors.getShape());
-    }
-    if (targets.size() != cs.get(0)) {
-      throw new IllegalArgumentException(
-          "targets hold " + targets.size() + " images but the batch has " + cs.get(0));
-    }
+    LossInputs.check(clsLogits, bboxRegression, anchors, targets);
     AnchorLabels l = label(anchors, targets);
     NDList d2l =
         TinySsdTargets.d2lLoss(clsLogits, bboxRegression, l.classes(), l.offsets(), l.mask());

@@ -109,27 +109,9 @@ public final class MultiBoxLoss implements SsdLoss {
   @Override
   public NDList compute(
       NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<ImageTargets> targets) {
+    LossInputs.check(clsLogits, bboxRegression, anchors, targets);
     Shape cs = clsLogits.getShape();
-    Shape bs = bboxRegression.getShape();
-    if (cs.dimension() != 3
-        || bs.dimension() != 3
-        || bs.get(2) != 4
-        || cs.get(0) != bs.get(0)
-        || cs.get(1) != bs.get(1)
-        || !anchors.getShape().equals(new Shape(cs.get(1), 4))) {
-      throw new IllegalArgumentException(
-          "need clsLogits (N, A, C+1), bboxRegression (N, A, 4), anchors (A, 4); got "
-              + cs
-              + ", "
-              + bs
-              + ", "
-              + anchors.getShape());
-    }
     int batch = (int) cs.get(0);
-    if (targets.size() != batch) {
-      throw new IllegalArgumentException(
-          "targets hold " + targets.size() + " images but the batch has " + batch);
-    }
     long numAnchors = cs.get(1);
     NDManager manager = clsLogits.getManager();
     NDArray boxLoss;

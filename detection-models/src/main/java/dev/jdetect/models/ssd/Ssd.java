@@ -1,6 +1,5 @@
 package dev.jdetect.models.ssd;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -64,22 +63,18 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
   private final Backbone backbone;
   private final SsdHead head;
   private final int numClasses;
-  private final AnchorSource anchorGenerator;
+  private final AnchorCache anchors;
   private final SsdTransform transform;
   private final SsdLoss loss;
   private final SsdDecoder postProcessor;
   private final Map<String, String> aliases;
-
-  private final Object anchorLock = new Object();
-  private String anchorKey;
-  private NDArray anchorCache;
 
   private Ssd(Builder b) {
     ConvolutionCheck.ensureCorrect();
     this.backbone = addChildBlock("backbone", b.backbone);
     this.head = addChildBlock("head", b.head);
     this.numClasses = b.numClasses;
-    this.anchorGenerator = b.anchorGenerator;
+    this.anchors = new AnchorCache(b.anchorGenerator);
     this.transform = b.transform;
     this.loss = b.loss;
     this.postProcessor = b.postProcessor;
@@ -131,7 +126,7 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
    * @return the anchor source
    */
   public AnchorSource anchorGenerator() {
-    return anchorGenerator;
+    return anchors.source();
   }
 
   /**
@@ -197,7 +192,7 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
           "backbone returned " + features.size() + " sources but the head expects " + sources);
     }
     NDList out = head.forward(parameterStore, features, training);
-    NDArray anchors = anchors(parameterStore, features, x);
+    NDArray anchors = this.anchors.get(parameterStore.getManager(), features, x);
     long a = out.get(0).getShape().get(1);
     if (anchors.getShape().get(0) != a) {
       throw new IllegalStateException(
@@ -211,37 +206,6 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
     anchorsCopy.attach(images.getManager());
     anchorsCopy.setName("anchors");
     return new NDList(out.get(0), out.get(1), anchorsCopy);
-  }
-
-  private NDArray anchors(ParameterStore ps, NDList features, NDArray input) {
-    Device device = input.getDevice();
-    int height = (int) input.getShape().get(2);
-    int width = (int) input.getShape().get(3);
-    List<Shape> shapes = new ArrayList<>(features.size());
-    StringBuilder key = new StringBuilder(device.toString());
-    for (NDArray f : features) {
-      Shape s = f.getShape();
-      shapes.add(new Shape(s.get(2), s.get(3)));
-      key.append(':').append(s.get(2)).append('x').append(s.get(3));
-    }
-    key.append('@').append(height).append('x').append(width);
-    synchronized (anchorLock) {
-      if (anchorCache == null || anchorCache.isReleased() || !key.toString().equals(anchorKey)) {
-        NDManager manager = ps.getManager();
-        NDArray generated = anchorGenerator.generate(manager, shapes, height, width);
-        NDScope.unregister(generated);
-        if (!generated.getDevice().equals(device)) {
-          NDArray moved = generated.toDevice(device, false);
-          NDScope.unregister(moved);
-          moved.attach(manager);
-          generated.close();
-          generated = moved;
-        }
-        anchorCache = generated;
-        anchorKey = key.toString();
-      }
-      return anchorCache;
-    }
   }
 
   /** {@inheritDoc} */
