@@ -29,10 +29,11 @@ final class AnchorCache {
   }
 
   /**
-   * Returns the anchors for these features of this model input; they live in {@code manager} and
-   * stay valid until the next call with other sizes.
+   * Returns a copy, in {@code target}, of the anchors for these features of this model input; the
+   * cached original lives in {@code cacheManager} until other sizes replace it.
    */
-  synchronized NDArray get(NDManager manager, NDList features, NDArray input) {
+  synchronized NDArray copy(
+      NDManager cacheManager, NDList features, NDArray input, NDManager target) {
     Device device = input.getDevice();
     int height = (int) input.getShape().get(2);
     int width = (int) input.getShape().get(3);
@@ -45,18 +46,24 @@ final class AnchorCache {
     }
     k.append('@').append(height).append('x').append(width);
     if (anchors == null || anchors.isReleased() || !k.toString().equals(key)) {
-      NDArray generated = source.generate(manager, shapes, height, width);
+      NDArray generated = source.generate(cacheManager, shapes, height, width);
       NDScope.unregister(generated);
       if (!generated.getDevice().equals(device)) {
         NDArray moved = generated.toDevice(device, false);
         NDScope.unregister(moved);
-        moved.attach(manager);
+        moved.attach(cacheManager);
         generated.close();
         generated = moved;
+      }
+      if (anchors != null) {
+        // callers only ever hold copies, so the replaced original can go
+        anchors.close();
       }
       anchors = generated;
       key = k.toString();
     }
-    return anchors;
+    NDArray out = anchors.duplicate();
+    out.attach(target);
+    return out;
   }
 }

@@ -36,8 +36,9 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@code forward(ps, images, false)}: images float32 RGB {@code (N, 3, H, W)} in {@code [0,
- *       1]} (any {@code H, W}; resized to the model size), returns the {@link Detections#toNDList}
- *       form, boxes in the pixels of the given images.
+ *       1]} (as the transform accepts them: torchvision's resizes any {@code H, W} to the model
+ *       size), returns the {@link Detections#toNDList} form, boxes in the pixels of the given
+ *       images.
  *   <li>{@code forward(ps, images, targets, params)} with targets in the {@link Targets} form
  *       (boxes in the pixels of the given images), returns {@code {loss_bbox_regression,
  *       loss_classification}}.
@@ -192,18 +193,17 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
           "backbone returned " + features.size() + " sources but the head expects " + sources);
     }
     NDList out = head.forward(parameterStore, features, training);
-    NDArray anchors = this.anchors.get(parameterStore.getManager(), features, x);
+    NDArray anchorsCopy =
+        anchors.copy(parameterStore.getManager(), features, x, images.getManager());
     long a = out.get(0).getShape().get(1);
-    if (anchors.getShape().get(0) != a) {
+    if (anchorsCopy.getShape().get(0) != a) {
       throw new IllegalStateException(
           "the head predicts "
               + a
               + " boxes per image but the anchor generator made "
-              + anchors.getShape().get(0)
+              + anchorsCopy.getShape().get(0)
               + "; anchors per location of generator and head differ");
     }
-    NDArray anchorsCopy = anchors.duplicate();
-    anchorsCopy.attach(images.getManager());
     anchorsCopy.setName("anchors");
     return new NDList(out.get(0), out.get(1), anchorsCopy);
   }
