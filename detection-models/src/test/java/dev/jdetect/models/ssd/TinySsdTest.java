@@ -83,6 +83,28 @@ class TinySsdTest {
   }
 
   @Test
+  void anchorsFollowTheInputSizeFromCallToCall() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Ssd model = TinySsd.builder().setNumClasses(1).optChannels(new int[] {4, 4, 4}, 4).build();
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      ParameterStore ps = new ParameterStore(manager, false);
+      // 64x64: maps 8x8, 4x4, 2x2, 1x1, 1x1 -> 86 cells; 64x96: 8x12, 4x6, 2x3, 1x1, 1x1 -> 128
+      long[] expected = {344, 512, 344};
+      int[] widths = {64, 96, 64};
+      for (int i = 0; i < widths.length; i++) {
+        NDArray images = manager.zeros(new Shape(1, 3, 64, widths[i]));
+        NDArray anchors = model.forwardHeads(ps, images, false).get(2);
+        assertEquals(new Shape(expected[i], 4), anchors.getShape(), "input width " + widths[i]);
+        if (widths[i] == 96) {
+          // cell (0, 0) of the 8x12 map, centre (4, 4) px; size 0.2: 0.2 * 64 = 12.8 px square
+          assertArrayEquals(
+              new float[] {-2.4f, -2.4f, 10.4f, 10.4f}, anchors.get(0).toFloatArray(), 1e-4f);
+        }
+      }
+    }
+  }
+
+  @Test
   void childNamesFollowD2lAttributes() {
     try (NDManager manager = NDManager.newBaseManager()) {
       Ssd model = TinySsd.builder().setNumClasses(2).build();
