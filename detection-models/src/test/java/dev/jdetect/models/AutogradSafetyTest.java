@@ -73,9 +73,9 @@ class AutogradSafetyTest {
         Ssd.builder()
             .setBackbone(
                 VggFeatureExtractor.builder()
-                    .setWidths(4, 8, 8, 16, 16)
-                    .setFcChannels(24)
-                    .setExtras(
+                    .optWidths(4, 8, 8, 16, 16)
+                    .optFcChannels(24)
+                    .optExtras(
                         List.of(
                             VggFeatureExtractor.ExtraLayer.of(8, 16, 3, 2, 1),
                             VggFeatureExtractor.ExtraLayer.of(8, 12, 3, 2, 1),
@@ -85,7 +85,7 @@ class AutogradSafetyTest {
             .setNumClasses(3)
             .setAnchorGenerator(DefaultBoxGenerator.ssd300())
             .setTransform(SsdModels.vggTransform(300))
-            .setLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
+            .optLoss(MultiBoxLoss.builder().optMinNegatives(0).build())
             .build();
     checkModel(model, new Shape(2, 3, 64, 64), AutogradSafetyTest::ssdTargets);
   }

@@ -133,8 +133,8 @@ public final class CustomBackbone {
         .setAnchorGenerator(
             DefaultBoxGenerator.builder()
                 .setAspectRatios(List.of(new float[] {2}, new float[] {2, 3}))
-                .setMinRatio(0.15f)
-                .setMaxRatio(0.6f)
+                .optMinRatio(0.15f)
+                .optMaxRatio(0.6f)
                 .build())
         .setTransform(
             FixedSizeTransform.builder()
@@ -150,8 +150,8 @@ public final class CustomBackbone {
     TwoScaleBackbone backbone = new TwoScaleBackbone();
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {16, 32}, new float[] {64, 128}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}, new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {16, 32}, new float[] {64, 128}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}, new float[] {0.5f, 1f, 2f}))
             .build();
     return FasterRcnn.builder()
         .setBackbone(backbone)

@@ -64,8 +64,8 @@ public final class ExampleModels {
         DefaultBoxGenerator.builder()
             .setAspectRatios(
                 List.of(new float[] {2}, new float[] {2, 3}, new float[] {2, 3}, new float[] {2}))
-            .setMinRatio(0.1f)
-            .setMaxRatio(0.8f)
+            .optMinRatio(0.1f)
+            .optMaxRatio(0.8f)
             .build();
     return Ssd.builder()
         .setBackbone(backbone)
@@ -93,8 +93,8 @@ public final class ExampleModels {
   static FasterRcnn fasterRcnn(dev.jdetect.models.Backbone backbone, int numClasses, int size) {
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {16, 32, 64, 128}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {16, 32, 64, 128}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()

@@ -3,15 +3,15 @@ package dev.jdetect.examples;
 import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
-import dev.jdetect.core.box.Boxes;
+import dev.jdetect.models.ImageTargets;
+import dev.jdetect.models.ssd.D2lLoss;
+import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.TinySsd;
-import dev.jdetect.models.ssd.TinySsdTargets;
 import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
@@ -190,7 +190,7 @@ public final class TrainTinySsd {
    * @param resize the pre-processing
    * @return {@code {class error, bbox MAE}}
    */
-  static double[] d2lMetrics(TinySsd model, AnnotationSet images, Resize resize) {
+  static double[] d2lMetrics(Ssd model, AnnotationSet images, Resize resize) {
     TinySsdMetrics metrics = new TinySsdMetrics();
     ai.djl.Device device = model.getParameters().valueAt(0).getArray().getDevice();
     try (NDManager m = NDManager.newBaseManager(device)) {
@@ -198,35 +198,16 @@ public final class TrainTinySsd {
       for (ImageAnnotation a : images.getImages()) {
         try (NDManager scope = m.newSubManager()) {
           DetectionSample s = resize.apply(DetectionSample.load(scope, a, false, false), null);
-          NDList out = model.predict(ps, s.getImage().expandDims(0), false);
-          NDArray anchors = out.get(2);
-          int numAnchors = (int) anchors.getShape().get(0);
-          float w = s.getWidth();
-          float h = s.getHeight();
-          NDArray gt = s.getBoxes().div(scope.create(new float[] {w, h, w, h}));
-          long[] gtLabels = s.getLabels().toLongArray();
-          long[] map = TinySsdTargets.assign(Boxes.iou(anchors, gt), 0.5f);
-          long[] labels = new long[numAnchors];
-          long[] index = new long[numAnchors];
-          float[] mask = new float[numAnchors * 4];
-          for (int i = 0; i < numAnchors; i++) {
-            if (map[i] >= 0) {
-              labels[i] = gtLabels[(int) map[i]];
-              index[i] = map[i];
-              java.util.Arrays.fill(mask, 4 * i, 4 * i + 4, 1f);
-            }
-          }
-          NDArray offsets =
-              gtLabels.length == 0
-                  ? scope.zeros(new Shape(numAnchors, 4))
-                  : TinySsdTargets.encode(anchors, gt.get(scope.create(index)));
-          NDArray maskArray = scope.create(mask, new Shape(1, numAnchors * 4));
+          NDList out = model.forwardHeads(ps, s.getImage().expandDims(0), false);
+          D2lLoss.AnchorLabels l =
+              new D2lLoss(0.5f)
+                  .label(out.get(2), List.of(new ImageTargets(s.getBoxes(), s.getLabels())));
           metrics.update(
               out.get(0),
-              scope.create(labels).reshape(1, numAnchors),
+              l.classes(),
               out.get(1).reshape(1, -1),
-              offsets.mul(maskArray.reshape(numAnchors, 4)).reshape(1, -1),
-              maskArray);
+              l.offsets().reshape(1, -1),
+              l.mask().reshape(1, -1));
           out.attach(scope);
         }
       }
@@ -287,7 +268,7 @@ public final class TrainTinySsd {
             .build();
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
+      Ssd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
       Seeds.initialize(model, manager, s.seed, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
       int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
       LrSchedule schedule =

@@ -20,7 +20,7 @@ import java.util.List;
  * height / width) every grid cell gets {@code |R_l| * |S_l|} anchors, ratio-major and size-minor:
  * an anchor of size {@code s} and ratio {@code r} has width {@code s / sqrt(r)} and height {@code s
  * * sqrt(r)}. The zero-centred base anchors are computed once per generator (rounded to integers
- * half-to-even, as torchvision does, unless {@link Builder#setRoundBase(boolean)} turns it off) and
+ * half-to-even, as torchvision does, unless {@link Builder#optRoundBase(boolean)} turns it off) and
  * shifted to {@code stride * (i + centerOffset)} for every cell; torchvision's offset is 0, the
  * classic form's 0.5. The stride is {@code imageSize / gridSize} (integer division, per axis)
  * unless fixed strides are set.
@@ -99,7 +99,7 @@ public final class AnchorGenerator {
    */
   public static AnchorGenerator classic() {
     return builder()
-        .setClassic(16f, new float[] {8f, 16f, 32f}, new float[] {0.5f, 1f, 2f}, 16)
+        .optClassic(16f, new float[] {8f, 16f, 32f}, new float[] {0.5f, 1f, 2f}, 16)
         .build();
   }
 
@@ -318,7 +318,7 @@ public final class AnchorGenerator {
      * @return this builder
      * @throws IllegalArgumentException if the list or a level is empty or a size is not positive
      */
-    public Builder setSizes(List<float[]> sizes) {
+    public Builder optSizes(List<float[]> sizes) {
       this.sizes = copyPositive(sizes, "sizes");
       return this;
     }
@@ -331,7 +331,7 @@ public final class AnchorGenerator {
      * @return this builder
      * @throws IllegalArgumentException if the list or a level is empty or a ratio is not positive
      */
-    public Builder setAspectRatios(List<float[]> aspectRatios) {
+    public Builder optAspectRatios(List<float[]> aspectRatios) {
       this.aspectRatios = copyPositive(aspectRatios, "aspectRatios");
       return this;
     }
@@ -343,7 +343,7 @@ public final class AnchorGenerator {
      * @param roundBase whether to round
      * @return this builder
      */
-    public Builder setRoundBase(boolean roundBase) {
+    public Builder optRoundBase(boolean roundBase) {
       this.roundBase = roundBase;
       return this;
     }
@@ -356,7 +356,7 @@ public final class AnchorGenerator {
      * @return this builder
      * @throws IllegalArgumentException if the offset is outside {@code [0, 1]} or NaN
      */
-    public Builder setCenterOffset(float centerOffset) {
+    public Builder optCenterOffset(float centerOffset) {
       if (!(centerOffset >= 0f && centerOffset <= 1f)) {
         throw new IllegalArgumentException("centerOffset must be in [0, 1], got " + centerOffset);
       }
@@ -372,7 +372,7 @@ public final class AnchorGenerator {
      * @return this builder
      * @throws IllegalArgumentException if a stride is not positive
      */
-    public Builder setStrides(int... strides) {
+    public Builder optStrides(int... strides) {
       this.strides = FeatureGrids.copyPositive(strides, "strides");
       return this;
     }
@@ -388,7 +388,7 @@ public final class AnchorGenerator {
      * @return this builder
      * @throws IllegalArgumentException if a value is not positive
      */
-    public Builder setClassic(float baseSize, float[] scales, float[] ratios, int stride) {
+    public Builder optClassic(float baseSize, float[] scales, float[] ratios, int stride) {
       if (!(baseSize > 0f) || Float.isInfinite(baseSize)) {
         throw new IllegalArgumentException("baseSize must be finite and > 0, got " + baseSize);
       }
@@ -399,11 +399,11 @@ public final class AnchorGenerator {
       for (int i = 0; i < s.length; i++) {
         s[i] = baseSize * scales[i];
       }
-      setSizes(List.of(s));
-      setAspectRatios(Collections.singletonList(ratios));
-      setStrides(stride);
-      setCenterOffset(0.5f);
-      return setRoundBase(false);
+      optSizes(List.of(s));
+      optAspectRatios(Collections.singletonList(ratios));
+      optStrides(stride);
+      optCenterOffset(0.5f);
+      return optRoundBase(false);
     }
 
     /**

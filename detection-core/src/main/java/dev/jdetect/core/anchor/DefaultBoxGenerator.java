@@ -29,7 +29,7 @@ import java.util.List;
  * is done in double and rounded to float32 like torchvision's Python floats. Instances are
  * immutable and thread-safe.
  */
-public final class DefaultBoxGenerator {
+public final class DefaultBoxGenerator implements AnchorSource {
 
   private final List<double[]> aspectRatios;
   private final double[] scales;
@@ -139,8 +139,8 @@ public final class DefaultBoxGenerator {
                 new float[] {2, 3},
                 new float[] {2},
                 new float[] {2}))
-        .setScales(0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05)
-        .setSteps(8, 16, 32, 64, 100, 300)
+        .optScales(0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05)
+        .optSteps(8, 16, 32, 64, 100, 300)
         .build();
   }
 
@@ -150,6 +150,7 @@ public final class DefaultBoxGenerator {
    *
    * @return one count per level
    */
+  @Override
   public int[] numAnchorsPerLocation() {
     int[] n = new int[aspectRatios.size()];
     for (int k = 0; k < n.length; k++) {
@@ -227,6 +228,7 @@ public final class DefaultBoxGenerator {
    * @return float32 {@code (sum_k H_k * W_k * A_k, 4)} boxes
    * @throws IllegalArgumentException if the shapes or the image size are invalid
    */
+  @Override
   public NDArray generate(
       NDManager manager, List<Shape> featureShapes, int imageHeight, int imageWidth) {
     FeatureGrids.validate(manager, featureShapes, aspectRatios.size(), imageHeight, imageWidth);
@@ -337,7 +339,7 @@ public final class DefaultBoxGenerator {
      * @param minRatio the scale of the first level, relative to the image
      * @return this builder
      */
-    public Builder setMinRatio(double minRatio) {
+    public Builder optMinRatio(double minRatio) {
       this.minRatio = minRatio;
       return this;
     }
@@ -348,7 +350,7 @@ public final class DefaultBoxGenerator {
      * @param maxRatio the scale of the last level, relative to the image
      * @return this builder
      */
-    public Builder setMaxRatio(double maxRatio) {
+    public Builder optMaxRatio(double maxRatio) {
       this.maxRatio = maxRatio;
       return this;
     }
@@ -361,7 +363,7 @@ public final class DefaultBoxGenerator {
      * @return this builder
      * @throws IllegalArgumentException if a scale is not positive and finite
      */
-    public Builder setScales(double... scales) {
+    public Builder optScales(double... scales) {
       if (scales != null) {
         for (double s : scales) {
           if (!(s > 0) || Double.isInfinite(s)) {
@@ -382,15 +384,15 @@ public final class DefaultBoxGenerator {
      * @return this builder
      * @throws IllegalArgumentException if a scale is not positive and finite
      */
-    public Builder setScales(float[] scales) {
+    public Builder optScales(float[] scales) {
       if (scales == null) {
-        return setScales((double[]) null);
+        return optScales((double[]) null);
       }
       double[] d = new double[scales.length];
       for (int i = 0; i < d.length; i++) {
         d[i] = Double.parseDouble(Float.toString(scales[i]));
       }
-      return setScales(d);
+      return optScales(d);
     }
 
     /**
@@ -401,7 +403,7 @@ public final class DefaultBoxGenerator {
      * @return this builder
      * @throws IllegalArgumentException if a step is not positive
      */
-    public Builder setSteps(int... steps) {
+    public Builder optSteps(int... steps) {
       this.steps = FeatureGrids.copyPositive(steps, "steps");
       return this;
     }
@@ -412,7 +414,7 @@ public final class DefaultBoxGenerator {
      * @param clip whether to clamp
      * @return this builder
      */
-    public Builder setClip(boolean clip) {
+    public Builder optClip(boolean clip) {
       this.clip = clip;
       return this;
     }

@@ -267,7 +267,7 @@ public final class BoxCoder {
      * @return this builder
      * @throws IllegalArgumentException if a weight is not finite and positive
      */
-    public Builder setWeights(float wx, float wy, float ww, float wh) {
+    public Builder optWeights(float wx, float wy, float ww, float wh) {
       float[] w = {wx, wy, ww, wh};
       String[] names = {"wx", "wy", "ww", "wh"};
       for (int i = 0; i < 4; i++) {
@@ -291,7 +291,7 @@ public final class BoxCoder {
      * @return this builder
      * @throws IllegalArgumentException if the value is NaN
      */
-    public Builder setBboxXformClip(double bboxXformClip) {
+    public Builder optBboxXformClip(double bboxXformClip) {
       if (Double.isNaN(bboxXformClip)) {
         throw new IllegalArgumentException("bboxXformClip must not be NaN");
       }

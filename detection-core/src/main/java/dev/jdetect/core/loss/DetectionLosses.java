@@ -282,6 +282,8 @@ public final class DetectionLosses {
               + ")");
     }
     NDArray safeLabels = NDArrays.where(ignored, longLabels.zerosLike(), longLabels);
+    // logSoftmax and a gather, not DJL's SoftmaxCrossEntropyLoss: that mis-shapes (N, A) labels on
+    // the PyTorch engine.
     NDArray logProbability =
         logits.logSoftmax(-1).gather(safeLabels.expandDims(-1), -1).squeeze(-1);
     return new LogProbability(logProbability, ignored);

@@ -5,8 +5,6 @@
  * losses. See {@link dev.jdetect.core.loss.DetectionLosses}.
  *
  * <p>Nothing here reduces: callers sum or average with their own normaliser (torchvision divides
- * SSD losses by the number of foreground anchors, R-CNN box losses by the sampled count). Cross
- * entropy is built from {@code logSoftmax} and a gather along the last axis rather than DJL's
- * {@code SoftmaxCrossEntropyLoss}, which mis-shapes (N, A) labels on the PyTorch engine.
+ * SSD losses by the number of foreground anchors, R-CNN box losses by the sampled count).
  */
 package dev.jdetect.core.loss;

@@ -56,14 +56,14 @@ class AnchorGeneratorTest {
 
   private static AnchorGenerator fpn() {
     return AnchorGenerator.builder()
-        .setSizes(
+        .optSizes(
             List.of(
                 new float[] {32},
                 new float[] {64},
                 new float[] {128},
                 new float[] {256},
                 new float[] {512}))
-        .setAspectRatios(List.of(R3))
+        .optAspectRatios(List.of(R3))
         .build();
   }
 
@@ -100,9 +100,9 @@ class AnchorGeneratorTest {
   void perLevelSizesAndRatiosMatchTorchvision() {
     AnchorGenerator gen =
         AnchorGenerator.builder()
-            .setSizes(
+            .optSizes(
                 List.of(new float[] {32, 40, 50}, new float[] {25, 27}, new float[] {64, 80, 101}))
-            .setAspectRatios(List.of(R3, new float[] {1f}, new float[] {0.25f, 0.5f, 1f, 2f}))
+            .optAspectRatios(List.of(R3, new float[] {1f}, new float[] {0.25f, 0.5f, 1f, 2f}))
             .build();
     assertArrayEquals(
         fx("cfg3_num_per_location").toType(DataType.INT32, false).toIntArray(),
@@ -116,7 +116,7 @@ class AnchorGeneratorTest {
         gen.cellAnchors(manager, 1).toFloatArray());
 
     AnchorGenerator mobile =
-        AnchorGenerator.builder().setSizes(List.of(new float[] {32, 64, 128, 256, 512})).build();
+        AnchorGenerator.builder().optSizes(List.of(new float[] {32, 64, 128, 256, 512})).build();
     assertClose(fx("cfg4_anchors"), mobile.generate(manager, List.of(new Shape(3, 4)), 90, 120));
   }
 
@@ -162,11 +162,11 @@ class AnchorGeneratorTest {
   void unroundedAndOffsetOptions() {
     AnchorGenerator gen =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {10}))
-            .setAspectRatios(List.of(new float[] {1f}))
-            .setRoundBase(false)
-            .setCenterOffset(0.5f)
-            .setStrides(4)
+            .optSizes(List.of(new float[] {10}))
+            .optAspectRatios(List.of(new float[] {1f}))
+            .optRoundBase(false)
+            .optCenterOffset(0.5f)
+            .optStrides(4)
             .build();
     NDArray a = gen.generate(manager, List.of(new Shape(2, 3)), 999, 999);
     assertArrayEquals(
@@ -206,27 +206,27 @@ class AnchorGeneratorTest {
 
     assertThrows(
         IllegalArgumentException.class,
-        () -> AnchorGenerator.builder().setSizes(Collections.emptyList()));
+        () -> AnchorGenerator.builder().optSizes(Collections.emptyList()));
     assertThrows(
         IllegalArgumentException.class,
-        () -> AnchorGenerator.builder().setSizes(List.of(new float[] {32, -1})));
+        () -> AnchorGenerator.builder().optSizes(List.of(new float[] {32, -1})));
     assertThrows(
         IllegalArgumentException.class,
-        () -> AnchorGenerator.builder().setAspectRatios(List.of(new float[] {Float.NaN})));
-    assertThrows(IllegalArgumentException.class, () -> AnchorGenerator.builder().setStrides(16, 0));
+        () -> AnchorGenerator.builder().optAspectRatios(List.of(new float[] {Float.NaN})));
+    assertThrows(IllegalArgumentException.class, () -> AnchorGenerator.builder().optStrides(16, 0));
     assertThrows(
-        IllegalArgumentException.class, () -> AnchorGenerator.builder().setCenterOffset(1.5f));
+        IllegalArgumentException.class, () -> AnchorGenerator.builder().optCenterOffset(1.5f));
     e =
         assertThrows(
             IllegalArgumentException.class,
             () ->
                 AnchorGenerator.builder()
-                    .setSizes(List.of(new float[] {32}, new float[] {64}, new float[] {128}))
-                    .setAspectRatios(List.of(R3, R3))
+                    .optSizes(List.of(new float[] {32}, new float[] {64}, new float[] {128}))
+                    .optAspectRatios(List.of(R3, R3))
                     .build());
     assertTrue(e.getMessage().contains("aspectRatios"), e.getMessage());
     assertThrows(
-        IllegalArgumentException.class, () -> AnchorGenerator.builder().setStrides(8, 16).build());
+        IllegalArgumentException.class, () -> AnchorGenerator.builder().optStrides(8, 16).build());
   }
 
   private static void assertClose(NDArray expected, NDArray actual) {

@@ -82,8 +82,8 @@ class DefaultBoxGeneratorTest {
     DefaultBoxGenerator gen =
         DefaultBoxGenerator.builder()
             .setAspectRatios(repeat(new float[] {2, 3}, 6))
-            .setMinRatio(0.2)
-            .setMaxRatio(0.95)
+            .optMinRatio(0.2)
+            .optMaxRatio(0.95)
             .build();
     assertFalse(gen.hasSteps());
     double[] scales = gen.getScales();
@@ -103,7 +103,7 @@ class DefaultBoxGeneratorTest {
     DefaultBoxGenerator gen =
         DefaultBoxGenerator.builder()
             .setAspectRatios(List.of(new float[] {2, 3}))
-            .setClip(false)
+            .optClip(false)
             .build();
     assertArrayEquals(new double[] {0.15, 0.9}, gen.getScales());
     List<Shape> grid = List.of(new Shape(6, 8));
@@ -116,8 +116,8 @@ class DefaultBoxGeneratorTest {
     DefaultBoxGenerator.Builder b =
         DefaultBoxGenerator.builder()
             .setAspectRatios(List.of(new float[] {2}, new float[] {2, 3}))
-            .setScales(0.3, 0.8, 1.3)
-            .setSteps(16, 32);
+            .optScales(0.3, 0.8, 1.3)
+            .optSteps(16, 32);
     DefaultBoxGenerator gen = b.build();
     List<Shape> grids = List.of(new Shape(8, 12), new Shape(4, 6));
     assertClose(fx("steps_xyxy"), gen.generate(manager, grids, 128, 192));
@@ -125,7 +125,7 @@ class DefaultBoxGeneratorTest {
     assertClose(fx("steps_cxcywh"), rel);
     // clip bounds the relative sizes by 1; without it sqrt(0.8 * 1.3) and 0.8 * sqrt(3) exceed 1.
     assertEquals(1f, rel.get(":, 2:").max().getFloat());
-    NDArray unclipped = b.setClip(false).build().generateRelativeCxcywh(manager, grids, 128, 192);
+    NDArray unclipped = b.optClip(false).build().generateRelativeCxcywh(manager, grids, 128, 192);
     assertEquals(0.8 * Math.sqrt(3), unclipped.get(":, 2:").max().getFloat(), 1e-6);
   }
 
@@ -134,8 +134,8 @@ class DefaultBoxGeneratorTest {
     DefaultBoxGenerator gen =
         DefaultBoxGenerator.builder()
             .setAspectRatios(List.of(new float[] {2}, new float[] {2, 3}))
-            .setScales(new float[] {0.3f, 0.8f, 1.3f})
-            .setSteps(16, 32)
+            .optScales(new float[] {0.3f, 0.8f, 1.3f})
+            .optSteps(16, 32)
             .build();
     assertArrayEquals(new double[] {0.3, 0.8, 1.3}, gen.getScales());
     List<Shape> grids = List.of(new Shape(8, 12), new Shape(4, 6));
@@ -172,7 +172,7 @@ class DefaultBoxGeneratorTest {
             () ->
                 DefaultBoxGenerator.builder()
                     .setAspectRatios(repeat(new float[] {2}, 3))
-                    .setSteps(8, 16)
+                    .optSteps(8, 16)
                     .build());
     assertTrue(e.getMessage().contains("steps"), e.getMessage());
     assertThrows(
@@ -180,24 +180,24 @@ class DefaultBoxGeneratorTest {
         () ->
             DefaultBoxGenerator.builder()
                 .setAspectRatios(repeat(new float[] {2}, 3))
-                .setScales(0.1, 0.2, 0.3)
+                .optScales(0.1, 0.2, 0.3)
                 .build());
     assertThrows(
         IllegalArgumentException.class,
         () ->
             DefaultBoxGenerator.builder()
                 .setAspectRatios(repeat(new float[] {2}, 2))
-                .setMinRatio(0.9)
-                .setMaxRatio(0.2)
+                .optMinRatio(0.9)
+                .optMaxRatio(0.2)
                 .build());
     assertThrows(
         IllegalArgumentException.class,
         () -> DefaultBoxGenerator.builder().setAspectRatios(List.of(new float[] {-2})));
     assertThrows(
-        IllegalArgumentException.class, () -> DefaultBoxGenerator.builder().setSteps(8, -1));
+        IllegalArgumentException.class, () -> DefaultBoxGenerator.builder().optSteps(8, -1));
     assertThrows(
         IllegalArgumentException.class,
-        () -> DefaultBoxGenerator.builder().setScales(0.1, Double.NaN));
+        () -> DefaultBoxGenerator.builder().optScales(0.1, Double.NaN));
   }
 
   private static void assertClose(NDArray expected, NDArray actual) {

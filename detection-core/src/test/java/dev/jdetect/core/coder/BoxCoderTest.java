@@ -50,7 +50,7 @@ class BoxCoderTest {
   private static BoxCoder coder(String tag) {
     return "w1".equals(tag)
         ? BoxCoder.builder().build()
-        : BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+        : BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
   }
 
   @Test
@@ -98,7 +98,7 @@ class BoxCoderTest {
     assertEquals(62.5 * (a[3] - a[1]), box[3] - box[1], 1e-3 * (a[3] - a[1]));
     // A custom clamp of 0 caps scaling at 1x.
     float[] capped =
-        BoxCoder.builder().setBboxXformClip(0).build().decode(deltas, anchors).toFloatArray();
+        BoxCoder.builder().optBboxXformClip(0).build().decode(deltas, anchors).toFloatArray();
     assertEquals(a[2] - a[0], capped[2] - capped[0], 1e-3);
   }
 
@@ -111,7 +111,7 @@ class BoxCoderTest {
         new float[] {0.5f, 1f, 0f, ln2},
         BoxCoder.builder().build().encode(gt, anchor).toFloatArray(),
         1e-6f);
-    BoxCoder ssd = BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+    BoxCoder ssd = BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
     NDArray enc = ssd.encode(gt, anchor);
     assertArrayEquals(new float[] {5f, 10f, 0f, 5 * ln2}, enc.toFloatArray(), 1e-5f);
     assertArrayEquals(new float[] {5, 5, 15, 25}, ssd.decode(enc, anchor).toFloatArray(), 1e-5f);
@@ -168,16 +168,16 @@ class BoxCoderTest {
         IllegalArgumentException.class, () -> c.decode(four, manager.zeros(new Shape(4, 3))));
     assertThrows(IllegalArgumentException.class, () -> c.decode(null, four));
     assertThrows(
-        IllegalArgumentException.class, () -> BoxCoder.builder().setWeights(1f, 0f, 1f, 1f));
+        IllegalArgumentException.class, () -> BoxCoder.builder().optWeights(1f, 0f, 1f, 1f));
     assertThrows(
-        IllegalArgumentException.class, () -> BoxCoder.builder().setWeights(1f, 1f, Float.NaN, 1f));
+        IllegalArgumentException.class, () -> BoxCoder.builder().optWeights(1f, 1f, Float.NaN, 1f));
     assertThrows(
-        IllegalArgumentException.class, () -> BoxCoder.builder().setBboxXformClip(Double.NaN));
+        IllegalArgumentException.class, () -> BoxCoder.builder().optBboxXformClip(Double.NaN));
   }
 
   @Test
   void accessorsReportSettings() {
-    BoxCoder c = BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+    BoxCoder c = BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
     assertArrayEquals(new float[] {10f, 10f, 5f, 5f}, c.getWeights());
     assertEquals(Math.log(1000.0 / 16), c.getBboxXformClip());
   }

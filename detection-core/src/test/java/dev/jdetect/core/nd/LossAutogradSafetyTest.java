@@ -61,7 +61,7 @@ class LossAutogradSafetyTest {
   @Test
   void boxCoderDecodeAndBoxConversions() throws Exception {
     BoxCoder coder =
-        BoxCoder.builder().setWeights(10, 10, 5, 5).setBboxXformClip(Math.log(1000.0 / 16)).build();
+        BoxCoder.builder().optWeights(10, 10, 5, 5).optBboxXformClip(Math.log(1000.0 / 16)).build();
     check(
         new Shape(4, 8),
         (x, m) -> {

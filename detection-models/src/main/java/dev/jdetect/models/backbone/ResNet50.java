@@ -236,7 +236,7 @@ public final class ResNet50 extends AbstractBlock implements Backbone {
      * @param form the form
      * @return this builder
      */
-    public Builder setForm(Form form) {
+    public Builder optForm(Form form) {
       if (form == null) {
         throw new IllegalArgumentException("form must not be null");
       }

@@ -160,7 +160,7 @@ public final class Vgg16 extends AbstractBlock implements Backbone {
      * @param form the form
      * @return this builder
      */
-    public Builder setForm(Form form) {
+    public Builder optForm(Form form) {
       if (form == null) {
         throw new IllegalArgumentException("form must not be null");
       }

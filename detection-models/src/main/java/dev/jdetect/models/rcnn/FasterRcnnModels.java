@@ -27,7 +27,7 @@ public final class FasterRcnnModels {
    * @return the model (not initialised)
    */
   public static FasterRcnn fasterRcnnVgg16(int numClasses) {
-    Backbone backbone = Vgg16.builder().setForm(Vgg16.Form.CONV5_3).build();
+    Backbone backbone = Vgg16.builder().optForm(Vgg16.Form.CONV5_3).build();
     RegionProposalNetwork rpn = RegionProposalNetwork.classicBuilder().setInChannels(512).build();
     RoiHeads heads =
         RoiHeads.builder()
@@ -62,8 +62,8 @@ public final class FasterRcnnModels {
    */
   public static WeightImport imageNetVgg16Import() {
     return WeightImport.builder()
-        .setRename(FasterRcnnModels::imageNetVgg16Name)
-        .setExclude(
+        .optRename(FasterRcnnModels::imageNetVgg16Name)
+        .optExclude(
             name ->
                 name.startsWith("classifier.6.")
                     || name.startsWith("rpn.")
@@ -99,8 +99,8 @@ public final class FasterRcnnModels {
     Backbone backbone = MobileNetV2.builder().build();
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {32, 64, 128, 256, 512}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {32, 64, 128, 256, 512}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     FasterRcnn.Builder builder = torchvisionHeads(backbone, anchors, numClasses);
     // small detection batches: keep the ImageNet batch-norm statistics, as torchvision freezes them
@@ -118,11 +118,11 @@ public final class FasterRcnnModels {
    */
   public static FasterRcnn fasterRcnnResNet50C4(int numClasses) {
     Backbone backbone =
-        ResNet50.builder().setForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
+        ResNet50.builder().optForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {32, 64, 128, 256, 512}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {32, 64, 128, 256, 512}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder().setInChannels(1024).optAnchorGenerator(anchors).build();

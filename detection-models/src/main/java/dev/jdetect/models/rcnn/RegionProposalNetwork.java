@@ -368,7 +368,7 @@ public final class RegionProposalNetwork extends AbstractBlock {
     private int inChannels = -1;
     private AnchorGenerator anchorGenerator = AnchorGenerator.builder().build();
     private Objectness objectness = Objectness.SIGMOID;
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(1f, 1f, 1f, 1f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build();
     private ProposalFilter proposalFilter = ProposalFilter.builder().build();
     private RpnLoss loss = RpnLoss.builder().build();
 

@@ -159,7 +159,7 @@ public final class RoiPostProcessor {
   /** A builder of {@link RoiPostProcessor} with torchvision's defaults. */
   public static final class Builder {
 
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
     private float scoreThreshold = 0.05f;
     private float nmsThreshold = 0.5f;
     private int detectionsPerImage = 100;

@@ -176,7 +176,7 @@ public final class RoiSampler {
   /** A builder of {@link RoiSampler} with torchvision's defaults. */
   public static final class Builder {
 
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10f, 10f, 5f, 5f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10f, 10f, 5f, 5f).build();
     private Matcher matcher =
         Matcher.builder()
             .optHighThreshold(0.5f)

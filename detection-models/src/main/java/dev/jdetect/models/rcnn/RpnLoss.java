@@ -260,7 +260,7 @@ public final class RpnLoss {
   /** A builder of {@link RpnLoss} with torchvision's defaults. */
   public static final class Builder {
 
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(1f, 1f, 1f, 1f).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build();
     private Matcher matcher =
         Matcher.builder()
             .optHighThreshold(0.7f)

@@ -100,7 +100,7 @@ public class L2Norm extends AbstractBlock {
      * @param initScale the initial scale
      * @return this builder
      */
-    public Builder setInitScale(float initScale) {
+    public Builder optInitScale(float initScale) {
       this.initScale = initScale;
       return this;
     }
@@ -111,7 +111,7 @@ public class L2Norm extends AbstractBlock {
      * @param eps the bound, {@code >= 0}
      * @return this builder
      */
-    public Builder setEps(float eps) {
+    public Builder optEps(float eps) {
       this.eps = eps;
       return this;
     }

@@ -35,7 +35,7 @@ import java.util.List;
  *
  * <p>Returns {@code {loss_bbox_regression, loss_classification}} as named scalars.
  */
-public final class MultiBoxLoss {
+public final class MultiBoxLoss implements SsdLoss {
 
   /** Name of the box-regression loss. */
   public static final String BOX_LOSS = "loss_bbox_regression";
@@ -98,37 +98,20 @@ public final class MultiBoxLoss {
    * @param clsLogits {@code (N, A, C + 1)} class logits
    * @param bboxRegression {@code (N, A, 4)} predicted deltas
    * @param anchors {@code (A, 4)} default boxes, xyxy in the pixels of the (transformed) input
-   * @param targets the ground truth of every image in the same pixels, labels in {@code 1..C}; an
-   *     image may have no objects
+   * @param targets per image the boxes {@code (G_i, 4)} in the same pixels and labels in {@code
+   *     1..C}; {@code G_i} may be 0
    * @return {@code {loss_bbox_regression, loss_classification}} scalars on {@code clsLogits}'
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
    * @throws ArithmeticException if {@code clsLogits} or {@code bboxRegression} hold NaN or infinity
    *     (the model diverged)
    */
+  @Override
   public NDList compute(
       NDArray clsLogits, NDArray bboxRegression, NDArray anchors, List<ImageTargets> targets) {
+    LossInputs.check(clsLogits, bboxRegression, anchors, targets);
     Shape cs = clsLogits.getShape();
-    Shape bs = bboxRegression.getShape();
-    if (cs.dimension() != 3
-        || bs.dimension() != 3
-        || bs.get(2) != 4
-        || cs.get(0) != bs.get(0)
-        || cs.get(1) != bs.get(1)
-        || !anchors.getShape().equals(new Shape(cs.get(1), 4))) {
-      throw new IllegalArgumentException(
-          "need clsLogits (N, A, C+1), bboxRegression (N, A, 4), anchors (A, 4); got "
-              + cs
-              + ", "
-              + bs
-              + ", "
-              + anchors.getShape());
-    }
     int batch = (int) cs.get(0);
-    if (targets.size() != batch) {
-      throw new IllegalArgumentException(
-          "targets hold " + targets.size() + " images but the batch has " + batch);
-    }
     long numAnchors = cs.get(1);
     NDManager manager = clsLogits.getManager();
     NDArray boxLoss;
@@ -235,7 +218,7 @@ public final class MultiBoxLoss {
     private float negPosRatio = 3f;
     private int minNegatives = -1;
     private float beta = 1f;
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10, 10, 5, 5).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10, 10, 5, 5).build();
     private ClassLoss classLoss = ClassLoss.HARD_NEGATIVE_CROSS_ENTROPY;
     private float focalAlpha = 0.25f;
     private float focalGamma = 2f;
@@ -248,7 +231,7 @@ public final class MultiBoxLoss {
      * @param iouThreshold the threshold in (0, 1]
      * @return this builder
      */
-    public Builder setIouThreshold(float iouThreshold) {
+    public Builder optIouThreshold(float iouThreshold) {
       this.iouThreshold = iouThreshold;
       return this;
     }
@@ -259,7 +242,7 @@ public final class MultiBoxLoss {
      * @param negPosRatio the ratio, {@code >= 0}
      * @return this builder
      */
-    public Builder setNegPosRatio(float negPosRatio) {
+    public Builder optNegPosRatio(float negPosRatio) {
       this.negPosRatio = negPosRatio;
       return this;
     }
@@ -273,7 +256,7 @@ public final class MultiBoxLoss {
      * @param minNegatives the minimum, {@code >= 0}
      * @return this builder
      */
-    public Builder setMinNegatives(int minNegatives) {
+    public Builder optMinNegatives(int minNegatives) {
       if (minNegatives < 0) {
         throw new IllegalArgumentException("minNegatives must be >= 0, got " + minNegatives);
       }
@@ -287,7 +270,7 @@ public final class MultiBoxLoss {
      * @param beta the switch point, {@code >= 0} (0 is plain L1)
      * @return this builder
      */
-    public Builder setBeta(float beta) {
+    public Builder optBeta(float beta) {
       this.beta = beta;
       return this;
     }
@@ -298,7 +281,7 @@ public final class MultiBoxLoss {
      * @param boxCoder the coder
      * @return this builder
      */
-    public Builder setBoxCoder(BoxCoder boxCoder) {
+    public Builder optBoxCoder(BoxCoder boxCoder) {
       this.boxCoder = boxCoder;
       return this;
     }
@@ -309,7 +292,7 @@ public final class MultiBoxLoss {
      * @param classLoss the term
      * @return this builder
      */
-    public Builder setClassLoss(ClassLoss classLoss) {
+    public Builder optClassLoss(ClassLoss classLoss) {
       this.classLoss = classLoss;
       return this;
     }
@@ -321,7 +304,7 @@ public final class MultiBoxLoss {
      * @param gamma the focusing exponent, {@code >= 0} (default 2)
      * @return this builder
      */
-    public Builder setFocal(float alpha, float gamma) {
+    public Builder optFocal(float alpha, float gamma) {
       this.classLoss = ClassLoss.SOFTMAX_FOCAL;
       this.focalAlpha = alpha;
       this.focalGamma = gamma;

@@ -1,6 +1,5 @@
 package dev.jdetect.models.ssd;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -10,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.jdetect.core.anchor.AnchorSource;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
@@ -17,22 +17,28 @@ import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
+import dev.jdetect.models.weights.TorchvisionAliases;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * A single-shot detector (Liu et al., SSD), the counterpart of torchvision's {@code SSD}: fixed-
- * size input transform, a {@link Backbone} giving one feature map per source, an {@link SsdHead},
- * default boxes from a {@link DefaultBoxGenerator}, the {@link MultiBoxLoss} in training and the
- * {@link SsdPostProcessor} in inference.
+ * A single-shot detector (Liu et al., SSD), the counterpart of torchvision's {@code SSD}: an input
+ * {@link SsdTransform}, a {@link Backbone} giving one feature map per source, an {@link SsdHead},
+ * anchors from an {@link AnchorSource}, an {@link SsdLoss} in training and an {@link SsdDecoder} in
+ * inference. torchvision's SSD uses a {@link FixedSizeTransform}, a {@link DefaultBoxGenerator},
+ * the {@link MultiBoxLoss} and the {@link SsdPostProcessor}; {@link TinySsd} configures the same
+ * class with Dive into Deep Learning's parts.
  *
  * <p>Children are named {@code backbone} and {@code head}, so a torchvision SSD {@code state_dict}
- * maps onto the block (see {@link dev.jdetect.models.weights.WeightImport}).
+ * maps onto the block (see {@link dev.jdetect.models.weights.WeightImport}); other naming schemes
+ * plug in as {@link Builder#optTorchvisionAliases aliases}.
  *
  * <ul>
  *   <li>{@code forward(ps, images, false)}: images float32 RGB {@code (N, 3, H, W)} in {@code [0,
- *       1]} (any {@code H, W}; resized to the model size), returns the {@link Detections#toNDList}
- *       form, boxes in the pixels of the given images.
+ *       1]} (as the transform accepts them: torchvision's resizes any {@code H, W} to the model
+ *       size), returns the {@link Detections#toNDList} form, boxes in the pixels of the given
+ *       images.
  *   <li>{@code forward(ps, images, targets, params)} with targets in the {@link Targets} form
  *       (boxes in the pixels of the given images), returns {@code {loss_bbox_regression,
  *       loss_classification}}.
@@ -53,29 +59,27 @@ import java.util.List;
  *     .build(); // head: a 3x3 conv per source, sized from mine.outChannels()
  * }</pre>
  */
-public class Ssd extends AbstractBlock implements DetectionModel {
+public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAliases {
 
   private final Backbone backbone;
   private final SsdHead head;
   private final int numClasses;
-  private final DefaultBoxGenerator anchorGenerator;
-  private final FixedSizeTransform transform;
-  private final MultiBoxLoss loss;
-  private final SsdPostProcessor postProcessor;
-
-  private final Object anchorLock = new Object();
-  private String anchorKey;
-  private NDArray anchorCache;
+  private final AnchorCache anchors;
+  private final SsdTransform transform;
+  private final SsdLoss loss;
+  private final SsdDecoder postProcessor;
+  private final Map<String, String> aliases;
 
   private Ssd(Builder b) {
     ConvolutionCheck.ensureCorrect();
     this.backbone = addChildBlock("backbone", b.backbone);
     this.head = addChildBlock("head", b.head);
     this.numClasses = b.numClasses;
-    this.anchorGenerator = b.anchorGenerator;
+    this.anchors = new AnchorCache(b.anchorGenerator);
     this.transform = b.transform;
     this.loss = b.loss;
     this.postProcessor = b.postProcessor;
+    this.aliases = Map.copyOf(b.aliases);
   }
 
   /**
@@ -118,12 +122,12 @@ public class Ssd extends AbstractBlock implements DetectionModel {
   }
 
   /**
-   * Returns the default-box generator.
+   * Returns the anchor source.
    *
-   * @return the generator
+   * @return the anchor source
    */
-  public DefaultBoxGenerator anchorGenerator() {
-    return anchorGenerator;
+  public AnchorSource anchorGenerator() {
+    return anchors.source();
   }
 
   /**
@@ -131,7 +135,7 @@ public class Ssd extends AbstractBlock implements DetectionModel {
    *
    * @return the post-processor
    */
-  public SsdPostProcessor postProcessor() {
+  public SsdDecoder postProcessor() {
     return postProcessor;
   }
 
@@ -140,8 +144,23 @@ public class Ssd extends AbstractBlock implements DetectionModel {
    *
    * @return the transform
    */
-  public FixedSizeTransform transform() {
+  public SsdTransform transform() {
     return transform;
+  }
+
+  /**
+   * Returns the training loss.
+   *
+   * @return the loss
+   */
+  public SsdLoss loss() {
+    return loss;
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public Map<String, String> torchvisionAliases() {
+    return aliases;
   }
 
   /**
@@ -151,7 +170,8 @@ public class Ssd extends AbstractBlock implements DetectionModel {
    * @param images float32 {@code (N, 3, H, W)} in {@code [0, 1]}
    * @param training whether in training mode
    * @return {@code {cls_logits (N, A, C + 1), bbox_regression (N, A, 4), anchors (A, 4)}}, the
-   *     anchors xyxy in the pixels of the transformed (model-size) input
+   *     anchors xyxy in the pixels of the transformed (model-size) input, whose shape {@link
+   *     SsdTransform#inputShape} gives
    * @throws IllegalArgumentException if the images are not a valid batch
    */
   public NDList forwardHeads(ParameterStore parameterStore, NDArray images, boolean training) {
@@ -173,49 +193,19 @@ public class Ssd extends AbstractBlock implements DetectionModel {
           "backbone returned " + features.size() + " sources but the head expects " + sources);
     }
     NDList out = head.forward(parameterStore, features, training);
-    NDArray anchors = anchors(parameterStore, features, x.getDevice());
+    NDArray anchorsCopy =
+        anchors.copy(parameterStore.getManager(), features, x, images.getManager());
     long a = out.get(0).getShape().get(1);
-    if (anchors.getShape().get(0) != a) {
+    if (anchorsCopy.getShape().get(0) != a) {
       throw new IllegalStateException(
           "the head predicts "
               + a
               + " boxes per image but the anchor generator made "
-              + anchors.getShape().get(0)
+              + anchorsCopy.getShape().get(0)
               + "; anchors per location of generator and head differ");
     }
-    NDArray anchorsCopy = anchors.duplicate();
-    anchorsCopy.attach(images.getManager());
     anchorsCopy.setName("anchors");
     return new NDList(out.get(0), out.get(1), anchorsCopy);
-  }
-
-  private NDArray anchors(ParameterStore ps, NDList features, Device device) {
-    List<Shape> shapes = new ArrayList<>(features.size());
-    StringBuilder key = new StringBuilder(device.toString());
-    for (NDArray f : features) {
-      Shape s = f.getShape();
-      shapes.add(new Shape(s.get(2), s.get(3)));
-      key.append(':').append(s.get(2)).append('x').append(s.get(3));
-    }
-    key.append('@').append(transform.height()).append('x').append(transform.width());
-    synchronized (anchorLock) {
-      if (anchorCache == null || anchorCache.isReleased() || !key.toString().equals(anchorKey)) {
-        NDManager manager = ps.getManager();
-        NDArray generated =
-            anchorGenerator.generate(manager, shapes, transform.height(), transform.width());
-        NDScope.unregister(generated);
-        if (!generated.getDevice().equals(device)) {
-          NDArray moved = generated.toDevice(device, false);
-          NDScope.unregister(moved);
-          moved.attach(manager);
-          generated.close();
-          generated = moved;
-        }
-        anchorCache = generated;
-        anchorKey = key.toString();
-      }
-      return anchorCache;
-    }
   }
 
   /** {@inheritDoc} */
@@ -234,6 +224,7 @@ public class Ssd extends AbstractBlock implements DetectionModel {
       transform.validate(images); // throws; the full check runs in transform.apply
     }
     Shape s = images.getShape();
+    Shape input = transform.inputShape(s);
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDList raw = heads(parameterStore, images, false);
@@ -242,8 +233,8 @@ public class Ssd extends AbstractBlock implements DetectionModel {
               raw.get(0),
               raw.get(1),
               raw.get(2),
-              transform.height(),
-              transform.width(),
+              (int) input.get(2),
+              (int) input.get(3),
               (int) s.get(2),
               (int) s.get(3));
       NDList out = Detections.toNDList(dets);
@@ -273,14 +264,17 @@ public class Ssd extends AbstractBlock implements DetectionModel {
     }
     int h = (int) s.get(2);
     int w = (int) s.get(3);
+    Shape input = transform.inputShape(s);
+    int inputHeight = (int) input.get(2);
+    int inputWidth = (int) input.get(3);
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       NDList raw = heads(parameterStore, images, true);
       List<ImageTargets> targets = new ArrayList<>(batch);
       for (ImageTargets t : Targets.unpad(labels)) {
         NDArray boxes = t.boxes().toDevice(raw.get(0).getDevice(), false);
-        if (h != transform.height() || w != transform.width()) {
-          boxes = FixedSizeTransform.scaleBoxes(boxes, h, w, transform.height(), transform.width());
+        if (h != inputHeight || w != inputWidth) {
+          boxes = FixedSizeTransform.scaleBoxes(boxes, h, w, inputHeight, inputWidth);
         }
         targets.add(new ImageTargets(boxes, t.labels().toDevice(raw.get(0).getDevice(), false)));
       }
@@ -310,7 +304,7 @@ public class Ssd extends AbstractBlock implements DetectionModel {
     if (in.dimension() != 4 || in.get(1) != 3) {
       throw new IllegalArgumentException("images must be (N, 3, H, W), got " + in);
     }
-    Shape model = new Shape(in.get(0), 3, transform.height(), transform.width());
+    Shape model = transform.inputShape(in);
     backbone.initialize(manager, dataType, model);
     head.initialize(manager, dataType, backbone.getOutputShapes(new Shape[] {model}));
   }
@@ -320,10 +314,11 @@ public class Ssd extends AbstractBlock implements DetectionModel {
     private Backbone backbone;
     private SsdHead head;
     private int numClasses = -1;
-    private DefaultBoxGenerator anchorGenerator;
-    private FixedSizeTransform transform;
-    private MultiBoxLoss loss;
-    private SsdPostProcessor postProcessor;
+    private AnchorSource anchorGenerator;
+    private SsdTransform transform;
+    private SsdLoss loss;
+    private SsdDecoder postProcessor;
+    private Map<String, String> aliases = Map.of();
 
     private Builder() {}
 
@@ -350,34 +345,47 @@ public class Ssd extends AbstractBlock implements DetectionModel {
     }
 
     /**
-     * Sets the default-box generator (required); one level per backbone source.
+     * Sets the anchor source (required), e.g. a {@link DefaultBoxGenerator}; one level per backbone
+     * source.
      *
-     * @param anchorGenerator the generator
+     * @param anchorGenerator the anchor source
      * @return this builder
      */
-    public Builder setAnchorGenerator(DefaultBoxGenerator anchorGenerator) {
+    public Builder setAnchorGenerator(AnchorSource anchorGenerator) {
       this.anchorGenerator = anchorGenerator;
       return this;
     }
 
     /**
-     * Sets the input transform (required; fixes the model input size).
+     * Sets torchvision's fixed-size input transform (this or {@link #setTransform(SsdTransform)} is
+     * required).
+     *
+     * @param transform the transform; it fixes the model input size
+     * @return this builder
+     */
+    public Builder setTransform(FixedSizeTransform transform) {
+      this.transform = SsdTransform.fixedSize(transform);
+      return this;
+    }
+
+    /**
+     * Sets the input transform (this or {@link #setTransform(FixedSizeTransform)} is required).
      *
      * @param transform the transform
      * @return this builder
      */
-    public Builder setTransform(FixedSizeTransform transform) {
+    public Builder setTransform(SsdTransform transform) {
       this.transform = transform;
       return this;
     }
 
     /**
-     * Sets the head (default {@link SsdHead#conv3x3} sized from the backbone and generator).
+     * Sets the head (default {@link SsdHead#conv3x3} sized from the backbone and anchor source).
      *
      * @param head the head
      * @return this builder
      */
-    public Builder setHead(SsdHead head) {
+    public Builder optHead(SsdHead head) {
       this.head = head;
       return this;
     }
@@ -388,7 +396,7 @@ public class Ssd extends AbstractBlock implements DetectionModel {
      * @param loss the loss
      * @return this builder
      */
-    public Builder setLoss(MultiBoxLoss loss) {
+    public Builder optLoss(SsdLoss loss) {
       this.loss = loss;
       return this;
     }
@@ -399,8 +407,24 @@ public class Ssd extends AbstractBlock implements DetectionModel {
      * @param postProcessor the post-processor
      * @return this builder
      */
-    public Builder setPostProcessor(SsdPostProcessor postProcessor) {
+    public Builder optPostProcessor(SsdDecoder postProcessor) {
       this.postProcessor = postProcessor;
+      return this;
+    }
+
+    /**
+     * Renames parameters for weight import and export (default none): from the name {@link
+     * dev.jdetect.models.weights.TorchvisionNames} derives from the block tree to the name in the
+     * state dicts this model reads.
+     *
+     * @param aliases map from derived name to state-dict name
+     * @return this builder
+     */
+    public Builder optTorchvisionAliases(Map<String, String> aliases) {
+      if (aliases == null) {
+        throw new IllegalArgumentException("aliases must not be null");
+      }
+      this.aliases = Map.copyOf(aliases);
       return this;
     }
 

@@ -30,8 +30,8 @@ public final class SsdLite {
     }
     return DefaultBoxGenerator.builder()
         .setAspectRatios(ratios)
-        .setMinRatio(0.2)
-        .setMaxRatio(0.95)
+        .optMinRatio(0.2)
+        .optMaxRatio(0.95)
         .build();
   }
 
@@ -61,7 +61,7 @@ public final class SsdLite {
         .setBackbone(extractor)
         .setNumClasses(numClasses)
         .setAnchorGenerator(priors)
-        .setHead(
+        .optHead(
             SsdLiteHead.create(
                 extractor.outChannels(), priors.numAnchorsPerLocation(), numClasses + 1))
         .setTransform(
@@ -69,12 +69,12 @@ public final class SsdLite {
                 .setSize(size, size)
                 .optNormalization(new float[] {0.5f, 0.5f, 0.5f}, new float[] {0.5f, 0.5f, 0.5f})
                 .build())
-        .setPostProcessor(
+        .optPostProcessor(
             SsdPostProcessor.builder()
-                .setScoreThreshold(0.001f)
-                .setNmsThreshold(0.55f)
-                .setTopK(300)
-                .setDetectionsPerImage(300)
+                .optScoreThreshold(0.001f)
+                .optNmsThreshold(0.55f)
+                .optTopK(300)
+                .optDetectionsPerImage(300)
                 .build())
         .build();
   }

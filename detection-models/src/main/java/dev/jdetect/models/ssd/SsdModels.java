@@ -57,8 +57,8 @@ public final class SsdModels {
                     new float[] {2, 3},
                     new float[] {2},
                     new float[] {2}))
-            .setScales(0.07, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.05)
-            .setSteps(8, 16, 32, 64, 128, 256, 512)
+            .optScales(0.07, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9, 1.05)
+            .optSteps(8, 16, 32, 64, 128, 256, 512)
             .build();
     return Ssd.builder()
         .setBackbone(VggFeatureExtractor.ssd512())

@@ -20,7 +20,7 @@ import java.util.List;
  * the {@code topK} best; batched NMS per class at {@code nmsThreshold}; keep the {@code
  * detectionsPerImage} best; scale boxes to the original image size.
  */
-public final class SsdPostProcessor {
+public final class SsdPostProcessor implements SsdDecoder {
 
   private final float scoreThreshold;
   private final int topK;
@@ -69,6 +69,7 @@ public final class SsdPostProcessor {
    *     manager
    * @throws IllegalArgumentException if the shapes do not agree
    */
+  @Override
   public List<Detections> process(
       NDArray clsLogits,
       NDArray bboxRegression,
@@ -154,7 +155,7 @@ public final class SsdPostProcessor {
     private int topK = 400;
     private float nmsThreshold = 0.45f;
     private int detectionsPerImage = 200;
-    private BoxCoder boxCoder = BoxCoder.builder().setWeights(10, 10, 5, 5).build();
+    private BoxCoder boxCoder = BoxCoder.builder().optWeights(10, 10, 5, 5).build();
 
     private Builder() {}
 
@@ -164,7 +165,7 @@ public final class SsdPostProcessor {
      * @param scoreThreshold the threshold
      * @return this builder
      */
-    public Builder setScoreThreshold(float scoreThreshold) {
+    public Builder optScoreThreshold(float scoreThreshold) {
       this.scoreThreshold = scoreThreshold;
       return this;
     }
@@ -175,7 +176,7 @@ public final class SsdPostProcessor {
      * @param topK the count, {@code >= 1}
      * @return this builder
      */
-    public Builder setTopK(int topK) {
+    public Builder optTopK(int topK) {
       this.topK = topK;
       return this;
     }
@@ -186,7 +187,7 @@ public final class SsdPostProcessor {
      * @param nmsThreshold the threshold
      * @return this builder
      */
-    public Builder setNmsThreshold(float nmsThreshold) {
+    public Builder optNmsThreshold(float nmsThreshold) {
       this.nmsThreshold = nmsThreshold;
       return this;
     }
@@ -197,7 +198,7 @@ public final class SsdPostProcessor {
      * @param detectionsPerImage the count, {@code >= 0}
      * @return this builder
      */
-    public Builder setDetectionsPerImage(int detectionsPerImage) {
+    public Builder optDetectionsPerImage(int detectionsPerImage) {
       this.detectionsPerImage = detectionsPerImage;
       return this;
     }
@@ -208,7 +209,7 @@ public final class SsdPostProcessor {
      * @param boxCoder the coder
      * @return this builder
      */
-    public Builder setBoxCoder(BoxCoder boxCoder) {
+    public Builder optBoxCoder(BoxCoder boxCoder) {
       this.boxCoder = boxCoder;
       return this;
     }

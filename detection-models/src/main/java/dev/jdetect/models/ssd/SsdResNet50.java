@@ -29,7 +29,7 @@ import java.util.List;
  *
  * <p>Names: {@code features.*} is the {@link ResNet50} ({@code features.conv1.weight}, {@code
  * features.layer3.0.downsample.0.weight}, ..., so ImageNet weights load with {@code
- * setSourcePrefix}/{@code features.} mapping), {@code extra.i.{0,1,3,4}} the extra blocks. {@link
+ * optSourcePrefix}/{@code features.} mapping), {@code extra.i.{0,1,3,4}} the extra blocks. {@link
  * #ssd300(int)} assembles the detector with the plain 3x3 SSD head and SSD300's default boxes
  * (8732).
  */
@@ -54,7 +54,7 @@ public final class SsdResNet50 extends AbstractBlock implements Backbone {
         addChildBlock(
             "features",
             ResNet50.builder()
-                .setForm(ResNet50.Form.SSD)
+                .optForm(ResNet50.Form.SSD)
                 .optFrozenBatchNorm(frozenBatchNorm)
                 .build());
     List<Block> extras = new ArrayList<>();

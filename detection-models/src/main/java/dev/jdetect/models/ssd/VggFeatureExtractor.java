@@ -36,14 +36,11 @@ import java.util.Map;
  *   <li>{@code extra.1 ..}: a 1x1 convolution then a strided or valid convolution, each a source.
  * </ul>
  *
- * <p>Widths are configurable (the defaults are VGG16's), which lets tests run the exact structure
- * at a small size.
+ * <p>Widths are configurable (the defaults are VGG16's).
  *
  * <p>Fresh weights follow torchvision: the VGG convolutions ({@code features} and conv5_x) are
  * Kaiming-normal with fan-out (as {@code vgg16()}), fc6/fc7 and the extra stages Xavier-uniform (as
- * {@code SSDFeatureExtractorVGG}), biases zero. DJL's default (Kaiming with fan-in on every
- * convolution) keeps the 0-255 input scale of SSD through all sources, which makes the logits of a
- * fresh model reach the thousands and the first SGD steps diverge.
+ * {@code SSDFeatureExtractorVGG}), biases zero.
  */
 public class VggFeatureExtractor extends AbstractBlock implements Backbone, TorchvisionAliases {
 
@@ -52,6 +49,9 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
   private final ModuleList extra;
   private final int[] outChannels;
   private final int[] strides;
+
+  // DJL's default (Kaiming with fan-in on every convolution) keeps SSD's 0-255 input scale through
+  // all sources: the logits of a fresh model reach the thousands and the first SGD steps diverge.
 
   /** torchvision's {@code kaiming_normal_(mode="fan_out", nonlinearity="relu")}. */
   static final Initializer KAIMING_FAN_OUT =
@@ -165,14 +165,14 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
    */
   public static VggFeatureExtractor ssd512() {
     return builder()
-        .setExtras(
+        .optExtras(
             List.of(
                 ExtraLayer.of(256, 512, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 3, 2, 1),
                 ExtraLayer.of(128, 256, 4, 1, 1)))
-        .setStrides(8, 16, 32, 64, 128, 256, 512)
+        .optStrides(8, 16, 32, 64, 128, 256, 512)
         .build();
   }
 
@@ -343,7 +343,7 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param widths five positive widths
      * @return this builder
      */
-    public Builder setWidths(int... widths) {
+    public Builder optWidths(int... widths) {
       this.widths = widths.clone();
       return this;
     }
@@ -354,19 +354,19 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param fcChannels the width
      * @return this builder
      */
-    public Builder setFcChannels(int fcChannels) {
+    public Builder optFcChannels(int fcChannels) {
       this.fcChannels = fcChannels;
       return this;
     }
 
     /**
      * Sets the extra stages after fc7 (default SSD300's conv8_2 .. conv11_2). Also resets the
-     * nominal strides to doubling per strided stage unless {@link #setStrides} follows.
+     * nominal strides to doubling per strided stage unless {@link #optStrides} follows.
      *
      * @param extras the stages, in order
      * @return this builder
      */
-    public Builder setExtras(List<ExtraLayer> extras) {
+    public Builder optExtras(List<ExtraLayer> extras) {
       this.extras = List.copyOf(extras);
       this.strides = null;
       return this;
@@ -378,7 +378,7 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
      * @param strides one per source ({@code 2 + extras})
      * @return this builder
      */
-    public Builder setStrides(int... strides) {
+    public Builder optStrides(int... strides) {
       this.strides = strides.clone();
       return this;
     }

@@ -23,7 +23,7 @@ import java.util.function.UnaryOperator;
  * model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 300, 300));
  * WeightImport.load(model, Path.of("ssd300_vgg16.npz"));
  * // or, keeping a subset: load the backbone of a detector checkpoint into a backbone block
- * WeightImport.builder().setSourcePrefix("backbone.").build().apply(backbone, stateDict);
+ * WeightImport.builder().optSourcePrefix("backbone.").build().apply(backbone, stateDict);
  * }</pre>
  *
  * <p>Strict mode (the default) throws a {@link WeightImportException} listing every missing,
@@ -200,7 +200,7 @@ public final class WeightImport {
      * @param strict whether to throw on any disagreement
      * @return this builder
      */
-    public Builder setStrict(boolean strict) {
+    public Builder optStrict(boolean strict) {
       this.strict = strict;
       return this;
     }
@@ -212,7 +212,7 @@ public final class WeightImport {
      * @param sourcePrefix the prefix, default empty
      * @return this builder
      */
-    public Builder setSourcePrefix(String sourcePrefix) {
+    public Builder optSourcePrefix(String sourcePrefix) {
       if (sourcePrefix == null) {
         throw new IllegalArgumentException("sourcePrefix must not be null");
       }
@@ -228,7 +228,7 @@ public final class WeightImport {
      * @param exclude true for names to leave out
      * @return this builder
      */
-    public Builder setExclude(Predicate<String> exclude) {
+    public Builder optExclude(Predicate<String> exclude) {
       if (exclude == null) {
         throw new IllegalArgumentException("exclude must not be null");
       }
@@ -238,13 +238,13 @@ public final class WeightImport {
 
     /**
      * Renames the tensors of the state dict (after the source prefix is removed, before {@link
-     * #setExclude} is applied) to the torchvision names of the block, e.g. to load an ImageNet
+     * #optExclude} is applied) to the torchvision names of the block, e.g. to load an ImageNet
      * classifier's {@code classifier.0.*} into a detector's {@code roi_heads.box_head.fc6.*}.
      *
      * @param rename maps a state dict name to a parameter name (identity by default)
      * @return this builder
      */
-    public Builder setRename(UnaryOperator<String> rename) {
+    public Builder optRename(UnaryOperator<String> rename) {
       if (rename == null) {
         throw new IllegalArgumentException("rename must not be null");
       }

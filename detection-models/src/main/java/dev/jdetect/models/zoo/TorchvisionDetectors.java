@@ -60,14 +60,14 @@ public final class TorchvisionDetectors {
             .build();
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(
+            .optSizes(
                 List.of(
                     new float[] {32},
                     new float[] {64},
                     new float[] {128},
                     new float[] {256},
                     new float[] {512}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     return fpnFasterRcnn(
         withFpn(body), anchors, ProposalFilter.builder().build(), numClasses, 800, 1333);
@@ -124,8 +124,8 @@ public final class TorchvisionDetectors {
     float[] sizes = {32, 64, 128, 256, 512};
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(sizes, sizes, sizes))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(sizes, sizes, sizes))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     ProposalFilter filter =
         ProposalFilter.builder()

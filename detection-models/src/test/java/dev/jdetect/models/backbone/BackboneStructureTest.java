@@ -53,7 +53,7 @@ class BackboneStructureTest {
       assertEquals(
           new Shape(1, 512, 9, 9), vgg.getOutputShapes(new Shape[] {new Shape(1, 3, 300, 300)})[0]);
 
-      Vgg16 c53 = Vgg16.builder().setForm(Vgg16.Form.CONV5_3).build();
+      Vgg16 c53 = Vgg16.builder().optForm(Vgg16.Form.CONV5_3).build();
       c53.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       assertEquals(
           Long.parseLong(counts.getProperty("vgg16.conv5_3")),
@@ -88,7 +88,7 @@ class BackboneStructureTest {
           });
       for (ResNet50.Form form : new ResNet50.Form[] {ResNet50.Form.C4, ResNet50.Form.SSD}) {
         for (boolean frozen : new boolean[] {false, true}) {
-          ResNet50 net = ResNet50.builder().setForm(form).optFrozenBatchNorm(frozen).build();
+          ResNet50 net = ResNet50.builder().optForm(form).optFrozenBatchNorm(frozen).build();
           net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
           assertEquals(
               Long.parseLong(counts.getProperty("resnet50.c4")),
@@ -98,12 +98,12 @@ class BackboneStructureTest {
           assertArrayEquals(new int[] {1024}, net.outChannels());
         }
       }
-      ResNet50 c4 = ResNet50.builder().setForm(ResNet50.Form.C4).build();
+      ResNet50 c4 = ResNet50.builder().optForm(ResNet50.Form.C4).build();
       assertEquals(
           new Shape(2, 1024, 19, 19),
           c4.getOutputShapes(new Shape[] {new Shape(2, 3, 300, 300)})[0]);
       assertArrayEquals(new int[] {16}, c4.strides());
-      ResNet50 ssd = ResNet50.builder().setForm(ResNet50.Form.SSD).build();
+      ResNet50 ssd = ResNet50.builder().optForm(ResNet50.Form.SSD).build();
       assertEquals(
           new Shape(1, 1024, 38, 38),
           ssd.getOutputShapes(new Shape[] {new Shape(1, 3, 300, 300)})[0]);
@@ -157,10 +157,10 @@ class BackboneStructureTest {
         assertEquals(expected, e.getValue().requiresGradient(), n);
         assertEquals(expected, e.getValue().getArray().hasGradient(), n + " (array)");
       }
-      ResNet50 all = ResNet50.builder().setForm(ResNet50.Form.C4).build();
+      ResNet50 all = ResNet50.builder().optForm(ResNet50.Form.C4).build();
       all.initialize(manager, DataType.FLOAT32, in);
       org.junit.jupiter.api.Assertions.assertTrue(trainableNames(all).contains("bn1.weight"));
-      ResNet50 four = ResNet50.builder().setForm(ResNet50.Form.C4).optTrainableLayers(4).build();
+      ResNet50 four = ResNet50.builder().optForm(ResNet50.Form.C4).optTrainableLayers(4).build();
       four.initialize(manager, DataType.FLOAT32, in);
       java.util.Set<String> t4 = trainableNames(four);
       org.junit.jupiter.api.Assertions.assertFalse(t4.contains("bn1.weight"));
@@ -168,7 +168,7 @@ class BackboneStructureTest {
       org.junit.jupiter.api.Assertions.assertTrue(t4.contains("layer1.0.conv1.weight"));
       assertThrows(IllegalArgumentException.class, () -> ResNet50.builder().optTrainableLayers(6));
 
-      Vgg16 vgg = Vgg16.builder().setForm(Vgg16.Form.CONV5_3).optFrozenModules(10).build();
+      Vgg16 vgg = Vgg16.builder().optForm(Vgg16.Form.CONV5_3).optFrozenModules(10).build();
       vgg.initialize(manager, DataType.FLOAT32, in);
       java.util.Set<String> tv = trainableNames(vgg);
       org.junit.jupiter.api.Assertions.assertFalse(tv.contains("features.7.weight"));
@@ -192,7 +192,7 @@ class BackboneStructureTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.getEngine().setRandomSeed(4);
       Shape in = new Shape(1, 3, 64, 64);
-      ResNet50 net = ResNet50.builder().setForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
+      ResNet50 net = ResNet50.builder().optForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
       net.initialize(manager, DataType.FLOAT32, in);
       // give the frozen norms non-trivial statistics
       for (Map.Entry<String, Parameter> e : TorchvisionNames.of(net).entrySet()) {
@@ -204,7 +204,7 @@ class BackboneStructureTest {
       }
       java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       net.saveParameters(new java.io.DataOutputStream(bytes));
-      ResNet50 copy = ResNet50.builder().setForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
+      ResNet50 copy = ResNet50.builder().optForm(ResNet50.Form.C4).optFrozenBatchNorm(true).build();
       copy.initialize(manager, DataType.FLOAT32, in);
       copy.loadParameters(
           manager,
@@ -230,7 +230,7 @@ class BackboneStructureTest {
   @Test
   void badInputIsRejected() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      Vgg16 vgg = Vgg16.builder().setForm(Vgg16.Form.CONV5_3).build();
+      Vgg16 vgg = Vgg16.builder().optForm(Vgg16.Form.CONV5_3).build();
       vgg.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 32, 32));
       IllegalArgumentException e =
           assertThrows(

@@ -62,7 +62,7 @@ class FasterRcnnParameterCountTest {
       Map<String, NDArray> counts = RcnnFixtures.load(manager, "param_counts.npz");
       FasterRcnn model =
           FasterRcnn.builder()
-              .setBackbone(Vgg16.builder().setForm(Vgg16.Form.CONV5_3).build())
+              .setBackbone(Vgg16.builder().optForm(Vgg16.Form.CONV5_3).build())
               .setRpn(
                   RegionProposalNetwork.builder()
                       .setInChannels(512)

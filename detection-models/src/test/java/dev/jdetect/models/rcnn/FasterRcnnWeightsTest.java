@@ -58,7 +58,7 @@ class FasterRcnnWeightsTest {
       try (InputStream is =
           getClass().getResourceAsStream(RcnnFixtures.DIR + "two_level_weights.npz")) {
         StateDict sd = StateDict.fromNpz(manager, is);
-        ImportReport report = WeightImport.builder().setStrict(false).build().apply(model, sd);
+        ImportReport report = WeightImport.builder().optStrict(false).build().apply(model, sd);
         assertFalse(report.isComplete());
         assertTrue(report.missing().contains("backbone.0.weight"), report.toString());
         assertTrue(report.unexpected().contains("backbone.body.0.weight"), report.toString());
@@ -147,7 +147,7 @@ class FasterRcnnWeightsTest {
         }
         ImportReport report =
             WeightImport.builder()
-                .setRename(n -> n.startsWith("old.") ? n.substring(4) : n)
+                .optRename(n -> n.startsWith("old.") ? n.substring(4) : n)
                 .build()
                 .apply(model, StateDict.of(renamed));
         assertTrue(report.isComplete(), report.toString());
@@ -164,8 +164,8 @@ class FasterRcnnWeightsTest {
               IllegalArgumentException.class,
               () ->
                   WeightImport.builder()
-                      .setStrict(false)
-                      .setRename(n -> "same")
+                      .optStrict(false)
+                      .optRename(n -> "same")
                       .build()
                       .apply(model, StateDict.of(clash)));
       assertTrue(e.getMessage().contains("same"), e.getMessage());

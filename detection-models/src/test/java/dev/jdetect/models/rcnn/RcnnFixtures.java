@@ -62,8 +62,8 @@ public final class RcnnFixtures {
   public static FasterRcnn twoLevel(boolean takeAll) {
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {16, 32}, new float[] {48, 96}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {16, 32}, new float[] {48, 96}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()
@@ -100,8 +100,8 @@ public final class RcnnFixtures {
   static FasterRcnn roiPool(boolean takeAll) {
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {32, 64}))
-            .setAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+            .optSizes(List.of(new float[] {32, 64}))
+            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
             .build();
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()

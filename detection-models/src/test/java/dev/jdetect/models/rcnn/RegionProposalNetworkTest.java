@@ -25,7 +25,7 @@ class RegionProposalNetworkTest {
   /** Classic-form anchors 16 and 32 (ratio 1) at stride 16, centred at 8 + 16 i. */
   private static AnchorGenerator smallClassicAnchors() {
     return AnchorGenerator.builder()
-        .setClassic(16f, new float[] {1f, 2f}, new float[] {1f}, 16)
+        .optClassic(16f, new float[] {1f, 2f}, new float[] {1f}, 16)
         .build();
   }
 
@@ -193,8 +193,8 @@ class RegionProposalNetworkTest {
   void levelsWithDifferentAnchorCountsAreRejected() {
     AnchorGenerator uneven =
         AnchorGenerator.builder()
-            .setSizes(List.of(new float[] {16}, new float[] {32, 64}))
-            .setAspectRatios(List.of(new float[] {1f}))
+            .optSizes(List.of(new float[] {16}, new float[] {32, 64}))
+            .optAspectRatios(List.of(new float[] {1f}))
             .build();
     IllegalArgumentException e =
         assertThrows(
@@ -209,7 +209,7 @@ class RegionProposalNetworkTest {
 
   @Test
   void lossAndDecodingMustShareTheBoxCoder() {
-    BoxCoder other = BoxCoder.builder().setWeights(2f, 2f, 1f, 1f).build();
+    BoxCoder other = BoxCoder.builder().optWeights(2f, 2f, 1f, 1f).build();
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

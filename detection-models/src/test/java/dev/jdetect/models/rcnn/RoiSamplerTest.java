@@ -48,7 +48,7 @@ class RoiSamplerTest {
 
   @Test
   void roiHeadsNeedTheSameBoxCoderForSamplingAndPostProcessing() {
-    BoxCoder other = BoxCoder.builder().setWeights(1f, 1f, 1f, 1f).build();
+    BoxCoder other = BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build();
     assertThrows(
         IllegalArgumentException.class,
         () ->

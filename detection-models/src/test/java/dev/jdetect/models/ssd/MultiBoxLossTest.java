@@ -45,7 +45,7 @@ class MultiBoxLossTest {
       assertEquals(want, all.get(1).getFloat(), 1e-5);
       // one negative per positive: only the hardest negative (largest CE) counts
       NDList one =
-          MultiBoxLoss.builder().setNegPosRatio(1).build().compute(cls, box, anchors, targets);
+          MultiBoxLoss.builder().optNegPosRatio(1).build().compute(cls, box, anchors, targets);
       double hardest = Math.max(ce(LOGITS[1], 0), ce(LOGITS[2], 0));
       assertEquals(ce(LOGITS[0], 2) + hardest, one.get(1).getFloat(), 1e-5);
     }
@@ -74,13 +74,13 @@ class MultiBoxLossTest {
       assertEquals(2 * background, none.get(1).getFloat(), 1e-5); // divided by max(1, 0 pos)
 
       // minNegatives 0 is torchvision 0.14.1: an empty image adds nothing
-      MultiBoxLoss torchvision = MultiBoxLoss.builder().setMinNegatives(0).build();
+      MultiBoxLoss torchvision = MultiBoxLoss.builder().optMinNegatives(0).build();
       NDList tvMixed = torchvision.compute(cls, box, anchors, List.of(one, empty));
       assertEquals(single.get(1).getFloat(), tvMixed.get(1).getFloat(), 1e-6f);
       NDList tvNone = torchvision.compute(cls, box, anchors, List.of(empty, empty));
       assertEquals(0f, tvNone.get(1).getFloat(), 0f);
       assertThrows(
-          IllegalArgumentException.class, () -> MultiBoxLoss.builder().setMinNegatives(-1));
+          IllegalArgumentException.class, () -> MultiBoxLoss.builder().optMinNegatives(-1));
     }
   }
 
@@ -94,11 +94,11 @@ class MultiBoxLossTest {
           List.of(
               new ImageTargets(m.create(new float[][] {{1, 0, 11, 10}}), m.create(new long[] {2})));
       NDList focal =
-          MultiBoxLoss.builder().setFocal(1f, 0f).build().compute(cls, box, anchors, targets);
+          MultiBoxLoss.builder().optFocal(1f, 0f).build().compute(cls, box, anchors, targets);
       double all = ce(LOGITS[0], 2) + ce(LOGITS[1], 0) + ce(LOGITS[2], 0);
       assertEquals(all, focal.get(1).getFloat(), 1e-5);
       NDList sharp =
-          MultiBoxLoss.builder().setFocal(0.25f, 2f).build().compute(cls, box, anchors, targets);
+          MultiBoxLoss.builder().optFocal(0.25f, 2f).build().compute(cls, box, anchors, targets);
       double p0 = Math.exp(-ce(LOGITS[0], 2));
       double p1 = Math.exp(-ce(LOGITS[1], 0));
       double p2 = Math.exp(-ce(LOGITS[2], 0));
@@ -128,9 +128,9 @@ class MultiBoxLossTest {
               loss.compute(
                   m.zeros(new Shape(1, 3, 3)), m.zeros(new Shape(1, 3, 4)), anchors, List.of()));
       assertThrows(
-          IllegalArgumentException.class, () -> MultiBoxLoss.builder().setIouThreshold(0).build());
+          IllegalArgumentException.class, () -> MultiBoxLoss.builder().optIouThreshold(0).build());
       assertThrows(
-          IllegalArgumentException.class, () -> MultiBoxLoss.builder().setNegPosRatio(-1).build());
+          IllegalArgumentException.class, () -> MultiBoxLoss.builder().optNegPosRatio(-1).build());
     }
   }
 }

@@ -23,9 +23,9 @@ final class SmallSsd {
 
   static VggFeatureExtractor backbone() {
     return VggFeatureExtractor.builder()
-        .setWidths(4, 8, 8, 16, 16)
-        .setFcChannels(24)
-        .setExtras(
+        .optWidths(4, 8, 8, 16, 16)
+        .optFcChannels(24)
+        .optExtras(
             List.of(
                 VggFeatureExtractor.ExtraLayer.of(8, 16, 3, 2, 1),
                 VggFeatureExtractor.ExtraLayer.of(8, 12, 3, 2, 1),
@@ -41,7 +41,7 @@ final class SmallSsd {
         .setAnchorGenerator(DefaultBoxGenerator.ssd300())
         .setTransform(SsdModels.vggTransform(300))
         // torchvision 0.14.1 mines no negatives in an image without objects
-        .setLoss(MultiBoxLoss.builder().setMinNegatives(0).build())
+        .optLoss(MultiBoxLoss.builder().optMinNegatives(0).build())
         .build();
   }
 

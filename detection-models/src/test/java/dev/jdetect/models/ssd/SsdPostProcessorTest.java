@@ -51,13 +51,13 @@ class SsdPostProcessorTest {
       NDArray deltas = m.create(new float[] {0, 0, 0, 0, 10, 0, 0, 0}, new Shape(1, 2, 4));
       List<Detections> one =
           SsdPostProcessor.builder()
-              .setDetectionsPerImage(1)
+              .optDetectionsPerImage(1)
               .build()
               .process(logits(m), deltas, anchors, 20, 20, 20, 20);
       assertArrayEquals(new long[] {1}, one.get(0).labels().toLongArray());
       List<Detections> all =
           SsdPostProcessor.builder()
-              .setScoreThreshold(0.001f)
+              .optScoreThreshold(0.001f)
               .build()
               .process(logits(m), deltas, anchors, 20, 20, 20, 20);
       // no overlap any more: all four (anchor, class) pairs survive, sorted by score
@@ -68,8 +68,8 @@ class SsdPostProcessorTest {
           new float[] {11, 0, 20, 10}, all.get(0).boxes().get(1).toFloatArray(), 1e-5f);
       List<Detections> top1 =
           SsdPostProcessor.builder()
-              .setScoreThreshold(0.001f)
-              .setTopK(1)
+              .optScoreThreshold(0.001f)
+              .optTopK(1)
               .build()
               .process(logits(m), deltas, anchors, 20, 20, 20, 20);
       assertArrayEquals(new float[] {0.7f, 0.05f}, top1.get(0).scores().toFloatArray(), 1e-6f);

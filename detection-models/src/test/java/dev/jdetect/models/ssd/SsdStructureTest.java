@@ -88,7 +88,8 @@ class SsdStructureTest {
     assertArrayEquals(
         new int[] {512, 1024, 512, 256, 256, 256, 256}, ssd512.backbone().outChannels());
     assertEquals(24564, priors(ssd512, shapes, 512));
-    assertEquals(512, ssd512.transform().width());
+    assertEquals(
+        new Shape(1, 3, 512, 512), ssd512.transform().inputShape(new Shape(1, 3, 300, 700)));
   }
 
   private static long priors(Ssd model, Shape[] shapes, int size) {

@@ -19,7 +19,6 @@ import dev.jdetect.core.box.Boxes;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.weights.TorchvisionNames;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -44,42 +43,71 @@ class TinySsdTest {
   @Test
   void outputShapesAndAnchorCountAt256() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(1).build();
+      Ssd model = TinySsd.builder().setNumClasses(1).build();
       Shape in = new Shape(2, 3, 256, 256);
       model.initialize(manager, DataType.FLOAT32, in);
-      assertEquals(4, model.numAnchorsPerLocation());
-      Shape[] declared = model.getOutputShapes(new Shape[] {in});
+      assertArrayEquals(new int[] {4, 4, 4, 4, 4}, model.anchorGenerator().numAnchorsPerLocation());
+      Shape[] declared = headShapes(model, in);
       assertEquals(new Shape(2, 5444, 2), declared[0]);
       assertEquals(new Shape(2, 5444, 4), declared[1]);
       NDList raw =
-          model.predict(new ParameterStore(manager, false), manager.randomUniform(0, 1, in), false);
+          model.forwardHeads(
+              new ParameterStore(manager, false), manager.randomUniform(0, 1, in), false);
       assertEquals(new Shape(2, 5444, 2), raw.get(0).getShape());
       assertEquals(new Shape(2, 5444, 4), raw.get(1).getShape());
       assertEquals(new Shape(5444, 4), raw.get(2).getShape());
+      // anchors in input pixels; relative to the 256x256 input they are D2L's
+      NDArray relative = raw.get(2).div(256f);
       // first anchor: pixel (0, 0) of the 32x32 map, size 0.2, ratio 1
       float c = 0.5f / 32;
       assertArrayEquals(
           new float[] {c - 0.1f, c - 0.1f, c + 0.1f, c + 0.1f},
-          raw.get(2).get(0).toFloatArray(),
+          relative.get(0).toFloatArray(),
           1e-6f);
       // last anchor: the global scale (1x1), size 0.88 ratio 0.5 -> w = 0.88 * sqrt(.5)
       float w = (float) (0.88 * Math.sqrt(0.5));
       float h = (float) (0.88 / Math.sqrt(0.5));
       assertArrayEquals(
           new float[] {0.5f - w / 2, 0.5f - h / 2, 0.5f + w / 2, 0.5f + h / 2},
-          raw.get(2).get(5443).toFloatArray(),
+          relative.get(5443).toFloatArray(),
           1e-6f);
 
-      TinySsd three = TinySsd.builder().setNumClasses(3).build();
-      assertEquals(
-          new Shape(1, 5444, 4), three.getOutputShapes(new Shape[] {new Shape(1, 3, 256, 256)})[0]);
+      Ssd three = TinySsd.builder().setNumClasses(3).build();
+      assertEquals(new Shape(1, 5444, 4), headShapes(three, new Shape(1, 3, 256, 256))[0]);
+    }
+  }
+
+  /** The declared shapes of the head outputs for an input shape. */
+  private static Shape[] headShapes(Ssd model, Shape in) {
+    return model.head().getOutputShapes(model.backbone().getOutputShapes(new Shape[] {in}));
+  }
+
+  @Test
+  void anchorsFollowTheInputSizeFromCallToCall() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Ssd model = TinySsd.builder().setNumClasses(1).optChannels(new int[] {4, 4, 4}, 4).build();
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      ParameterStore ps = new ParameterStore(manager, false);
+      // 64x64: maps 8x8, 4x4, 2x2, 1x1, 1x1 -> 86 cells; 64x96: 8x12, 4x6, 2x3, 1x1, 1x1 -> 128
+      long[] expected = {344, 512, 344};
+      int[] widths = {64, 96, 64};
+      for (int i = 0; i < widths.length; i++) {
+        NDArray images = manager.zeros(new Shape(1, 3, 64, widths[i]));
+        NDArray anchors = model.forwardHeads(ps, images, false).get(2);
+        assertEquals(new Shape(expected[i], 4), anchors.getShape(), "input width " + widths[i]);
+        if (widths[i] == 96) {
+          // cell (0, 0) of the 8x12 map, centre (4, 4) px; size 0.2: 0.2 * 64 = 12.8 px square
+          assertArrayEquals(
+              new float[] {-2.4f, -2.4f, 10.4f, 10.4f}, anchors.get(0).toFloatArray(), 1e-4f);
+        }
+      }
     }
   }
 
   @Test
   void childNamesFollowD2lAttributes() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(2).build();
+      Ssd model = TinySsd.builder().setNumClasses(2).build();
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       Set<String> names = TorchvisionNames.of(model).keySet();
       for (String n :
@@ -109,25 +137,23 @@ class TinySsdTest {
       long[] map = TinySsdTargets.assign(Boxes.iou(anchors, gt), 0.5f);
       assertArrayEquals(new long[] {-1, 0, 1, -1, 1}, map);
 
-      // the same through the model, with the targets in pixels of a 200x100 (w x h) image
-      TinySsd model = TinySsd.builder().setNumClasses(2).build();
+      // the same through the loss, anchors and targets in pixels of a 200x100 (w x h) image
       NDArray scale = manager.create(new float[] {200, 100, 200, 100});
       NDList targets =
           Targets.pad(
               manager,
               List.of(gt.mul(scale), manager.zeros(new Shape(0, 4))),
               List.of(manager.create(new long[] {1, 2}), manager.create(new long[0])));
-      NDArray[] labelled = model.labelAnchors(anchors, targets, new Shape(2, 3, 100, 200));
-      assertArrayEquals(new long[] {0, 1, 2, 0, 2, 0, 0, 0, 0, 0}, labelled[0].toLongArray());
-      assertArrayEquals(D2L_OFFSETS, labelled[1].get(0).toFloatArray(), 1e-4f);
-      assertArrayEquals(new float[20], labelled[1].get(1).toFloatArray(), 0f);
-      float[] mask = labelled[2].get(0).toFloatArray();
-      for (int i = 0; i < 5; i++) {
-        float expected = map[i] >= 0 ? 1f : 0f;
-        for (int k = 0; k < 4; k++) {
-          assertEquals(expected, mask[4 * i + k]);
-        }
-      }
+      D2lLoss.AnchorLabels labelled =
+          new D2lLoss(0.5f).label(anchors.mul(scale), Targets.unpad(targets));
+      assertArrayEquals(
+          new long[] {0, 1, 2, 0, 2, 0, 0, 0, 0, 0}, labelled.classes().toLongArray());
+      assertArrayEquals(D2L_OFFSETS, labelled.offsets().get(0).toFloatArray(), 1e-4f);
+      assertArrayEquals(new float[20], labelled.offsets().get(1).toFloatArray(), 0f);
+      // anchors 1, 2 and 4 are assigned
+      float[] mask = {0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1};
+      assertArrayEquals(mask, labelled.mask().get(0).toFloatArray(), 0f);
+      assertArrayEquals(new float[20], labelled.mask().get(1).toFloatArray(), 0f);
 
       // decode inverts encode
       NDArray assigned = gt.get(manager.create(new long[] {0, 1, 1}));
@@ -192,7 +218,7 @@ class TinySsdTest {
             manager.create(new long[0])));
   }
 
-  private static float trainSteps(TinySsd model, NDManager manager, int steps, float[] first) {
+  private static float trainSteps(Ssd model, NDManager manager, int steps, float[] first) {
     ParameterStore ps = new ParameterStore(manager, false);
     NDArray images = manager.randomUniform(0, 1, new Shape(3, 3, 64, 64));
     NDList targets = syntheticTargets(manager);
@@ -235,8 +261,7 @@ class TinySsdTest {
   void sgdStepsReduceTheD2lLoss() {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.getEngine().setRandomSeed(7);
-      TinySsd model =
-          TinySsd.builder().setNumClasses(2).optChannels(new int[] {8, 16, 32}, 32).build();
+      Ssd model = TinySsd.builder().setNumClasses(2).optChannels(new int[] {8, 16, 32}, 32).build();
       model.initialize(manager, DataType.FLOAT32, new Shape(3, 3, 64, 64));
       float[] first = new float[1];
       float last = trainSteps(model, manager, 6, first);
@@ -248,7 +273,7 @@ class TinySsdTest {
   void sgdStepsReduceTheMultiBoxLoss() {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.getEngine().setRandomSeed(11);
-      TinySsd model =
+      Ssd model =
           TinySsd.builder()
               .setNumClasses(2)
               .optChannels(new int[] {8, 16, 32}, 32)
@@ -265,7 +290,7 @@ class TinySsdTest {
   void inferenceReturnsNmsFilteredDetectionsInPixels() {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.getEngine().setRandomSeed(3);
-      TinySsd model = TinySsd.builder().setNumClasses(3).build();
+      Ssd model = TinySsd.builder().setNumClasses(3).build();
       model.initialize(manager, DataType.FLOAT32, new Shape(2, 3, 64, 96));
       ParameterStore ps = new ParameterStore(manager, false);
       NDArray images = manager.randomUniform(0, 1, new Shape(2, 3, 64, 96));
@@ -286,19 +311,7 @@ class TinySsdTest {
           assertTrue(l >= 1 && l <= 3, "label " + l);
         }
       }
-      // class-agnostic NMS on the unclipped boxes: recompute against the raw decode
-      NDList raw = model.predict(ps, images, false);
-      NDArray probs = raw.get(0).get(0).softmax(1).get(":, 1:");
-      NDArray pix = raw.get(2).mul(manager.create(new float[] {96, 64, 96, 64}));
-      NDArray boxes = TinySsdTargets.decode(pix, raw.get(1).get(0));
-      NDArray conf = probs.max(new int[] {1});
-      NDArray keep = dev.jdetect.core.nms.Nms.nms(boxes, conf, 0.5);
-      assertArrayEquals(
-          Arrays.copyOf(conf.get(keep).toFloatArray(), dets.get(0).size()),
-          dets.get(0).scores().toFloatArray(),
-          1e-6f);
-
-      TinySsd capped = TinySsd.builder().setNumClasses(3).optMaxDetections(5).build();
+      Ssd capped = TinySsd.builder().setNumClasses(3).optMaxDetections(5).build();
       capped.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       List<Detections> few =
           Detections.fromNDList(
@@ -309,15 +322,66 @@ class TinySsdTest {
   }
 
   @Test
+  void d2lPostProcessingOnAHandCase() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      // anchors 0 and 1 overlap (IoU 90 / 110), anchor 2 sticks out of the 32x32 input
+      NDArray anchors =
+          manager.create(new float[][] {{0, 0, 10, 10}, {1, 0, 11, 10}, {20, 20, 36, 30}});
+      // softmax: anchor 0 (.25, .5, .25), anchor 1 (.2, .2, .6), anchor 2 (.4, .4, .2)
+      float[] logits = {
+        0, (float) Math.log(2), 0, 0, 0, (float) Math.log(3), 0, 0, (float) Math.log(0.5)
+      };
+      NDArray cls = manager.create(logits, new Shape(1, 3, 3));
+      NDArray offsets = manager.zeros(new Shape(1, 3, 4));
+      Detections d =
+          new D2lPostProcessor(0.5f, 0.01f, -1)
+              .process(cls, offsets, anchors, 32, 32, 32, 32)
+              .get(0);
+      // anchor 1 (best class 2, 0.6) suppresses anchor 0 (0.5); anchor 2 (class 1, 0.4) is clipped
+      assertArrayEquals(new float[] {0.6f, 0.4f}, d.scores().toFloatArray(), 1e-6f);
+      assertArrayEquals(new long[] {2, 1}, d.labels().toLongArray());
+      assertArrayEquals(
+          new float[] {1, 0, 11, 10, 20, 20, 32, 30}, d.boxes().toFloatArray(), 1e-5f);
+      // score threshold and cap
+      assertEquals(
+          1,
+          new D2lPostProcessor(0.5f, 0.5f, -1)
+              .process(cls, offsets, anchors, 32, 32, 32, 32)
+              .get(0)
+              .size());
+      assertEquals(
+          1,
+          new D2lPostProcessor(0.5f, 0.01f, 1)
+              .process(cls, offsets, anchors, 32, 32, 32, 32)
+              .get(0)
+              .size());
+      // without overlap suppression (IoU threshold above 90 / 110) all three stay, by score
+      Detections all =
+          new D2lPostProcessor(0.9f, 0.01f, -1)
+              .process(cls, offsets, anchors, 32, 32, 32, 32)
+              .get(0);
+      assertArrayEquals(new float[] {0.6f, 0.5f, 0.4f}, all.scores().toFloatArray(), 1e-6f);
+      assertArrayEquals(new long[] {2, 1, 1}, all.labels().toLongArray());
+      // boxes scale to images given at another size (input 32x32, image 64 high, 96 wide)
+      Detections scaled =
+          new D2lPostProcessor(0.5f, 0.01f, -1)
+              .process(cls, offsets, anchors, 32, 32, 64, 96)
+              .get(0);
+      assertArrayEquals(
+          new float[] {3, 0, 33, 20, 60, 40, 96, 60}, scaled.boxes().toFloatArray(), 1e-4f);
+    }
+  }
+
+  @Test
   void djlSaveAndLoadRoundTrip() throws java.io.IOException, ai.djl.MalformedModelException {
     try (NDManager manager = NDManager.newBaseManager()) {
       manager.getEngine().setRandomSeed(9);
       Shape in = new Shape(1, 3, 64, 64);
-      TinySsd model = TinySsd.builder().setNumClasses(2).build();
+      Ssd model = TinySsd.builder().setNumClasses(2).build();
       model.initialize(manager, DataType.FLOAT32, in);
       java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
       model.saveParameters(new java.io.DataOutputStream(bytes));
-      TinySsd copy = TinySsd.builder().setNumClasses(2).build();
+      Ssd copy = TinySsd.builder().setNumClasses(2).build();
       copy.initialize(manager, DataType.FLOAT32, in);
       copy.loadParameters(
           manager,
@@ -325,8 +389,8 @@ class TinySsdTest {
       ParameterStore ps = new ParameterStore(manager, false);
       NDArray x = manager.randomUniform(0, 1, in);
       assertArrayEquals(
-          model.predict(ps, x, false).get(0).toFloatArray(),
-          copy.predict(ps, x, false).get(0).toFloatArray(),
+          model.forwardHeads(ps, x, false).get(0).toFloatArray(),
+          copy.forwardHeads(ps, x, false).get(0).toFloatArray(),
           0f);
     }
   }
@@ -334,7 +398,7 @@ class TinySsdTest {
   @Test
   void badInputIsRejected() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(2).build();
+      Ssd model = TinySsd.builder().setNumClasses(2).build();
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       ParameterStore ps = new ParameterStore(manager, false);
       IllegalArgumentException small =

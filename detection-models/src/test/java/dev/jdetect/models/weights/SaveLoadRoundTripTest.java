@@ -32,9 +32,9 @@ class SaveLoadRoundTripTest {
     return Ssd.builder()
         .setBackbone(
             VggFeatureExtractor.builder()
-                .setWidths(4, 4, 4, 8, 8)
-                .setFcChannels(8)
-                .setExtras(
+                .optWidths(4, 4, 4, 8, 8)
+                .optFcChannels(8)
+                .optExtras(
                     List.of(
                         VggFeatureExtractor.ExtraLayer.of(4, 8, 3, 2, 1),
                         VggFeatureExtractor.ExtraLayer.of(4, 8, 3, 2, 1),

@@ -99,9 +99,9 @@ class WeightImportTest {
       sd.remove("backbone.body.1.bias");
       ImportReport r =
           WeightImport.builder()
-              .setStrict(false)
-              .setSourcePrefix("backbone.body.")
-              .setExclude(name -> name.startsWith("1.running"))
+              .optStrict(false)
+              .optSourcePrefix("backbone.body.")
+              .optExclude(name -> name.startsWith("1.running"))
               .build()
               .apply(block, StateDict.of(sd));
       assertFalse(r.isComplete());

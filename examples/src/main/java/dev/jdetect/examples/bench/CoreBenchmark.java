@@ -266,14 +266,14 @@ public final class CoreBenchmark {
     ops.add(new Op("iou 22500x20", 1.0, m -> Boxes.iou(a, b)));
     AnchorGenerator anchors =
         AnchorGenerator.builder()
-            .setSizes(
+            .optSizes(
                 Arrays.asList(
                     new float[] {32},
                     new float[] {64},
                     new float[] {128},
                     new float[] {256},
                     new float[] {512}))
-            .setAspectRatios(Arrays.asList(new float[] {0.5f, 1f, 2f}))
+            .optAspectRatios(Arrays.asList(new float[] {0.5f, 1f, 2f}))
             .build();
     List<Shape> grids =
         Arrays.asList(

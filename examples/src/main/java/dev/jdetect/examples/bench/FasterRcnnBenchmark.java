@@ -621,7 +621,7 @@ public final class FasterRcnnBenchmark {
     Path file = dir.resolve(name + ".npz");
     WeightImport importer =
         WeightImport.builder()
-            .setRename(
+            .optRename(
                 key ->
                     key.startsWith("backbone.")
                         ? "backbone.features." + key.substring("backbone.".length())

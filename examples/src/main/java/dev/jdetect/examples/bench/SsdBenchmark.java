@@ -17,10 +17,10 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.Targets;
-import dev.jdetect.models.ssd.FixedSizeTransform;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.SsdLite;
 import dev.jdetect.models.ssd.SsdModels;
+import dev.jdetect.models.ssd.SsdTransform;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -146,9 +146,11 @@ public final class SsdBenchmark {
     Result r = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
       Ssd ssd = build(model);
-      FixedSizeTransform transform = ssd.transform();
-      int h = transform.height();
-      int w = transform.width();
+      SsdTransform transform = ssd.transform();
+      // the model input size, whatever size the images come in
+      Shape input = transform.inputShape(new Shape(1, 3, 1, 1));
+      int h = (int) input.get(2);
+      int w = (int) input.get(3);
       ssd.initialize(manager, DataType.FLOAT32, new Shape(1, 3, h, w));
       ParameterStore ps = new ParameterStore(manager, false);
       NDArray image = manager.randomUniform(0f, 1f, new Shape(1, 3, h, w));
