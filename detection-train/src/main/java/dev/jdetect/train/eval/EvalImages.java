@@ -56,7 +56,13 @@ final class EvalImages {
   private void checkLabel(int label, String name, long imageId) {
     if (label < 1 || label > numClasses) {
       throw new IllegalArgumentException(
-          name + " of image id " + imageId + ": label must be in 1.." + numClasses + ", got " + label);
+          name
+              + " of image id "
+              + imageId
+              + ": label must be in 1.."
+              + numClasses
+              + ", got "
+              + label);
     }
   }
 

@@ -103,14 +103,7 @@ public final class GroundTruth {
     for (ObjectAnnotation o : annotation.getObjects()) {
       double[] box = o.getBoxAsDouble();
       b.add(
-          o.getLabel(),
-          box[0],
-          box[1],
-          box[2],
-          box[3],
-          o.isDifficult(),
-          o.isCrowd(),
-          o.getArea());
+          o.getLabel(), box[0], box[1], box[2], box[3], o.isDifficult(), o.isCrowd(), o.getArea());
     }
     return b.build();
   }

@@ -8,19 +8,19 @@ import java.util.List;
  *
  * <p>For each class, all detections of that class over all images are sorted by descending score (a
  * stable sort: ties keep the order in which the images' ground truth was added, then the order
- * within an image; the devkit's {@code argsort} is not stable for many ties). Each
- * detection is matched to the ground-truth box of its class in its image with the highest IoU (the
- * first one on ties); if that IoU is strictly greater than the threshold (default 0.5) the
- * detection is a true positive, unless the box is already taken (false positive) or is
- * <b>difficult</b> (then the detection is neither); otherwise it is a false positive. Recall is
- * {@code TP / (non-difficult GT)}, precision {@code TP / (TP + FP)}. AP is either the VOC2007
- * 11-point interpolated AP (mean over recall thresholds 0, 0.1, ..., 1 of the highest precision at
- * recall {@code >=} the threshold) or, by default, the area under the monotone (right-to-left
- * maximum) precision/recall curve as in VOC2010+. A class with ground truth but no detections has
- * AP 0; a class without (non-difficult) ground truth has AP {@code NaN} and is left out of the
- * mean by default ({@link Builder#optMeanOverAllClasses} averages over all classes instead, as the
- * devkit scripts do). Detections of an image id without ground truth are refused, as in the devkit
- * (its {@code class_recs[image_id]} lookup fails).
+ * within an image; the devkit's {@code argsort} is not stable for many ties). Each detection is
+ * matched to the ground-truth box of its class in its image with the highest IoU (the first one on
+ * ties); if that IoU is strictly greater than the threshold (default 0.5) the detection is a true
+ * positive, unless the box is already taken (false positive) or is <b>difficult</b> (then the
+ * detection is neither); otherwise it is a false positive. Recall is {@code TP / (non-difficult
+ * GT)}, precision {@code TP / (TP + FP)}. AP is either the VOC2007 11-point interpolated AP (mean
+ * over recall thresholds 0, 0.1, ..., 1 of the highest precision at recall {@code >=} the
+ * threshold) or, by default, the area under the monotone (right-to-left maximum) precision/recall
+ * curve as in VOC2010+. A class with ground truth but no detections has AP 0; a class without
+ * (non-difficult) ground truth has AP {@code NaN} and is left out of the mean by default ({@link
+ * Builder#optMeanOverAllClasses} averages over all classes instead, as the devkit scripts do).
+ * Detections of an image id without ground truth are refused, as in the devkit (its {@code
+ * class_recs[image_id]} lookup fails).
  *
  * <p>IoU is computed on continuous pixel boxes without the devkit's "+1"; with the conversion of
  * {@code dev.jdetect.train.data.VocReader} this equals the devkit's IoU. Not thread-safe.

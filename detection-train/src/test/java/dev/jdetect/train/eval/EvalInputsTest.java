@@ -77,8 +77,7 @@ class EvalInputsTest {
     assertThrows(
         IllegalArgumentException.class,
         () ->
-            GroundTruth.builder()
-                .add(1, Double.NEGATIVE_INFINITY, 0, Double.POSITIVE_INFINITY, 5));
+            GroundTruth.builder().add(1, Double.NEGATIVE_INFINITY, 0, Double.POSITIVE_INFINITY, 5));
     try (NDManager m = NDManager.newBaseManager()) {
       NDArray boxes = m.create(new float[] {0, 0, Float.POSITIVE_INFINITY, 4}, new Shape(1, 4));
       NDArray labels = m.create(new int[] {1});
