@@ -7,7 +7,9 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.nd.Scalars;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -29,22 +31,27 @@ public final class Boxes {
 
   /**
    * Returns the area {@code (x2 - x1) * (y2 - y1)} of each box, like torchvision's {@code
-   * box_area}.
+   * box_area}: int8/uint8 boxes are widened to int32 and float16/bfloat16 boxes to float32 first,
+   * so that the product cannot overflow the input type.
    *
    * @param boxes {@code (N, 4)} boxes
-   * @return {@code (N)} areas, same dtype as {@code boxes}
-   * @throws IllegalArgumentException if {@code boxes} is not {@code (N, 4)}
+   * @return {@code (N)} areas: float64, float32, int64 or int32 (the widened dtype of {@code
+   *     boxes})
+   * @throws IllegalArgumentException if {@code boxes} is not {@code (N, 4)} or its dtype is not
+   *     supported
    */
   public static NDArray area(NDArray boxes) {
     requireBoxMatrix(boxes, "boxes");
-    return scoped(() -> areaColumn(boxes).reshape(-1));
+    return scoped(() -> areaColumn(upcast(boxes)).reshape(-1));
   }
 
   /**
    * Returns the pairwise intersection-over-union matrix, like torchvision's {@code box_iou}.
    *
    * <p>Two boxes of zero area that do not intersect have a zero union; as in torchvision their IoU
-   * is {@code 0 / 0 = NaN}. Integer boxes are converted to float32 first.
+   * is {@code 0 / 0 = NaN}. As torchvision, areas and intersections are computed in the widened
+   * input type (int8/uint8 as int32, float16/bfloat16 as float32) and integer results are divided
+   * in float32.
    *
    * @param boxesA {@code (N, 4)} boxes
    * @param boxesB {@code (M, 4)} boxes on the same device
@@ -58,8 +65,8 @@ public final class Boxes {
     requireSameDevice(boxesA, "boxesA", boxesB, "boxesB");
     return scoped(
         () -> {
-          NDArray a = toFloating(boxesA);
-          NDArray b = toFloating(boxesB);
+          NDArray a = upcast(boxesA);
+          NDArray b = upcast(boxesB);
           // a's columns are (N, 1), b's columns (1, M); every (N, M) op below broadcasts.
           NDList ac = a.split(4, 1);
           NDList bc = b.transpose().split(4, 0);
@@ -69,6 +76,11 @@ public final class Boxes {
           NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
           NDArray inter = clampMin0(iw).mul(clampMin0(ih));
           NDArray union = areaA.add(areaB).sub(inter);
+          if (!inter.getDataType().isFloating()) {
+            // torch's true division of integer tensors: both operands as float32
+            inter = inter.toType(DataType.FLOAT32, false);
+            union = union.toType(DataType.FLOAT32, false);
+          }
           return inter.div(union);
         });
   }
@@ -253,15 +265,28 @@ public final class Boxes {
 
   /** {@code clamp(min = 0)}: same forward and gradient mask as torch's one-sided clamp. */
   private static NDArray clampMin0(NDArray x) {
-    return x.clip(0f, Float.POSITIVE_INFINITY);
+    return x.getDataType().isFloating() ? x.clip(0f, Float.POSITIVE_INFINITY) : x.maximum(0);
   }
 
   private static NDArray concat(int axis, NDArray... parts) {
     return NDArrays.concat(new NDList(parts), axis);
   }
 
-  private static NDArray toFloating(NDArray boxes) {
-    return boxes.getDataType().isFloating() ? boxes : boxes.toType(DataType.FLOAT32, false);
+  /**
+   * torchvision's {@code _upcast}: float16/bfloat16 to float32 and int8/uint8 to int32, so that
+   * products cannot overflow; float32/64 and int32/64 are kept.
+   */
+  private static NDArray upcast(NDArray boxes) {
+    switch (boxes.getDataType()) {
+      case FLOAT16:
+      case BFLOAT16:
+        return boxes.toType(DataType.FLOAT32, false);
+      case INT8:
+      case UINT8:
+        return boxes.toType(DataType.INT32, false);
+      default:
+        return boxes;
+    }
   }
 
   private static void requireBoxMatrix(NDArray boxes, String argName) {
@@ -287,10 +312,30 @@ public final class Boxes {
     requireNumeric(boxes, argName);
   }
 
+  /**
+   * The dtypes box operations accept; others (int16, unsigned 16-64 bit) would crash the engine.
+   */
+  private static final Set<DataType> NUMERIC =
+      EnumSet.of(
+          DataType.FLOAT16,
+          DataType.BFLOAT16,
+          DataType.FLOAT32,
+          DataType.FLOAT64,
+          DataType.UINT8,
+          DataType.INT8,
+          DataType.INT32,
+          DataType.INT64);
+
   private static void requireNumeric(NDArray array, String argName) {
     DataType t = array.getDataType();
-    if (!t.isFloating() && !t.isInteger()) {
-      throw new IllegalArgumentException(argName + " must be a numeric array, got dtype " + t);
+    if (!NUMERIC.contains(t)) {
+      throw new IllegalArgumentException(
+          argName
+              + " has dtype "
+              + t
+              + ", which box operations do not support; use one of "
+              + NUMERIC
+              + " (PyTorch through DJL aborts the JVM on int16 arrays)");
     }
   }
 

@@ -22,7 +22,7 @@ final class DeviceNms {
 
   private DeviceNms() {}
 
-  static NDArray run(NDArray boxes, NDArray scores, NDArray groupIds, float t, int topK) {
+  static NDArray run(NDArray boxes, NDArray scores, NDArray groupIds, double threshold, int topK) {
     NDManager manager = boxes.getManager();
     int n = Math.toIntExact(boxes.getShape().get(0));
     try (NDManager sub = manager.newSubManager()) {
@@ -31,8 +31,11 @@ final class DeviceNms {
       if (groupIds != null) {
         groupIds.tempAttach(sub);
       }
-      NDArray b = boxes.toType(DataType.FLOAT32, false);
-      NDArray s = scores.toType(DataType.FLOAT32, false);
+      // the input's precision, as torchvision: float64 stays float64, other types become float32
+      NDArray b = boxes.toType(working(boxes), false);
+      NDArray s = scores.toType(working(scores), false);
+      // float32 IoUs compare with the threshold as torchvision's double comparison does
+      Number t = b.getDataType() == DataType.FLOAT64 ? threshold : Nms.floatThreshold(threshold);
       validate(b, s);
 
       NDArray order = stableDescendingOrder(s, sub);
@@ -127,17 +130,21 @@ final class DeviceNms {
     }
   }
 
-  /** float32 areas (x2 - x1) * (y2 - y1), as torchvision. */
+  private static DataType working(NDArray a) {
+    return a.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
+  }
+
+  /** Areas (x2 - x1) * (y2 - y1) in the boxes' precision, as torchvision. */
   private static NDArray area(NDArray b) {
     return b.get(":, 2").sub(b.get(":, 0")).mul(b.get(":, 3").sub(b.get(":, 1")));
   }
 
   /**
-   * (P, Q) boolean: IoU(a_p, b_q) > t (torchvision float32 arithmetic with a as the kept box) and
-   * same group when groups are given.
+   * (P, Q) boolean: IoU(a_p, b_q) > t (torchvision's arithmetic with a as the kept box) and same
+   * group when groups are given.
    */
   private static NDArray overlaps(
-      NDArray a, NDArray areaA, NDArray ga, NDArray b, NDArray areaB, NDArray gb, float t) {
+      NDArray a, NDArray areaA, NDArray ga, NDArray b, NDArray areaB, NDArray gb, Number t) {
     long p = a.getShape().get(0);
     long q = b.getShape().get(0);
     NDArray xx1 = a.get(":, 0").reshape(p, 1).maximum(b.get(":, 0").reshape(1, q));

@@ -31,26 +31,28 @@ final class GridNms {
    * @param b boxes, row-major (N, 4)
    * @param s scores (N)
    * @param groups group id per box or {@code null}
-   * @param t float threshold: suppress when IoU {@code > t}
+   * @param t threshold: suppress when IoU {@code > t}
    * @param topK maximum kept
+   * @param single whether the boxes are float32: IoU is then computed in float32 arithmetic, as
+   *     torchvision's kernel does for float32 boxes; otherwise in double precision
    * @return kept original indices in (score desc, index asc) order
    */
-  static long[] run(float[] b, float[] s, long[] groups, float t, int topK) {
+  static long[] run(double[] b, double[] s, long[] groups, double t, int topK, boolean single) {
     int n = s.length;
-    float[] x1 = new float[n];
-    float[] y1 = new float[n];
-    float[] x2 = new float[n];
-    float[] y2 = new float[n];
-    float[] area = new float[n];
+    double[] x1 = new double[n];
+    double[] y1 = new double[n];
+    double[] x2 = new double[n];
+    double[] y2 = new double[n];
+    double[] area = new double[n];
     for (int i = 0; i < n; i++) {
       x1[i] = b[4 * i];
       y1[i] = b[4 * i + 1];
       x2[i] = b[4 * i + 2];
       y2[i] = b[4 * i + 3];
-      area[i] = (x2[i] - x1[i]) * (y2[i] - y1[i]);
+      area[i] = round(round(x2[i] - x1[i], single) * round(y2[i] - y1[i], single), single);
     }
     int[] order = sortedOrder(s);
-    Boxes bx = new Boxes(x1, y1, x2, y2, area);
+    Boxes bx = new Boxes(x1, y1, x2, y2, area, single);
     if (groups == null) {
       int[] out = new int[Math.min(n, topK)];
       int kept = greedy(order, 0, n, bx, t, topK, out);
@@ -113,15 +115,30 @@ final class GridNms {
     return Arrays.copyOf(tmp, count);
   }
 
+  /**
+   * Rounds a double-precision result to float32 in single-precision mode. Each float32 operation
+   * ({@code +, -, *, /}) done in double and rounded once to float gives the float32 result exactly
+   * (a double carries more than 2 * 24 + 2 significant bits), so one code path serves both.
+   */
+  static double round(double v, boolean single) {
+    return single ? (float) v : v;
+  }
+
   /** Indices sorted by descending score, ties by ascending index (-0.0 equals 0.0). */
-  static int[] sortedOrder(float[] s) {
+  static int[] sortedOrder(double[] s) {
     int n = s.length;
+    long[] sortable = new long[n];
+    for (int i = 0; i < n; i++) {
+      long bits = Double.doubleToLongBits(s[i] + 0.0); // -0.0 -> +0.0
+      sortable[i] = bits < 0 ? bits ^ Long.MAX_VALUE : bits; // signed order == double order
+    }
+    // Dense ranks of the values, then one primitive sort on (rank, index).
+    long[] distinct = sortable.clone();
+    Arrays.sort(distinct);
     long[] keys = new long[n];
     for (int i = 0; i < n; i++) {
-      float v = s[i] + 0.0f; // -0.0 -> +0.0
-      int bits = Float.floatToIntBits(v);
-      int sortable = bits < 0 ? bits ^ 0x7fffffff : bits; // signed order == float order
-      keys[i] = ((long) ~sortable << 32) | i; // ~ reverses the order: descending scores
+      int rank = Arrays.binarySearch(distinct, sortable[i]); // equal values, equal rank
+      keys[i] = ((long) ~rank << 32) | i; // ~ reverses the order: descending scores
     }
     Arrays.sort(keys);
     int[] order = new int[n];
@@ -131,34 +148,52 @@ final class GridNms {
     return order;
   }
 
-  /** Column-wise boxes and float32 areas. */
+  /** Column-wise boxes and their areas, in the boxes' precision. */
   private static final class Boxes {
-    final float[] x1;
-    final float[] y1;
-    final float[] x2;
-    final float[] y2;
-    final float[] area;
+    final double[] x1;
+    final double[] y1;
+    final double[] x2;
+    final double[] y2;
+    final double[] area;
+    final boolean single;
 
-    Boxes(float[] x1, float[] y1, float[] x2, float[] y2, float[] area) {
+    Boxes(double[] x1, double[] y1, double[] x2, double[] y2, double[] area, boolean single) {
       this.x1 = x1;
       this.y1 = y1;
       this.x2 = x2;
       this.y2 = y2;
       this.area = area;
+      this.single = single;
     }
 
-    /** True iff kept box {@code k} suppresses box {@code j}: torchvision's float32 IoU > t. */
-    boolean suppresses(int k, int j, float t) {
-      float xx1 = Math.max(x1[k], x1[j]);
-      float yy1 = Math.max(y1[k], y1[j]);
-      float xx2 = Math.min(x2[k], x2[j]);
-      float yy2 = Math.min(y2[k], y2[j]);
-      float w = Math.max(0f, xx2 - xx1);
-      float h = Math.max(0f, yy2 - yy1);
-      float inter = w * h;
-      float ovr = inter / (area[k] + area[j] - inter);
-      return ovr > t;
+    /** True iff kept box {@code k} suppresses box {@code j}: torchvision's IoU > t. */
+    boolean suppresses(int k, int j, double t) {
+      return overlaps(
+          x1[k], y1[k], x2[k], y2[k], area[k], x1[j], y1[j], x2[j], y2[j], area[j], t, single);
     }
+  }
+
+  /**
+   * torchvision's suppression test {@code inter / (areaKept + areaCand - inter) > t}, in float32
+   * arithmetic when {@code single} and in double precision otherwise.
+   */
+  static boolean overlaps(
+      double kx1,
+      double ky1,
+      double kx2,
+      double ky2,
+      double ka,
+      double jx1,
+      double jy1,
+      double jx2,
+      double jy2,
+      double ja,
+      double t,
+      boolean single) {
+    double w = Math.max(0, round(Math.min(kx2, jx2) - Math.max(kx1, jx1), single));
+    double h = Math.max(0, round(Math.min(ky2, jy2) - Math.max(ky1, jy1), single));
+    double inter = round(w * h, single);
+    return round(inter / round(round(ka + ja, single) - inter, single), single) > t;
   }
 
   /**
@@ -172,7 +207,8 @@ final class GridNms {
    * cells it touches (or at the class's whole list when that is shorter). Boxes with zero area can
    * neither suppress nor be suppressed when {@code t >= 0}.
    */
-  private static int greedy(int[] cand, int from, int len, Boxes bx, float t, int topK, int[] out) {
+  private static int greedy(
+      int[] cand, int from, int len, Boxes bx, double t, int topK, int[] out) {
     int limit = Math.min(len, topK);
     if (limit == 0) {
       return 0;
@@ -180,11 +216,12 @@ final class GridNms {
     if (t < 0 || len <= SMALL) {
       return linear(cand, from, len, bx, t, limit, out);
     }
-    float[] x1 = bx.x1;
-    float[] y1 = bx.y1;
-    float[] x2 = bx.x2;
-    float[] y2 = bx.y2;
-    float[] area = bx.area;
+    double[] x1 = bx.x1;
+    double[] y1 = bx.y1;
+    double[] x2 = bx.x2;
+    double[] y2 = bx.y2;
+    double[] area = bx.area;
+    boolean single = bx.single;
     // size ratio sqrt(min/max area) must exceed sqrt(t); widen a little for float rounding
     double ratio = Math.sqrt(t) * (1 - 1e-3);
     SizeGrid grid = new SizeGrid(limit);
@@ -192,25 +229,25 @@ final class GridNms {
     int bigCount = 0;
     int kept = 0;
     // kept boxes by slot, contiguous for locality: x1, y1, x2, y2, area
-    float[] kb = new float[5 * limit];
+    double[] kb = new double[5 * limit];
     // stamp[q] == p: kept box q was already tested against candidate p (it spans several cells)
     int[] stamp = new int[limit];
     Arrays.fill(stamp, -1);
 
     for (int p = from; p < from + len; p++) {
       int j = cand[p];
-      float jx1 = x1[j];
-      float jy1 = y1[j];
-      float jx2 = x2[j];
-      float jy2 = y2[j];
-      float aj = area[j];
+      double jx1 = x1[j];
+      double jy1 = y1[j];
+      double jx2 = x2[j];
+      double jy2 = y2[j];
+      double aj = area[j];
       boolean suppressed = false;
       int cls = 0;
       if (aj > 0) {
         double size = Math.sqrt(aj);
         cls = Math.getExponent(size);
         for (int q = 0; q < bigCount && !suppressed; q++) {
-          suppressed = hit(kb, big[q], jx1, jy1, jx2, jy2, aj, t);
+          suppressed = hit(kb, big[q], jx1, jy1, jx2, jy2, aj, t, single);
         }
         int cMin = grid.minClass;
         int cMax = grid.maxClass;
@@ -236,7 +273,7 @@ final class GridNms {
               int q = list[e];
               if (stamp[q] != p) {
                 stamp[q] = p;
-                if (hit(kb, q, jx1, jy1, jx2, jy2, aj, t)) {
+                if (hit(kb, q, jx1, jy1, jx2, jy2, aj, t, single)) {
                   suppressed = true;
                   break search;
                 }
@@ -252,7 +289,7 @@ final class GridNms {
                   continue;
                 }
                 stamp[q] = p;
-                if (hit(kb, q, jx1, jy1, jx2, jy2, aj, t)) {
+                if (hit(kb, q, jx1, jy1, jx2, jy2, aj, t, single)) {
                   suppressed = true;
                   break search;
                 }
@@ -300,17 +337,20 @@ final class GridNms {
     return kept;
   }
 
-  /**
-   * True iff kept slot {@code q} suppresses the candidate: torchvision's float32 IoU {@code inter /
-   * (area_kept + area_cand - inter) > t}.
-   */
+  /** True iff kept slot {@code q} suppresses the candidate (see {@link #overlaps}). */
   private static boolean hit(
-      float[] kb, int q, float jx1, float jy1, float jx2, float jy2, float aj, float t) {
+      double[] kb,
+      int q,
+      double jx1,
+      double jy1,
+      double jx2,
+      double jy2,
+      double aj,
+      double t,
+      boolean single) {
     int o = 5 * q;
-    float w = Math.max(0f, Math.min(kb[o + 2], jx2) - Math.max(kb[o], jx1));
-    float h = Math.max(0f, Math.min(kb[o + 3], jy2) - Math.max(kb[o + 1], jy1));
-    float inter = w * h;
-    return inter / (kb[o + 4] + aj - inter) > t;
+    return overlaps(
+        kb[o], kb[o + 1], kb[o + 2], kb[o + 3], kb[o + 4], jx1, jy1, jx2, jy2, aj, t, single);
   }
 
   /**
@@ -356,7 +396,7 @@ final class GridNms {
     }
 
     /** Monotone map from a coordinate to its cell index. */
-    static int cell(float v, double inv) {
+    static int cell(double v, double inv) {
       double d = Math.floor(v * inv);
       return (int) Math.max(-1e9, Math.min(1e9, d));
     }
@@ -430,7 +470,7 @@ final class GridNms {
   }
 
   private static int linear(
-      int[] cand, int from, int len, Boxes bx, float t, int limit, int[] out) {
+      int[] cand, int from, int len, Boxes bx, double t, int limit, int[] out) {
     int kept = 0;
     for (int p = from; p < from + len; p++) {
       int j = cand[p];

@@ -11,10 +11,10 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>Boxes are visited in descending score order; ties keep their index order (a stable sort). A
  * box is kept unless an already kept box overlaps it with IoU strictly greater than the threshold.
- * IoU is computed in float32 exactly like torchvision's CPU kernel: areas {@code (x2 - x1) * (y2 -
- * y1)}, intersection {@code max(0, min(x2) - max(x1)) * max(0, min(y2) - max(y1))} and {@code inter
- * / (area1 + area2 - inter)}. The result holds the kept indices as int64, in descending score
- * order, on the device of {@code boxes}.
+ * IoU is computed in the boxes' precision exactly like torchvision's CPU kernel: areas {@code (x2 -
+ * x1) * (y2 - y1)}, intersection {@code max(0, min(x2) - max(x1)) * max(0, min(y2) - max(y1))} and
+ * {@code inter / (area1 + area2 - inter)}. The result holds the kept indices as int64, in
+ * descending score order, on the device of {@code boxes}.
  *
  * <p>Two implementations return identical indices:
  *
@@ -36,9 +36,13 @@ import ai.djl.ndarray.types.Shape;
  * scores, a NaN threshold, a negative {@code topK}) throws {@link IllegalArgumentException} naming
  * the argument. Empty inputs return an empty int64 array.
  *
- * <p>The threshold is a {@code double} and the float32 IoU is compared with it exactly as
- * torchvision does ({@code ovr > iou_threshold} with a double threshold); pass {@code 0.7}, not
- * {@code 0.7f}, to reproduce torchvision bit for bit.
+ * <p>The threshold is a {@code double} and the IoU is compared with it exactly as torchvision does
+ * ({@code ovr > iou_threshold} with a double threshold); pass {@code 0.7}, not {@code 0.7f}, to
+ * reproduce torchvision bit for bit.
+ *
+ * <p><b>Precision.</b> As torchvision, NMS computes in the input's precision: float64 boxes give
+ * float64 IoUs and float64 scores are ranked in float64; other floating types (float16, bfloat16,
+ * float32) are computed in float32.
  */
 public final class Nms {
 
@@ -150,25 +154,40 @@ public final class Nms {
     if (chosen == null || chosen == Backend.AUTO) {
       chosen = boxes.getDevice().equals(Device.cpu()) ? Backend.JAVA : Backend.DEVICE;
     }
+    // torchvision computes in the boxes' own precision: float64 stays float64, the rest float32.
+    boolean single = boxes.getDataType() != DataType.FLOAT64;
     if (chosen == Backend.JAVA) {
-      float[] b;
-      float[] s;
+      double[] b;
+      double[] s;
       long[] g = null;
       try (NDManager sub = manager.newSubManager()) {
         boxes.tempAttach(sub);
         scores.tempAttach(sub);
-        b = boxes.toType(DataType.FLOAT32, false).toFloatArray();
-        s = scores.toType(DataType.FLOAT32, false).toFloatArray();
+        b = toDoubles(boxes, single);
+        s = toDoubles(scores, scores.getDataType() != DataType.FLOAT64);
         if (groupIds != null) {
           groupIds.tempAttach(sub);
           g = groupIds.toType(DataType.INT64, false).toLongArray();
         }
       }
       checkValues(b, s);
-      long[] kept = GridNms.run(b, s, g, floatThreshold(iouThreshold), topK);
+      long[] kept = GridNms.run(b, s, g, iouThreshold, topK, single);
       return manager.create(kept);
     }
-    return DeviceNms.run(boxes, scores, groupIds, floatThreshold(iouThreshold), topK);
+    return DeviceNms.run(boxes, scores, groupIds, iouThreshold, topK);
+  }
+
+  /** Reads an array in float32 (widened exactly to double) or in float64. */
+  private static double[] toDoubles(NDArray a, boolean single) {
+    if (!single) {
+      return a.toDoubleArray();
+    }
+    float[] f = a.toType(DataType.FLOAT32, false).toFloatArray();
+    double[] d = new double[f.length];
+    for (int i = 0; i < f.length; i++) {
+      d[i] = f[i];
+    }
+    return d;
   }
 
   /**
@@ -224,14 +243,17 @@ public final class Nms {
   }
 
   /** Value checks on the Java copies (the JAVA backend). */
-  static void checkValues(float[] b, float[] s) {
+  static void checkValues(double[] b, double[] s) {
     int n = s.length;
     for (int i = 0; i < n; i++) {
-      float x1 = b[4 * i];
-      float y1 = b[4 * i + 1];
-      float x2 = b[4 * i + 2];
-      float y2 = b[4 * i + 3];
-      if (!(Float.isFinite(x1) && Float.isFinite(y1) && Float.isFinite(x2) && Float.isFinite(y2))) {
+      double x1 = b[4 * i];
+      double y1 = b[4 * i + 1];
+      double x2 = b[4 * i + 2];
+      double y2 = b[4 * i + 3];
+      if (!(Double.isFinite(x1)
+          && Double.isFinite(y1)
+          && Double.isFinite(x2)
+          && Double.isFinite(y2))) {
         throw new IllegalArgumentException(
             "boxes must be finite, got row " + i + " = " + rowString(x1, y1, x2, y2));
       }
@@ -242,13 +264,13 @@ public final class Nms {
                 + " = "
                 + rowString(x1, y1, x2, y2));
       }
-      if (Float.isNaN(s[i])) {
+      if (Double.isNaN(s[i])) {
         throw new IllegalArgumentException("scores must not be NaN, got NaN at index " + i);
       }
     }
   }
 
-  static String rowString(float x1, float y1, float x2, float y2) {
+  static String rowString(double x1, double y1, double x2, double y2) {
     return "[" + x1 + ", " + y1 + ", " + x2 + ", " + y2 + "]";
   }
 }

@@ -1,7 +1,16 @@
 package dev.jdetect.train.data;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * The result of reading a dataset's annotations: the class names, one {@link ImageAnnotation} per
@@ -16,6 +25,7 @@ public final class AnnotationSet {
   private final List<ImageAnnotation> images;
   private final List<String> warnings;
   private final long[] sourceClassIds;
+  private final OutsideBoxCounts outsideBoxCounts;
 
   /**
    * Creates an annotation set.
@@ -31,6 +41,29 @@ public final class AnnotationSet {
       List<ImageAnnotation> images,
       List<String> warnings,
       long[] sourceClassIds) {
+    this(classNames, images, warnings, sourceClassIds, null);
+  }
+
+  /**
+   * Creates an annotation set with the counts of boxes found outside their image.
+   *
+   * @param classNames class names, index {@code k - 1} for label {@code k}
+   * @param images the images
+   * @param warnings warnings recorded while reading (may be empty)
+   * @param sourceClassIds the dataset's own id for each label, or {@code null}
+   * @param outsideBoxCounts what the reader did with boxes outside their image, or {@code null} for
+   *     none found
+   */
+  public AnnotationSet(
+      List<String> classNames,
+      List<ImageAnnotation> images,
+      List<String> warnings,
+      long[] sourceClassIds,
+      OutsideBoxCounts outsideBoxCounts) {
+    this.outsideBoxCounts =
+        outsideBoxCounts != null
+            ? outsideBoxCounts
+            : new OutsideBoxCounts(BoxPolicy.ERROR, 0, 0, 0, 0);
     this.classNames = List.copyOf(classNames);
     this.images = List.copyOf(images);
     this.warnings = List.copyOf(warnings);
@@ -139,6 +172,112 @@ public final class AnnotationSet {
       throw new IllegalArgumentException(
           "subset range [" + from + ", " + to + ") is invalid for " + images.size() + " images");
     }
-    return new AnnotationSet(classNames, images.subList(from, to), warnings, sourceClassIds);
+    return new AnnotationSet(
+        classNames, images.subList(from, to), warnings, sourceClassIds, outsideBoxCounts);
+  }
+
+  /**
+   * Returns what the reader did with ground-truth boxes that stick out of their image (see {@link
+   * BoxPolicy}).
+   *
+   * @return the counts (all zero when there were none)
+   */
+  public OutsideBoxCounts getOutsideBoxCounts() {
+    return outsideBoxCounts;
+  }
+
+  /**
+   * Writes the class names, one per line in label order (UTF-8), e.g. next to a trained model so
+   * that its labels can be named; {@link #readClassNames} reads them back.
+   *
+   * @param file the file to write
+   * @throws IOException if writing fails
+   */
+  public void writeClassNames(Path file) throws IOException {
+    Files.write(file, classNames, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Reads a class list: one name per line in label order (label 1 first), UTF-8 with or without a
+   * byte order mark; blank lines and surrounding spaces are ignored.
+   *
+   * @param file the file
+   * @return the names
+   * @throws DatasetFormatException if the file cannot be read, is empty or repeats a name
+   */
+  public static List<String> readClassNames(Path file) {
+    List<String> names = TextLines.read(file);
+    if (names.isEmpty()) {
+      throw new DatasetFormatException(file, -1, null, "class list is empty");
+    }
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < names.size(); i++) {
+      if (!seen.add(names.get(i))) {
+        throw new DatasetFormatException(
+            file, -1, null, "class name '" + names.get(i) + "' is listed twice");
+      }
+    }
+    return names;
+  }
+
+  /**
+   * Checks that another split (e.g. validation) has the same classes as this one (e.g. training):
+   * the same names for the same labels and, where the dataset has its own ids (COCO category ids),
+   * the same id for each name. Call it before training: a model trained on one numbering and
+   * evaluated on another gives silently wrong numbers.
+   *
+   * @param other the other split
+   * @param thisName what this split is called in the message, e.g. "training"
+   * @param otherName what the other split is called, e.g. "validation"
+   * @throws IllegalArgumentException listing every difference (renumbered ids, classes present in
+   *     only one split, different names)
+   */
+  public void requireSameClasses(AnnotationSet other, String thisName, String otherName) {
+    List<String> diffs = new ArrayList<>();
+    Map<String, Long> mine = idsByName();
+    Map<String, Long> theirs = other.idsByName();
+    for (Map.Entry<String, Long> e : mine.entrySet()) {
+      Long id = theirs.get(e.getKey());
+      if (id == null) {
+        diffs.add("'" + e.getKey() + "' (id " + e.getValue() + ") only in " + thisName);
+      } else if (!id.equals(e.getValue())) {
+        diffs.add(
+            "'"
+                + e.getKey()
+                + "' has id "
+                + e.getValue()
+                + " in "
+                + thisName
+                + " but "
+                + id
+                + " in "
+                + otherName);
+      }
+    }
+    for (Map.Entry<String, Long> e : theirs.entrySet()) {
+      if (!mine.containsKey(e.getKey())) {
+        diffs.add("'" + e.getKey() + "' (id " + e.getValue() + ") only in " + otherName);
+      }
+    }
+    if (diffs.isEmpty() && !classNames.equals(other.classNames)) {
+      diffs.add("labels are in a different order: " + classNames + " vs " + other.classNames);
+    }
+    if (!diffs.isEmpty()) {
+      throw new IllegalArgumentException(
+          "the "
+              + otherName
+              + " classes do not match the "
+              + thisName
+              + " classes: "
+              + String.join("; ", diffs));
+    }
+  }
+
+  private Map<String, Long> idsByName() {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (int k = 1; k <= classNames.size(); k++) {
+      out.put(classNames.get(k - 1), getSourceClassId(k));
+    }
+    return out;
   }
 }

@@ -32,8 +32,11 @@ import java.util.regex.Pattern;
  * AnnotationSet#getSourceClassId(int)} maps back. Crowd regions ({@code iscrowd = 1}) are kept with
  * {@link ObjectAnnotation#isCrowd()} set: the COCO evaluator matches them without counting and
  * {@link SampleData} leaves them out of training targets by default. The annotation's {@code area}
- * (the segmentation area) is kept for COCO's size ranges; when absent, the box area is used. Images
- * appear in the order of the {@code images} array; their id is the numeric id as text.
+ * (the segmentation area) is kept in double precision for COCO's size ranges; when absent, the box
+ * area is used. Boxes are kept as written, in double precision, also when they stick out of the
+ * image by up to the tolerance (pycocotools evaluates them so); beyond it the {@link BoxPolicy}
+ * decides. A UTF-8 byte order mark before the JSON is skipped. Images appear in the order of the
+ * {@code images} array; their id is the numeric id as text.
  *
  * <p><b>Errors.</b> Malformed JSON always throws {@link DatasetFormatException} with the line from
  * the parser. Missing or wrongly typed fields, unknown {@code image_id}/{@code category_id}, bad
@@ -48,6 +51,8 @@ public final class CocoReader {
   private final Path annotationFile;
   private final Path imageDir;
   private final ErrorPolicy errorPolicy;
+  private final BoxPolicy boxPolicy;
+  private final AnnotationSet trainingClasses;
   private final float boxTolerance;
   private final boolean verifyImages;
   private final boolean skipImagesWithoutAnnotations;
@@ -56,6 +61,8 @@ public final class CocoReader {
     this.annotationFile = Objects.requireNonNull(b.annotationFile, "annotationFile must be set");
     this.imageDir = Objects.requireNonNull(b.imageDir, "imageDir must be set");
     this.errorPolicy = b.errorPolicy;
+    this.boxPolicy = b.boxPolicy;
+    this.trainingClasses = b.trainingClasses;
     this.boxTolerance = b.boxTolerance;
     this.verifyImages = b.verifyImages;
     this.skipImagesWithoutAnnotations = b.skipImagesWithoutAnnotations;
@@ -77,7 +84,8 @@ public final class CocoReader {
    * @throws DatasetFormatException on malformed JSON, or on bad data under {@link ErrorPolicy#FAIL}
    */
   public AnnotationSet read() {
-    Problems problems = new Problems(errorPolicy);
+    // Boxes within the tolerance are kept as written: pycocotools evaluates them so.
+    Problems problems = new Problems(errorPolicy, boxPolicy, false);
     JsonObject root = parse();
     JsonArray categories = array(root, "categories");
     JsonArray images = array(root, "images");
@@ -104,6 +112,16 @@ public final class CocoReader {
       sourceIds[classNames.size()] = e.getKey();
       classNames.add(e.getValue());
       catToLabel.put(e.getKey(), classNames.size());
+    }
+    if (trainingClasses != null) {
+      try {
+        trainingClasses.requireSameClasses(
+            new AnnotationSet(classNames, List.of(), List.of(), sourceIds),
+            "training",
+            annotationFile.getFileName().toString());
+      } catch (IllegalArgumentException e) {
+        throw new DatasetFormatException(annotationFile, -1, "categories", e.getMessage());
+      }
     }
 
     Map<Long, ImageInfo> byId = new LinkedHashMap<>();
@@ -171,39 +189,38 @@ public final class CocoReader {
           throw new DatasetFormatException(
               annotationFile, -1, path + ".bbox", "bbox must be an array [x, y, w, h]");
         }
-        float[] xywh = new float[4];
+        double[] xywh = new double[4];
         for (int k = 0; k < 4; k++) {
           JsonElement v = bboxEl.getAsJsonArray().get(k);
           if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
             throw new DatasetFormatException(
                 annotationFile, -1, path + ".bbox[" + k + "]", "not a number: " + v);
           }
-          xywh[k] = v.getAsFloat();
+          xywh[k] = v.getAsDouble();
         }
         boolean crowd = a.has("iscrowd") && longField(a, "iscrowd", path) != 0;
-        float[] box =
+        double[] box =
             problems.checkBox(
-                xywh[0],
-                xywh[1],
-                xywh[0] + xywh[2],
-                xywh[1] + xywh[3],
+                new double[] {xywh[0], xywh[1], xywh[0] + xywh[2], xywh[1] + xywh[3]},
                 info.width,
                 info.height,
                 boxTolerance,
                 annotationFile,
                 -1,
-                path + ".bbox");
+                path + ".bbox",
+                String.valueOf(info.id));
         if (box == null) {
           continue;
         }
-        float area = (box[2] - box[0]) * (box[3] - box[1]);
+        // the file's area, in double precision: float32 moves areas near 32^2 and 96^2 across
+        double area = (box[2] - box[0]) * (box[3] - box[1]);
         if (a.has("area")) {
           JsonElement ar = a.get("area");
           if (!ar.isJsonPrimitive() || !ar.getAsJsonPrimitive().isNumber()) {
             throw new DatasetFormatException(
                 annotationFile, -1, path + ".area", "not a number: " + ar);
           }
-          area = ar.getAsFloat();
+          area = ar.getAsDouble();
         }
         info.objects.add(
             new ObjectAnnotation(label, box[0], box[1], box[2], box[3], false, crowd, area));
@@ -214,14 +231,16 @@ public final class CocoReader {
 
     List<ImageAnnotation> out = new ArrayList<>();
     for (ImageInfo info : byId.values()) {
-      if (skipImagesWithoutAnnotations && info.objects.isEmpty()) {
+      if (skipImagesWithoutAnnotations && info.objects.isEmpty()
+          || problems.isImageSkipped(String.valueOf(info.id))) {
         continue;
       }
       out.add(
           new ImageAnnotation(
               String.valueOf(info.id), info.file, info.width, info.height, info.objects));
     }
-    return new AnnotationSet(classNames, out, problems.warnings(), sourceIds);
+    OutsideBoxCounts outside = problems.outsideBoxCounts();
+    return new AnnotationSet(classNames, out, problems.warnings(), sourceIds, outside);
   }
 
   private JsonObject parse() {
@@ -229,6 +248,10 @@ public final class CocoReader {
       throw new DatasetFormatException(annotationFile, -1, null, "annotation file does not exist");
     }
     try (Reader r = Files.newBufferedReader(annotationFile, StandardCharsets.UTF_8)) {
+      r.mark(1);
+      if (r.read() != TextLines.BOM) {
+        r.reset();
+      }
       JsonReader jr = new JsonReader(r);
       JsonElement el = new Gson().getAdapter(JsonElement.class).read(jr);
       if (el == null) {
@@ -316,6 +339,8 @@ public final class CocoReader {
     private Path annotationFile;
     private Path imageDir;
     private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
+    private BoxPolicy boxPolicy;
+    private AnnotationSet trainingClasses;
     private float boxTolerance = 1f;
     private boolean verifyImages = true;
     private boolean skipImagesWithoutAnnotations;
@@ -356,8 +381,35 @@ public final class CocoReader {
     }
 
     /**
-     * Sets how many pixels a box may stick out of its image before it is an error; boxes within the
-     * tolerance are clipped silently. Default 1.
+     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
+     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
+     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
+     *
+     * @param boxPolicy the policy
+     * @return this builder
+     */
+    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
+      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
+      return this;
+    }
+
+    /**
+     * Checks this file's categories against the training split's: every category must have the same
+     * id and name in both, and neither split may have a category the other lacks. Use it when
+     * reading a validation file, so that a renumbered or missing category stops the run before
+     * training instead of giving wrong numbers.
+     *
+     * @param training the training split as read by another {@code CocoReader}
+     * @return this builder
+     */
+    public Builder optTrainingCategories(AnnotationSet training) {
+      this.trainingClasses = Objects.requireNonNull(training, "training");
+      return this;
+    }
+
+    /**
+     * Sets how many pixels a box may stick out of its image before the box policy applies; boxes
+     * within the tolerance are kept as written, as pycocotools evaluates them. Default 1.
      *
      * @param boxTolerance tolerance in pixels, {@code >= 0}
      * @return this builder

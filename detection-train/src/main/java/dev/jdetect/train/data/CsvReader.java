@@ -44,6 +44,7 @@ public final class CsvReader {
   private final Path imageDir;
   private final List<String> classes;
   private final ErrorPolicy errorPolicy;
+  private final BoxPolicy boxPolicy;
   private final float boxTolerance;
 
   private CsvReader(Builder b) {
@@ -51,6 +52,7 @@ public final class CsvReader {
     this.imageDir = b.imageDir != null ? b.imageDir : csvFileParent(b.csvFile).resolve("images");
     this.classes = b.classes;
     this.errorPolicy = b.errorPolicy;
+    this.boxPolicy = b.boxPolicy;
     this.boxTolerance = b.boxTolerance;
   }
 
@@ -76,7 +78,7 @@ public final class CsvReader {
    *     ErrorPolicy#FAIL}
    */
   public AnnotationSet read() {
-    Problems problems = new Problems(errorPolicy);
+    Problems problems = new Problems(errorPolicy, boxPolicy, true);
     List<Row> rows = new ArrayList<>();
     if (!Files.isRegularFile(csvFile)) {
       throw new DatasetFormatException(csvFile, -1, null, "CSV file does not exist");
@@ -89,7 +91,7 @@ public final class CsvReader {
         if (line.isBlank()) {
           continue;
         }
-        String[] f = line.split(",", -1);
+        String[] f = (lineNo == 1 ? TextLines.stripBom(line) : line).split(",", -1);
         if (lineNo == 1 && f[0].trim().equalsIgnoreCase(COLUMNS[0])) {
           continue;
         }
@@ -122,18 +124,9 @@ public final class CsvReader {
       }
       try {
         int label = resolveLabel(row, classNames);
-        float[] box =
+        double[] box =
             problems.checkBox(
-                row.box[0],
-                row.box[1],
-                row.box[2],
-                row.box[3],
-                wh[0],
-                wh[1],
-                boxTolerance,
-                csvFile,
-                row.line,
-                "xmin..ymax");
+                row.box, wh[0], wh[1], boxTolerance, csvFile, row.line, "xmin..ymax", row.image);
         if (box != null) {
           objects
               .get(row.image)
@@ -145,12 +138,16 @@ public final class CsvReader {
     }
     List<ImageAnnotation> images = new ArrayList<>();
     for (Map.Entry<String, List<ObjectAnnotation>> e : objects.entrySet()) {
+      if (problems.isImageSkipped(e.getKey())) {
+        continue;
+      }
       int[] wh = sizes.get(e.getKey());
       images.add(
           new ImageAnnotation(
               e.getKey(), imageDir.resolve(e.getKey()), wh[0], wh[1], e.getValue()));
     }
-    return new AnnotationSet(classNames, images, problems.warnings(), null);
+    OutsideBoxCounts outside = problems.outsideBoxCounts();
+    return new AnnotationSet(classNames, images, problems.warnings(), null, outside);
   }
 
   private Row parseRow(String[] f, int lineNo) {
@@ -176,11 +173,11 @@ public final class CsvReader {
     if (label.isEmpty()) {
       throw new DatasetFormatException(csvFile, lineNo, COLUMNS[1], "empty label");
     }
-    float[] box = new float[4];
+    double[] box = new double[4];
     for (int k = 0; k < 4; k++) {
       String v = f[k + 2].trim();
       try {
-        box[k] = Float.parseFloat(v);
+        box[k] = Double.parseDouble(v);
       } catch (NumberFormatException e) {
         throw new DatasetFormatException(
             csvFile, lineNo, COLUMNS[k + 2], "not a number: '" + v + "'");
@@ -246,9 +243,9 @@ public final class CsvReader {
     final int line;
     final String image;
     final String label;
-    final float[] box;
+    final double[] box;
 
-    Row(int line, String image, String label, float[] box) {
+    Row(int line, String image, String label, double[] box) {
       this.line = line;
       this.image = image;
       this.label = label;
@@ -262,6 +259,7 @@ public final class CsvReader {
     private Path imageDir;
     private List<String> classes;
     private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
+    private BoxPolicy boxPolicy;
     private float boxTolerance = 1f;
 
     private Builder() {}
@@ -311,6 +309,19 @@ public final class CsvReader {
      */
     public Builder setErrorPolicy(ErrorPolicy errorPolicy) {
       this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
+      return this;
+    }
+
+    /**
+     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
+     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
+     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
+     *
+     * @param boxPolicy the policy
+     * @return this builder
+     */
+    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
+      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
       return this;
     }
 

@@ -7,8 +7,9 @@ public enum ErrorPolicy {
   /**
    * Log a warning, record it in {@link AnnotationSet#getWarnings()}, and skip the offending object
    * (unknown class, degenerate box) or image (missing/corrupt image, missing or malformed
-   * annotation file). Boxes partly outside their image are clipped to it and kept if they still
-   * have a positive area.
+   * annotation file). Unless a {@link BoxPolicy} is set, boxes sticking out of their image beyond
+   * the tolerance are clipped to it ({@link BoxPolicy#CLIP}) and kept if they still have a positive
+   * area; under {@link #FAIL} they are an error ({@link BoxPolicy#ERROR}).
    */
   SKIP_WITH_WARNING
 }

@@ -11,13 +11,14 @@ package dev.jdetect.train.data;
 public final class ObjectAnnotation {
 
   private final int label;
-  private final float x1;
-  private final float y1;
-  private final float x2;
-  private final float y2;
+  // Kept in double precision as read from the file; the evaluators use these exact values.
+  private final double x1;
+  private final double y1;
+  private final double x2;
+  private final double y2;
   private final boolean difficult;
   private final boolean crowd;
-  private final float area;
+  private final double area;
 
   /**
    * Creates an object annotation whose area is its box area.
@@ -31,7 +32,7 @@ public final class ObjectAnnotation {
    * @param crowd COCO's {@code iscrowd} flag
    */
   public ObjectAnnotation(
-      int label, float x1, float y1, float x2, float y2, boolean difficult, boolean crowd) {
+      int label, double x1, double y1, double x2, double y2, boolean difficult, boolean crowd) {
     this(label, x1, y1, x2, y2, difficult, crowd, (x2 - x1) * (y2 - y1));
   }
 
@@ -50,13 +51,13 @@ public final class ObjectAnnotation {
    */
   public ObjectAnnotation(
       int label,
-      float x1,
-      float y1,
-      float x2,
-      float y2,
+      double x1,
+      double y1,
+      double x2,
+      double y2,
       boolean difficult,
       boolean crowd,
-      float area) {
+      double area) {
     if (label < 1) {
       throw new IllegalArgumentException("label must be >= 1 (0 is background), got " + label);
     }
@@ -85,7 +86,7 @@ public final class ObjectAnnotation {
    * @return x1 in pixels
    */
   public float getX1() {
-    return x1;
+    return (float) x1;
   }
 
   /**
@@ -94,7 +95,7 @@ public final class ObjectAnnotation {
    * @return y1 in pixels
    */
   public float getY1() {
-    return y1;
+    return (float) y1;
   }
 
   /**
@@ -103,7 +104,7 @@ public final class ObjectAnnotation {
    * @return x2 in pixels
    */
   public float getX2() {
-    return x2;
+    return (float) x2;
   }
 
   /**
@@ -112,7 +113,7 @@ public final class ObjectAnnotation {
    * @return y2 in pixels
    */
   public float getY2() {
-    return y2;
+    return (float) y2;
   }
 
   /**
@@ -121,7 +122,17 @@ public final class ObjectAnnotation {
    * @return {@code {x1, y1, x2, y2}}
    */
   public float[] getBox() {
-    return new float[] {x1, y1, x2, y2};
+    return new float[] {(float) x1, (float) y1, (float) x2, (float) y2};
+  }
+
+  /**
+   * Returns the box in double precision, exactly as read from the annotation file (the evaluators
+   * use these values, as pycocotools and the VOC devkit compute in double precision).
+   *
+   * @return {@code {x1, y1, x2, y2}}
+   */
+  public double[] getBoxAsDouble() {
+    return new double[] {x1, y1, x2, y2};
   }
 
   /**
@@ -143,11 +154,11 @@ public final class ObjectAnnotation {
   }
 
   /**
-   * Returns the object area used for COCO size ranges.
+   * Returns the object area used for COCO size ranges, in double precision as given in the file.
    *
    * @return the area in square pixels
    */
-  public float getArea() {
+  public double getArea() {
     return area;
   }
 

@@ -1,24 +1,12 @@
 package dev.jdetect.train.data;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import dev.jdetect.train.data.VocXml.Node;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
-import javax.xml.XMLConstants;
-import javax.xml.parsers.ParserConfigurationException;
-import javax.xml.parsers.SAXParser;
-import javax.xml.parsers.SAXParserFactory;
-import org.xml.sax.Attributes;
-import org.xml.sax.Locator;
-import org.xml.sax.SAXException;
-import org.xml.sax.SAXParseException;
-import org.xml.sax.helpers.DefaultHandler;
+import java.util.TreeSet;
 
 /**
  * Reads a Pascal VOC dataset in the VOCdevkit layout.
@@ -37,9 +25,14 @@ import org.xml.sax.helpers.DefaultHandler;
  * the number of pixels covered, and IoU computed on these boxes without the devkit's "+1" equals
  * the devkit's IoU. Writers use the inverse ({@link SyntheticDataGenerator}).
  *
- * <p><b>Classes.</b> Labels are 1..C in the order of the class list: {@link Builder#setClasses} if
- * given, else {@code root/classes.txt} if present, else the 20 standard VOC classes ({@link
- * #VOC_CLASSES}).
+ * <p><b>Classes.</b> Labels are 1..C in the order of the class list: {@link Builder#setClasses} or
+ * {@link Builder#optClassFile} if given, else the names collected from the split's annotations
+ * ({@link Builder#optClassesFromAnnotations}), else {@code root/classes.txt} if present, else the
+ * 20 standard VOC classes ({@link #VOC_CLASSES}). {@link AnnotationSet#getClassNames()} returns the
+ * list ({@link AnnotationSet#writeClassNames} saves it next to a model).
+ *
+ * <p><b>Boxes outside the image.</b> A box sticking out by at most the tolerance (default 1 pixel)
+ * is clipped silently; by more, the {@link BoxPolicy} decides.
  *
  * <p><b>Difficult.</b> All objects are kept with their {@code difficult} flag; {@link SampleData}
  * drops difficult objects from training targets unless told otherwise, and the VOC evaluator
@@ -80,7 +73,10 @@ public final class VocReader {
   private final Path root;
   private final String split;
   private final List<String> classes;
+  private final Path classFile;
+  private final boolean classesFromAnnotations;
   private final ErrorPolicy errorPolicy;
+  private final BoxPolicy boxPolicy;
   private final float boxTolerance;
   private final boolean verifyImages;
 
@@ -88,7 +84,10 @@ public final class VocReader {
     this.root = Objects.requireNonNull(b.root, "root must be set");
     this.split = b.split;
     this.classes = b.classes;
+    this.classFile = b.classFile;
+    this.classesFromAnnotations = b.classesFromAnnotations;
     this.errorPolicy = b.errorPolicy;
+    this.boxPolicy = b.boxPolicy;
     this.boxTolerance = b.boxTolerance;
     this.verifyImages = b.verifyImages;
   }
@@ -110,53 +109,70 @@ public final class VocReader {
    *     file or class file cannot be read
    */
   public AnnotationSet read() {
-    Problems problems = new Problems(errorPolicy);
-    List<String> classNames = resolveClasses();
+    Problems problems = new Problems(errorPolicy, boxPolicy, true);
     Path splitFile = root.resolve("ImageSets").resolve("Main").resolve(split + ".txt");
-    List<String> ids = readLines(splitFile);
+    List<String> ids = new ArrayList<>();
+    for (String line : TextLines.read(splitFile)) {
+      // ImageSets/Main/<class>_<split>.txt lines carry a second column; keep the id only.
+      ids.add(line.split("\\s+")[0]);
+    }
+    List<String> classNames = resolveClasses(ids);
     List<ImageAnnotation> images = new ArrayList<>();
     for (String id : ids) {
       try {
-        images.add(readImage(id, classNames, problems));
+        ImageAnnotation image = readImage(id, classNames, problems);
+        if (!problems.isImageSkipped(id)) {
+          images.add(image);
+        }
       } catch (DatasetFormatException e) {
         problems.report(e);
       }
     }
-    return new AnnotationSet(classNames, images, problems.warnings(), null);
+    OutsideBoxCounts outside = problems.outsideBoxCounts();
+    return new AnnotationSet(classNames, images, problems.warnings(), null, outside);
   }
 
-  private List<String> resolveClasses() {
+  private List<String> resolveClasses(List<String> ids) {
     if (classes != null) {
       return classes;
     }
+    if (classFile != null) {
+      return AnnotationSet.readClassNames(classFile);
+    }
+    if (classesFromAnnotations) {
+      return collectClasses(ids);
+    }
     Path file = root.resolve("classes.txt");
     if (Files.isRegularFile(file)) {
-      List<String> names = readLines(file);
-      if (names.isEmpty()) {
-        throw new DatasetFormatException(file, -1, null, "class list is empty");
-      }
-      return names;
+      return AnnotationSet.readClassNames(file);
     }
     return VOC_CLASSES;
   }
 
-  private static List<String> readLines(Path file) {
-    if (!Files.isRegularFile(file)) {
-      throw new DatasetFormatException(file, -1, null, "file does not exist");
-    }
-    try {
-      List<String> out = new ArrayList<>();
-      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-        String t = line.trim();
-        if (!t.isEmpty()) {
-          // ImageSets/Main/<class>_<split>.txt lines carry a second column; keep the id only.
-          out.add(t.split("\\s+")[0]);
+  /**
+   * The distinct object names of the split's annotation files, sorted. Files that cannot be read
+   * are passed over here; reading them reports the problem.
+   */
+  private List<String> collectClasses(List<String> ids) {
+    TreeSet<String> names = new TreeSet<>();
+    for (String id : ids) {
+      Path xml = root.resolve("Annotations").resolve(id + ".xml");
+      try {
+        for (Node obj : VocXml.parse(xml).children("object")) {
+          Node name = obj.child("name");
+          if (name != null && !name.text().isEmpty()) {
+            names.add(name.text());
+          }
         }
+      } catch (DatasetFormatException e) {
+        // reported by readImage
       }
-      return out;
-    } catch (IOException e) {
-      throw new DatasetFormatException(file, -1, null, "cannot read: " + e.getMessage(), e);
     }
+    if (names.isEmpty()) {
+      throw new DatasetFormatException(
+          root.resolve("Annotations"), -1, null, "no object names found in split '" + split + "'");
+    }
+    return new ArrayList<>(names);
   }
 
   /** Reads one image's annotation; throws for image-level problems, reports object-level ones. */
@@ -165,7 +181,7 @@ public final class VocReader {
     if (!Files.isRegularFile(xml)) {
       throw new DatasetFormatException(xml, -1, null, "annotation file does not exist");
     }
-    Node doc = parse(xml);
+    Node doc = VocXml.parse(xml);
     if (!doc.name.equals("annotation")) {
       throw new DatasetFormatException(
           xml, doc.line, doc.name, "root element must be <annotation>");
@@ -206,7 +222,8 @@ public final class VocReader {
     List<ObjectAnnotation> objects = new ArrayList<>();
     for (Node obj : doc.children("object")) {
       try {
-        ObjectAnnotation o = readObject(xml, obj, classNames, width, height, problems);
+        ObjectAnnotation o =
+            readObject(xml, obj, classNames, new int[] {width, height}, id, problems);
         if (o != null) {
           objects.add(o);
         }
@@ -218,7 +235,7 @@ public final class VocReader {
   }
 
   private ObjectAnnotation readObject(
-      Path xml, Node obj, List<String> classNames, int width, int height, Problems problems) {
+      Path xml, Node obj, List<String> classNames, int[] size, String imageId, Problems problems) {
     Node nameNode = obj.child("name");
     if (nameNode == null || nameNode.text().isEmpty()) {
       throw new DatasetFormatException(xml, obj.line, "object/name", "missing class name");
@@ -229,7 +246,11 @@ public final class VocReader {
           xml,
           nameNode.line,
           "object/name",
-          "unknown class name '" + nameNode.text() + "' (known: " + classNames + ")");
+          "unknown class name '"
+              + nameNode.text()
+              + "' (known: "
+              + classNames
+              + "; for other classes give a class list or collect them from the annotations)");
     }
     boolean difficult = false;
     Node d = obj.child("difficult");
@@ -240,121 +261,35 @@ public final class VocReader {
     if (bb == null) {
       throw new DatasetFormatException(xml, obj.line, "object/bndbox", "missing <bndbox>");
     }
-    float xmin = number(xml, bb, "xmin", "bndbox/xmin");
-    float ymin = number(xml, bb, "ymin", "bndbox/ymin");
-    float xmax = number(xml, bb, "xmax", "bndbox/xmax");
-    float ymax = number(xml, bb, "ymax", "bndbox/ymax");
-    float[] box =
+    double xmin = number(xml, bb, "xmin", "bndbox/xmin");
+    double ymin = number(xml, bb, "ymin", "bndbox/ymin");
+    double xmax = number(xml, bb, "xmax", "bndbox/xmax");
+    double ymax = number(xml, bb, "ymax", "bndbox/ymax");
+    double[] box =
         problems.checkBox(
-            xmin - 1, ymin - 1, xmax, ymax, width, height, boxTolerance, xml, bb.line, "bndbox");
+            new double[] {xmin - 1, ymin - 1, xmax, ymax},
+            size[0],
+            size[1],
+            boxTolerance,
+            xml,
+            bb.line,
+            "bndbox",
+            imageId);
     if (box == null) {
       return null;
     }
     return new ObjectAnnotation(label, box[0], box[1], box[2], box[3], difficult, false);
   }
 
-  private static float number(Path xml, Node parent, String child, String field) {
+  private static double number(Path xml, Node parent, String child, String field) {
     Node n = parent.child(child);
     if (n == null) {
       throw new DatasetFormatException(xml, parent.line, field, "missing <" + child + ">");
     }
     try {
-      return Float.parseFloat(n.text());
+      return Double.parseDouble(n.text());
     } catch (NumberFormatException e) {
       throw new DatasetFormatException(xml, n.line, field, "not a number: '" + n.text() + "'");
-    }
-  }
-
-  private static Node parse(Path xml) {
-    try (InputStream in = Files.newInputStream(xml)) {
-      SAXParserFactory f = SAXParserFactory.newInstance();
-      f.setNamespaceAware(false);
-      f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-      f.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
-      SAXParser parser = f.newSAXParser();
-      TreeHandler h = new TreeHandler();
-      parser.parse(in, h);
-      if (h.root == null) {
-        throw new DatasetFormatException(xml, -1, null, "empty XML document");
-      }
-      return h.root;
-    } catch (SAXParseException e) {
-      throw new DatasetFormatException(
-          xml, e.getLineNumber(), null, "malformed XML: " + e.getMessage(), e);
-    } catch (SAXException | ParserConfigurationException e) {
-      throw new DatasetFormatException(xml, -1, null, "malformed XML: " + e.getMessage(), e);
-    } catch (IOException e) {
-      throw new DatasetFormatException(xml, -1, null, "cannot read: " + e.getMessage(), e);
-    }
-  }
-
-  /** A minimal element tree with line numbers. */
-  private static final class Node {
-    final String name;
-    final int line;
-    final StringBuilder text = new StringBuilder();
-    final List<Node> children = new ArrayList<>();
-
-    Node(String name, int line) {
-      this.name = name;
-      this.line = line;
-    }
-
-    String text() {
-      return text.toString().trim();
-    }
-
-    Node child(String n) {
-      for (Node c : children) {
-        if (c.name.equals(n)) {
-          return c;
-        }
-      }
-      return null;
-    }
-
-    List<Node> children(String n) {
-      List<Node> out = new ArrayList<>();
-      for (Node c : children) {
-        if (c.name.equals(n)) {
-          out.add(c);
-        }
-      }
-      return out;
-    }
-  }
-
-  private static final class TreeHandler extends DefaultHandler {
-    private Locator locator;
-    private final Deque<Node> stack = new ArrayDeque<>();
-    Node root;
-
-    @Override
-    public void setDocumentLocator(Locator locator) {
-      this.locator = locator;
-    }
-
-    @Override
-    public void startElement(String uri, String localName, String qName, Attributes atts) {
-      Node n = new Node(qName, locator == null ? -1 : locator.getLineNumber());
-      if (stack.isEmpty()) {
-        root = n;
-      } else {
-        stack.peek().children.add(n);
-      }
-      stack.push(n);
-    }
-
-    @Override
-    public void endElement(String uri, String localName, String qName) {
-      stack.pop();
-    }
-
-    @Override
-    public void characters(char[] ch, int start, int length) {
-      if (!stack.isEmpty()) {
-        stack.peek().text.append(ch, start, length);
-      }
     }
   }
 
@@ -363,7 +298,10 @@ public final class VocReader {
     private Path root;
     private String split = "trainval";
     private List<String> classes;
+    private Path classFile;
+    private boolean classesFromAnnotations;
     private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
+    private BoxPolicy boxPolicy;
     private float boxTolerance = 1f;
     private boolean verifyImages = true;
 
@@ -394,7 +332,8 @@ public final class VocReader {
 
     /**
      * Sets the class names; label {@code k} is {@code classes.get(k - 1)}. Default: {@code
-     * root/classes.txt} if present, else {@link #VOC_CLASSES}.
+     * root/classes.txt} if present, else {@link #VOC_CLASSES}. See also {@link #optClassFile} and
+     * {@link #optClassesFromAnnotations}.
      *
      * @param classes the class names
      * @return this builder
@@ -404,6 +343,45 @@ public final class VocReader {
         throw new IllegalArgumentException("classes must not be empty");
       }
       this.classes = List.copyOf(classes);
+      return this;
+    }
+
+    /**
+     * Takes the class names from a file, one per line in label order (see {@link
+     * AnnotationSet#readClassNames}). Overrides {@code root/classes.txt}.
+     *
+     * @param classFile the class list
+     * @return this builder
+     */
+    public Builder optClassFile(Path classFile) {
+      this.classFile = Objects.requireNonNull(classFile, "classFile");
+      return this;
+    }
+
+    /**
+     * Collects the class names from the split's annotation files: the distinct {@code object/name}
+     * values, sorted, become labels 1..C. Write them next to the model with {@link
+     * AnnotationSet#writeClassNames} and read the validation split with that file ({@link
+     * #optClassFile}) so that both use the same labels. Overrides {@code root/classes.txt}.
+     *
+     * @param collect whether to collect the names
+     * @return this builder
+     */
+    public Builder optClassesFromAnnotations(boolean collect) {
+      this.classesFromAnnotations = collect;
+      return this;
+    }
+
+    /**
+     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
+     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
+     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
+     *
+     * @param boxPolicy the policy
+     * @return this builder
+     */
+    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
+      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
       return this;
     }
 

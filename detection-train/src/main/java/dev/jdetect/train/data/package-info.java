@@ -24,6 +24,8 @@
  * <p>Bad data raises {@link dev.jdetect.train.data.DatasetFormatException} (an {@code
  * IllegalArgumentException}) naming the file and, where known, the line and field; with {@link
  * dev.jdetect.train.data.ErrorPolicy#SKIP_WITH_WARNING} readers skip the bad object or image and
- * record a warning instead.
+ * record a warning instead. Boxes that stick out of their image beyond a reader's tolerance follow
+ * its {@link dev.jdetect.train.data.BoxPolicy} (error, clip, skip the box, skip the image), counted
+ * in {@link dev.jdetect.train.data.AnnotationSet#getOutsideBoxCounts()}.
  */
 package dev.jdetect.train.data;

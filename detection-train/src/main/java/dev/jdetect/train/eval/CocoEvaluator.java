@@ -2,6 +2,7 @@ package dev.jdetect.train.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -26,10 +27,11 @@ import java.util.List;
  *       ground truth and no detections has AP 0.
  * </ul>
  *
- * <p>Images are processed in {@link #add} order; pycocotools sorts by image id, which only matters
- * for score ties across images. Not thread-safe.
+ * <p>Images are processed in ascending image id, as pycocotools does whatever order they were added
+ * in: detections with equal scores in different images are ranked by image id. Coordinates, areas
+ * and scores are compared in double precision, as pycocotools does. Not thread-safe.
  */
-public final class CocoEvaluator {
+public final class CocoEvaluator extends ImageEvaluator {
 
   /** The size ranges: all, small, medium, large (pycocotools' {@code areaRng}). */
   private static final double[][] AREA_RANGES = {
@@ -41,11 +43,10 @@ public final class CocoEvaluator {
   private static final double[] RECALL_THRESHOLDS = linspace(0.0, 1.0, 101);
 
   private final int numClasses;
-  private final EvalImages images;
 
   private CocoEvaluator(Builder b) {
+    super(b.numClasses);
     this.numClasses = b.numClasses;
-    this.images = new EvalImages(b.numClasses);
   }
 
   /**
@@ -68,21 +69,6 @@ public final class CocoEvaluator {
     return out;
   }
 
-  /**
-   * Adds one image.
-   *
-   * @param groundTruth the image's ground truth
-   * @param predictions the image's detections
-   */
-  public void add(GroundTruth groundTruth, Predictions predictions) {
-    images.add(groundTruth, predictions);
-  }
-
-  /** Forgets all added images. */
-  public void reset() {
-    images.clear();
-  }
-
   /** Per (image, class, area range) matching result, like pycocotools' evaluateImg. */
   private static final class ImageEval {
     double[] dtScores;
@@ -91,9 +77,9 @@ public final class CocoEvaluator {
     boolean[] gtIgnore; // [G]
   }
 
-  private ImageEval evaluateImage(int im, int c, double[] range) {
-    GroundTruth g = images.groundTruth(im);
-    Predictions p = images.predictions(im);
+  private ImageEval evaluateImage(long imageId, int c, double[] range) {
+    GroundTruth g = images.groundTruth(imageId);
+    Predictions p = images.predictions(imageId);
     List<Integer> gtIdx = new ArrayList<>();
     for (int j = 0; j < g.size(); j++) {
       if (g.label(j) == c) {
@@ -132,7 +118,7 @@ public final class CocoEvaluator {
     }
     // dts: by descending score (stable), at most maxDets[-1]
     Integer[] dOrder = dtIdx.toArray(new Integer[0]);
-    Arrays.sort(dOrder, (x, y) -> Float.compare(p.score(y), p.score(x)));
+    Arrays.sort(dOrder, (x, y) -> EvalArrays.descending(p.score(x), p.score(y)));
     int nd = Math.min(dOrder.length, MAX_DETS[MAX_DETS.length - 1]);
     int[] dts = new int[nd];
     double[] scores = new double[nd];
@@ -219,11 +205,14 @@ public final class CocoEvaluator {
         }
       }
     }
+    List<Long> imageIds = images.imageIds();
+    // pycocotools evaluates images in ascending id order, which ranks cross-image score ties.
+    Collections.sort(imageIds);
     for (int k = 0; k < numClasses; k++) {
       for (int a = 0; a < na; a++) {
         List<ImageEval> evals = new ArrayList<>();
-        for (int im = 0; im < images.size(); im++) {
-          ImageEval e = evaluateImage(im, k + 1, AREA_RANGES[a]);
+        for (long imageId : imageIds) {
+          ImageEval e = evaluateImage(imageId, k + 1, AREA_RANGES[a]);
           if (e != null) {
             evals.add(e);
           }
@@ -279,7 +268,7 @@ public final class CocoEvaluator {
     for (int i = 0; i < total; i++) {
       order[i] = i;
     }
-    Arrays.sort(order, (x, y) -> Double.compare(scores[y], scores[x]));
+    Arrays.sort(order, (x, y) -> EvalArrays.descending(scores[x], scores[y]));
     double eps = Math.ulp(1.0); // np.spacing(1)
     for (int t = 0; t < nt; t++) {
       double[] rc = new double[total];

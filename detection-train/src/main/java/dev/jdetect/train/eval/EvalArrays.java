@@ -14,13 +14,13 @@ final class EvalArrays {
 
   private EvalArrays() {}
 
-  /** Reads a {@code (N, 4)} box array as float32. */
-  static float[] boxes(NDArray boxes, String name) {
+  /** Reads a {@code (N, 4)} box array as float64. */
+  static double[] boxes(NDArray boxes, String name) {
     Shape s = boxes.getShape();
     if (s.dimension() != 2 || s.get(1) != 4) {
       throw new IllegalArgumentException(name + " must have shape (N, 4), got " + s);
     }
-    return floats(boxes);
+    return doubles(boxes);
   }
 
   /** Checks that {@code a} has shape {@code (n)}. */
@@ -31,9 +31,9 @@ final class EvalArrays {
     }
   }
 
-  /** Reads an array as float32 without leaving a converted copy in the caller's manager. */
-  static float[] floats(NDArray a) {
-    return read(a, DataType.FLOAT32, NDArray::toFloatArray);
+  /** Reads an array as float64 without leaving a converted copy in the caller's manager. */
+  static double[] doubles(NDArray a) {
+    return read(a, DataType.FLOAT64, NDArray::toDoubleArray);
   }
 
   /** Reads an array as int64 without leaving a converted copy in the caller's manager. */
@@ -56,6 +56,14 @@ final class EvalArrays {
     }
   }
 
+  /**
+   * Comparator for a stable sort by descending score, like numpy's {@code argsort(-score,
+   * kind='mergesort')} (so {@code 0.0} and {@code -0.0} tie).
+   */
+  static int descending(double a, double b) {
+    return a > b ? -1 : a < b ? 1 : 0;
+  }
+
   /** Checks an object's label: {@code >= 1}. */
   static void checkLabel(int label) {
     if (label < 1) {
@@ -64,18 +72,16 @@ final class EvalArrays {
   }
 
   /** Checks an object's box: finite, {@code x2 >= x1} and {@code y2 >= y1}. */
-  static void checkBox(float x1, float y1, float x2, float y2) {
+  static void checkBox(double x1, double y1, double x2, double y2) {
+    String box = "[" + x1 + ", " + y1 + ", " + x2 + ", " + y2 + "]";
+    if (!Double.isFinite(x1)
+        || !Double.isFinite(y1)
+        || !Double.isFinite(x2)
+        || !Double.isFinite(y2)) {
+      throw new IllegalArgumentException("box coordinates must be finite, got " + box);
+    }
     if (!(x2 >= x1) || !(y2 >= y1)) {
-      throw new IllegalArgumentException(
-          "box must be finite with x2 >= x1 and y2 >= y1, got ["
-              + x1
-              + ", "
-              + y1
-              + ", "
-              + x2
-              + ", "
-              + y2
-              + "]");
+      throw new IllegalArgumentException("box must have x2 >= x1 and y2 >= y1, got " + box);
     }
   }
 }

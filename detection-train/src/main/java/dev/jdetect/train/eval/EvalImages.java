@@ -1,41 +1,68 @@
 package dev.jdetect.train.eval;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
- * The images added to an evaluator: ground truth and detections in {@code add} order, every label
- * checked against {@code 1..C}. Package-private.
+ * The images added to an evaluator, keyed by image id: ground truth and detections, every label
+ * checked against {@code 1..C}. Detections may be added for an id before its ground truth; {@link
+ * #imageIds} refuses detections whose image has no ground truth, as pycocotools' {@code loadRes}
+ * and the devkit's {@code voc_eval} do. Package-private.
  */
 final class EvalImages {
 
+  private static final Predictions NONE = Predictions.builder().build();
+
   private final int numClasses;
-  private final List<GroundTruth> gts = new ArrayList<>();
-  private final List<Predictions> preds = new ArrayList<>();
+  private final Map<Long, GroundTruth> gts = new LinkedHashMap<>();
+  private final Map<Long, Predictions> preds = new LinkedHashMap<>();
+  private long nextId;
 
   EvalImages(int numClasses) {
     this.numClasses = numClasses;
   }
 
-  /** Adds one image after checking that all its labels are in {@code 1..numClasses}. */
-  void add(GroundTruth groundTruth, Predictions predictions) {
-    Objects.requireNonNull(groundTruth, "groundTruth");
-    Objects.requireNonNull(predictions, "predictions");
-    for (int i = 0; i < groundTruth.size(); i++) {
-      checkLabel(groundTruth.label(i), "groundTruth");
-    }
-    for (int i = 0; i < predictions.size(); i++) {
-      checkLabel(predictions.label(i), "predictions");
-    }
-    gts.add(groundTruth);
-    preds.add(predictions);
+  /** The id {@code add} without an id gives the next image: one past the largest id so far. */
+  long nextId() {
+    return nextId;
   }
 
-  private void checkLabel(int label, String name) {
+  void addGroundTruth(long imageId, GroundTruth groundTruth) {
+    Objects.requireNonNull(groundTruth, "groundTruth");
+    if (gts.containsKey(imageId)) {
+      throw new IllegalArgumentException("ground truth for image id " + imageId + " added twice");
+    }
+    for (int i = 0; i < groundTruth.size(); i++) {
+      checkLabel(groundTruth.label(i), "groundTruth", imageId);
+    }
+    gts.put(imageId, groundTruth);
+    nextId = Math.max(nextId, imageId + 1);
+  }
+
+  void addPredictions(long imageId, Predictions predictions) {
+    Objects.requireNonNull(predictions, "predictions");
+    if (preds.containsKey(imageId)) {
+      throw new IllegalArgumentException("detections for image id " + imageId + " added twice");
+    }
+    for (int i = 0; i < predictions.size(); i++) {
+      checkLabel(predictions.label(i), "predictions", imageId);
+    }
+    preds.put(imageId, predictions);
+  }
+
+  private void checkLabel(int label, String name, long imageId) {
     if (label < 1 || label > numClasses) {
       throw new IllegalArgumentException(
-          name + " label must be in 1.." + numClasses + ", got " + label);
+          name
+              + " of image id "
+              + imageId
+              + ": label must be in 1.."
+              + numClasses
+              + ", got "
+              + label);
     }
   }
 
@@ -43,17 +70,39 @@ final class EvalImages {
   void clear() {
     gts.clear();
     preds.clear();
+    nextId = 0;
   }
 
+  /** The number of images with ground truth. */
   int size() {
     return gts.size();
   }
 
-  GroundTruth groundTruth(int image) {
-    return gts.get(image);
+  /**
+   * The ids of the images with ground truth, in the order their ground truth was added.
+   *
+   * @throws IllegalArgumentException naming the first image id that has detections but no ground
+   *     truth
+   */
+  List<Long> imageIds() {
+    for (long id : preds.keySet()) {
+      if (!gts.containsKey(id)) {
+        throw new IllegalArgumentException(
+            "detections for image id "
+                + id
+                + ", which has no ground truth (add its ground truth, empty if the image has no"
+                + " objects)");
+      }
+    }
+    return new ArrayList<>(gts.keySet());
   }
 
-  Predictions predictions(int image) {
-    return preds.get(image);
+  GroundTruth groundTruth(long imageId) {
+    return gts.get(imageId);
+  }
+
+  /** The image's detections; none if only its ground truth was added. */
+  Predictions predictions(long imageId) {
+    return preds.getOrDefault(imageId, NONE);
   }
 }

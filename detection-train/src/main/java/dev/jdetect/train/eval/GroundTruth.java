@@ -10,18 +10,19 @@ import java.util.Arrays;
  * The ground truth of one image for evaluation: boxes {@code (x1, y1, x2, y2)} in pixels, labels
  * 1..C, and per-object flags: {@code difficult} (VOC: neither a true nor a false positive when
  * matched) and {@code crowd} (COCO: matched without counting), plus the area COCO uses for its size
- * ranges (the box area unless given).
+ * ranges (the box area unless given). Coordinates and areas are kept in double precision, as
+ * pycocotools and the VOC devkit compute.
  */
 public final class GroundTruth {
 
-  private final float[] boxes;
+  private final double[] boxes;
   private final int[] labels;
   private final boolean[] difficult;
   private final boolean[] crowd;
-  private final float[] areas;
+  private final double[] areas;
 
   private GroundTruth(
-      float[] boxes, int[] labels, boolean[] difficult, boolean[] crowd, float[] areas) {
+      double[] boxes, int[] labels, boolean[] difficult, boolean[] crowd, double[] areas) {
     this.boxes = boxes;
     this.labels = labels;
     this.difficult = difficult;
@@ -41,7 +42,7 @@ public final class GroundTruth {
   /**
    * Creates ground truth from arrays.
    *
-   * @param boxes float {@code (N, 4)}
+   * @param boxes {@code (N, 4)}, any numeric dtype (read in double precision)
    * @param labels integer {@code (N)}, 1..C
    * @param difficult boolean {@code (N)}, or {@code null} for all false
    * @return the ground truth
@@ -53,14 +54,14 @@ public final class GroundTruth {
   /**
    * Creates ground truth from arrays.
    *
-   * @param boxes float {@code (N, 4)}
+   * @param boxes {@code (N, 4)}, any numeric dtype (read in double precision)
    * @param labels integer {@code (N)}, 1..C
    * @param difficult boolean {@code (N)}, or {@code null} for all false
    * @param crowd boolean {@code (N)}, or {@code null} for all false
    * @return the ground truth
    */
   public static GroundTruth of(NDArray boxes, NDArray labels, NDArray difficult, NDArray crowd) {
-    float[] b = EvalArrays.boxes(boxes, "boxes");
+    double[] b = EvalArrays.boxes(boxes, "boxes");
     int n = b.length / 4;
     EvalArrays.checkLength(labels, "labels", n);
     long[] l = EvalArrays.longs(labels);
@@ -68,7 +69,7 @@ public final class GroundTruth {
     boolean[] c = flags(crowd, "crowd", n);
     Builder builder = builder();
     for (int i = 0; i < n; i++) {
-      builder.add((int) l[i], b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3], d[i], c[i], -1f);
+      builder.add((int) l[i], b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3], d[i], c[i], -1);
     }
     return builder.build();
   }
@@ -100,15 +101,9 @@ public final class GroundTruth {
   public static GroundTruth of(ImageAnnotation annotation) {
     Builder b = builder();
     for (ObjectAnnotation o : annotation.getObjects()) {
+      double[] box = o.getBoxAsDouble();
       b.add(
-          o.getLabel(),
-          o.getX1(),
-          o.getY1(),
-          o.getX2(),
-          o.getY2(),
-          o.isDifficult(),
-          o.isCrowd(),
-          o.getArea());
+          o.getLabel(), box[0], box[1], box[2], box[3], o.isDifficult(), o.isCrowd(), o.getArea());
     }
     return b.build();
   }
@@ -129,7 +124,7 @@ public final class GroundTruth {
    * @param k 0 = x1, 1 = y1, 2 = x2, 3 = y2
    * @return the coordinate
    */
-  public float box(int i, int k) {
+  public double box(int i, int k) {
     return boxes[4 * i + k];
   }
 
@@ -169,17 +164,17 @@ public final class GroundTruth {
    * @param i the object index
    * @return the area
    */
-  public float area(int i) {
+  public double area(int i) {
     return areas[i];
   }
 
   /** Builder for {@link GroundTruth}. */
   public static final class Builder {
-    private float[] boxes = new float[16];
+    private double[] boxes = new double[16];
     private int[] labels = new int[4];
     private boolean[] difficult = new boolean[4];
     private boolean[] crowd = new boolean[4];
-    private float[] areas = new float[4];
+    private double[] areas = new double[4];
     private int n;
 
     private Builder() {}
@@ -194,8 +189,8 @@ public final class GroundTruth {
      * @param y2 bottom
      * @return this builder
      */
-    public Builder add(int label, float x1, float y1, float x2, float y2) {
-      return add(label, x1, y1, x2, y2, false, false, -1f);
+    public Builder add(int label, double x1, double y1, double x2, double y2) {
+      return add(label, x1, y1, x2, y2, false, false, -1);
     }
 
     /**
@@ -208,8 +203,8 @@ public final class GroundTruth {
      * @param y2 bottom
      * @return this builder
      */
-    public Builder addDifficult(int label, float x1, float y1, float x2, float y2) {
-      return add(label, x1, y1, x2, y2, true, false, -1f);
+    public Builder addDifficult(int label, double x1, double y1, double x2, double y2) {
+      return add(label, x1, y1, x2, y2, true, false, -1);
     }
 
     /**
@@ -222,8 +217,8 @@ public final class GroundTruth {
      * @param y2 bottom
      * @return this builder
      */
-    public Builder addCrowd(int label, float x1, float y1, float x2, float y2) {
-      return add(label, x1, y1, x2, y2, false, true, -1f);
+    public Builder addCrowd(int label, double x1, double y1, double x2, double y2) {
+      return add(label, x1, y1, x2, y2, false, true, -1);
     }
 
     /**
@@ -236,20 +231,24 @@ public final class GroundTruth {
      * @param y2 bottom
      * @param isDifficult the VOC difficult flag
      * @param isCrowd the COCO crowd flag
-     * @param area the COCO area, or a negative value for the box area
+     * @param area the COCO area as given in the annotation file (pycocotools compares it in double
+     *     precision with the size-range bounds), or a negative value for the box area
      * @return this builder
      */
     public Builder add(
         int label,
-        float x1,
-        float y1,
-        float x2,
-        float y2,
+        double x1,
+        double y1,
+        double x2,
+        double y2,
         boolean isDifficult,
         boolean isCrowd,
-        float area) {
+        double area) {
       EvalArrays.checkLabel(label);
       EvalArrays.checkBox(x1, y1, x2, y2);
+      if (Double.isNaN(area) || Double.isInfinite(area)) {
+        throw new IllegalArgumentException("area must be finite, got " + area);
+      }
       if (n == labels.length) {
         int cap = 2 * n;
         boxes = Arrays.copyOf(boxes, 4 * cap);

@@ -5,15 +5,15 @@ import java.util.Arrays;
 
 /**
  * The detections of one image for evaluation: boxes {@code (x1, y1, x2, y2)} in the same pixels as
- * the ground truth, scores, and labels 1..C.
+ * the ground truth, scores, and labels 1..C, kept in double precision.
  */
 public final class Predictions {
 
-  private final float[] boxes;
-  private final float[] scores;
+  private final double[] boxes;
+  private final double[] scores;
   private final int[] labels;
 
-  private Predictions(float[] boxes, float[] scores, int[] labels) {
+  private Predictions(double[] boxes, double[] scores, int[] labels) {
     this.boxes = boxes;
     this.scores = scores;
     this.labels = labels;
@@ -31,16 +31,16 @@ public final class Predictions {
   /**
    * Creates predictions from a model's output arrays.
    *
-   * @param boxes float {@code (K, 4)}
-   * @param scores float {@code (K)}
+   * @param boxes {@code (K, 4)}, any numeric dtype (read in double precision)
+   * @param scores {@code (K)}, any numeric dtype (read in double precision)
    * @param labels integer {@code (K)}, 1..C
    * @return the predictions
    */
   public static Predictions of(NDArray boxes, NDArray scores, NDArray labels) {
-    float[] b = EvalArrays.boxes(boxes, "boxes");
+    double[] b = EvalArrays.boxes(boxes, "boxes");
     int n = b.length / 4;
     EvalArrays.checkLength(scores, "scores", n);
-    float[] s = EvalArrays.floats(scores);
+    double[] s = EvalArrays.doubles(scores);
     EvalArrays.checkLength(labels, "labels", n);
     long[] l = EvalArrays.longs(labels);
     Builder builder = builder();
@@ -66,7 +66,7 @@ public final class Predictions {
    * @param k 0 = x1, 1 = y1, 2 = x2, 3 = y2
    * @return the coordinate
    */
-  public float box(int i, int k) {
+  public double box(int i, int k) {
     return boxes[4 * i + k];
   }
 
@@ -76,7 +76,7 @@ public final class Predictions {
    * @param i the detection index
    * @return the score
    */
-  public float score(int i) {
+  public double score(int i) {
     return scores[i];
   }
 
@@ -92,8 +92,8 @@ public final class Predictions {
 
   /** Builder for {@link Predictions}. */
   public static final class Builder {
-    private float[] boxes = new float[16];
-    private float[] scores = new float[4];
+    private double[] boxes = new double[16];
+    private double[] scores = new double[4];
     private int[] labels = new int[4];
     private int n;
 
@@ -110,9 +110,9 @@ public final class Predictions {
      * @param y2 bottom
      * @return this builder
      */
-    public Builder add(int label, float score, float x1, float y1, float x2, float y2) {
+    public Builder add(int label, double score, double x1, double y1, double x2, double y2) {
       EvalArrays.checkLabel(label);
-      if (!Float.isFinite(score)) {
+      if (!Double.isFinite(score)) {
         throw new IllegalArgumentException("score must be finite, got " + score);
       }
       EvalArrays.checkBox(x1, y1, x2, y2);

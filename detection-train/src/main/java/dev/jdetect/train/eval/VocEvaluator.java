@@ -7,33 +7,37 @@ import java.util.List;
  * Mean average precision with the Pascal VOC rules (the devkit's {@code voc_eval}).
  *
  * <p>For each class, all detections of that class over all images are sorted by descending score (a
- * stable sort: ties keep the order of {@link #add} calls, then the order within an image). Each
- * detection is matched to the ground-truth box of its class in its image with the highest IoU (the
- * first one on ties); if that IoU is strictly greater than the threshold (default 0.5) the
- * detection is a true positive, unless the box is already taken (false positive) or is
- * <b>difficult</b> (then the detection is neither); otherwise it is a false positive. Recall is
- * {@code TP / (non-difficult GT)}, precision {@code TP / (TP + FP)}. AP is either the VOC2007
- * 11-point interpolated AP (mean over recall thresholds 0, 0.1, ..., 1 of the highest precision at
- * recall {@code >=} the threshold) or, by default, the area under the monotone (right-to-left
- * maximum) precision/recall curve as in VOC2010+. A class with ground truth but no detections has
- * AP 0; a class without (non-difficult) ground truth has AP {@code NaN} and is left out of the
- * mean.
+ * stable sort: ties keep the order in which the images' ground truth was added, then the order
+ * within an image; the devkit's {@code argsort} is not stable for many ties). Each detection is
+ * matched to the ground-truth box of its class in its image with the highest IoU (the first one on
+ * ties); if that IoU is strictly greater than the threshold (default 0.5) the detection is a true
+ * positive, unless the box is already taken (false positive) or is <b>difficult</b> (then the
+ * detection is neither); otherwise it is a false positive. Recall is {@code TP / (non-difficult
+ * GT)}, precision {@code TP / (TP + FP)}. AP is either the VOC2007 11-point interpolated AP (mean
+ * over recall thresholds 0, 0.1, ..., 1 of the highest precision at recall {@code >=} the
+ * threshold) or, by default, the area under the monotone (right-to-left maximum) precision/recall
+ * curve as in VOC2010+. A class with ground truth but no detections has AP 0; a class without
+ * (non-difficult) ground truth has AP {@code NaN} and is left out of the mean by default ({@link
+ * Builder#optMeanOverAllClasses} averages over all classes instead, as the devkit scripts do).
+ * Detections of an image id without ground truth are refused, as in the devkit (its {@code
+ * class_recs[image_id]} lookup fails).
  *
  * <p>IoU is computed on continuous pixel boxes without the devkit's "+1"; with the conversion of
  * {@code dev.jdetect.train.data.VocReader} this equals the devkit's IoU. Not thread-safe.
  */
-public final class VocEvaluator {
+public final class VocEvaluator extends ImageEvaluator {
 
   private final int numClasses;
   private final double iouThreshold;
   private final boolean use07Metric;
-  private final EvalImages images;
+  private final boolean meanOverAllClasses;
 
   private VocEvaluator(Builder b) {
+    super(b.numClasses);
     this.numClasses = b.numClasses;
-    this.images = new EvalImages(b.numClasses);
     this.iouThreshold = b.iouThreshold;
     this.use07Metric = b.use07Metric;
+    this.meanOverAllClasses = b.meanOverAllClasses;
   }
 
   /**
@@ -43,30 +47,6 @@ public final class VocEvaluator {
    */
   public static Builder builder() {
     return new Builder();
-  }
-
-  /**
-   * Adds one image.
-   *
-   * @param groundTruth the image's ground truth
-   * @param predictions the image's detections
-   */
-  public void add(GroundTruth groundTruth, Predictions predictions) {
-    images.add(groundTruth, predictions);
-  }
-
-  /** Forgets all added images. */
-  public void reset() {
-    images.clear();
-  }
-
-  /**
-   * Returns the number of added images.
-   *
-   * @return the count
-   */
-  public int size() {
-    return images.size();
   }
 
   /**
@@ -80,20 +60,21 @@ public final class VocEvaluator {
     double[][] recalls = new double[numClasses + 1][];
     double[][] precisions = new double[numClasses + 1][];
     ap[0] = Double.NaN;
+    List<Long> imageIds = images.imageIds();
     for (int c = 1; c <= numClasses; c++) {
       // gather detections of class c: image index, det index
       List<int[]> dets = new ArrayList<>();
-      List<Float> scores = new ArrayList<>();
-      boolean[][] used = new boolean[images.size()][];
-      for (int im = 0; im < images.size(); im++) {
-        GroundTruth g = images.groundTruth(im);
+      List<Double> scores = new ArrayList<>();
+      boolean[][] used = new boolean[imageIds.size()][];
+      for (int im = 0; im < imageIds.size(); im++) {
+        GroundTruth g = images.groundTruth(imageIds.get(im));
         used[im] = new boolean[g.size()];
         for (int j = 0; j < g.size(); j++) {
           if (g.label(j) == c && !g.isDifficult(j)) {
             npos[c]++;
           }
         }
-        Predictions p = images.predictions(im);
+        Predictions p = images.predictions(imageIds.get(im));
         for (int k = 0; k < p.size(); k++) {
           if (p.label(k) == c) {
             dets.add(new int[] {im, k});
@@ -105,14 +86,14 @@ public final class VocEvaluator {
       for (int i = 0; i < order.length; i++) {
         order[i] = i;
       }
-      java.util.Arrays.sort(order, (a, b) -> Float.compare(scores.get(b), scores.get(a)));
+      java.util.Arrays.sort(order, (a, b) -> EvalArrays.descending(scores.get(a), scores.get(b)));
       int nd = order.length;
       double[] tp = new double[nd];
       double[] fp = new double[nd];
       for (int d = 0; d < nd; d++) {
         int[] det = dets.get(order[d]);
-        GroundTruth g = images.groundTruth(det[0]);
-        Predictions p = images.predictions(det[0]);
+        GroundTruth g = images.groundTruth(imageIds.get(det[0]));
+        Predictions p = images.predictions(imageIds.get(det[0]));
         double ovmax = Double.NEGATIVE_INFINITY;
         int jmax = -1;
         for (int j = 0; j < g.size(); j++) {
@@ -152,7 +133,7 @@ public final class VocEvaluator {
       precisions[c] = prec;
       ap[c] = npos[c] == 0 ? Double.NaN : averagePrecision(rec, prec, use07Metric);
     }
-    return new VocResult(ap, npos, recalls, precisions);
+    return new VocResult(ap, npos, recalls, precisions, meanOverAllClasses);
   }
 
   /**
@@ -214,6 +195,7 @@ public final class VocEvaluator {
     private int numClasses = -1;
     private double iouThreshold = 0.5;
     private boolean use07Metric;
+    private boolean meanOverAllClasses;
 
     private Builder() {}
 
@@ -254,6 +236,22 @@ public final class VocEvaluator {
      */
     public Builder setUse07Metric(boolean use07Metric) {
       this.use07Metric = use07Metric;
+      return this;
+    }
+
+    /**
+     * Sets which classes the mAP averages over. By default (false) the mean is over the classes
+     * that have non-difficult ground truth; classes without any are left out (their AP is {@code
+     * NaN}). With true the mean is over all C classes and a class without ground truth counts as AP
+     * 0, the convention of the VOC devkit's and py-faster-rcnn's {@code voc_eval} scripts when such
+     * a class has no detections either (with detections their area-under-curve AP is {@code NaN}).
+     * On the VOC test sets every class has ground truth and both give the same number.
+     *
+     * @param meanOverAllClasses whether to average over all classes
+     * @return this builder
+     */
+    public Builder optMeanOverAllClasses(boolean meanOverAllClasses) {
+      this.meanOverAllClasses = meanOverAllClasses;
       return this;
     }
 

@@ -10,8 +10,15 @@ public final class VocResult {
   private final int[] numGroundTruth;
   private final double[][] recall;
   private final double[][] precision;
+  private final boolean meanOverAllClasses;
 
-  VocResult(double[] ap, int[] numGroundTruth, double[][] recall, double[][] precision) {
+  VocResult(
+      double[] ap,
+      int[] numGroundTruth,
+      double[][] recall,
+      double[][] precision,
+      boolean meanOverAllClasses) {
+    this.meanOverAllClasses = meanOverAllClasses;
     this.ap = ap;
     this.numGroundTruth = numGroundTruth;
     this.recall = recall;
@@ -28,9 +35,12 @@ public final class VocResult {
   }
 
   /**
-   * Returns the mean AP over the classes that have (non-difficult) ground truth.
+   * Returns the mean AP. By default it is the mean over the classes that have (non-difficult)
+   * ground truth, the others left out; with {@link VocEvaluator.Builder#optMeanOverAllClasses} it
+   * is the mean over all C classes with AP 0 for a class without ground truth. {@link
+   * #getMapConvention()} says which.
    *
-   * @return the mAP, or {@code NaN} if no class has ground truth
+   * @return the mAP, or {@code NaN} if no class has ground truth and classes without are left out
    */
   public double getMap() {
     double sum = 0;
@@ -41,7 +51,50 @@ public final class VocResult {
         n++;
       }
     }
+    if (meanOverAllClasses) {
+      return sum / (ap.length - 1);
+    }
     return n == 0 ? Double.NaN : sum / n;
+  }
+
+  /**
+   * Returns the number of classes without (non-difficult) ground truth.
+   *
+   * @return the count
+   */
+  public int getNumClassesWithoutGroundTruth() {
+    int n = 0;
+    for (int c = 1; c < ap.length; c++) {
+      if (numGroundTruth[c] == 0) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Describes which classes {@link #getMap()} averages over, to print next to the number, e.g.
+   * {@code "mean over 18 of 20 classes (2 without ground truth left out)"}.
+   *
+   * @return the description
+   */
+  public String getMapConvention() {
+    int c = ap.length - 1;
+    int missing = getNumClassesWithoutGroundTruth();
+    if (meanOverAllClasses) {
+      return missing == 0
+          ? "mean over all " + c + " classes"
+          : "mean over all " + c + " classes (" + missing + " without ground truth count as 0)";
+    }
+    return missing == 0
+        ? "mean over all " + c + " classes"
+        : "mean over "
+            + (c - missing)
+            + " of "
+            + c
+            + " classes ("
+            + missing
+            + " without ground truth left out)";
   }
 
   /**
@@ -109,7 +162,8 @@ public final class VocResult {
       sb.append(
           String.format(Locale.ROOT, "%-16s AP %.4f (%d GT)%n", name, ap[c], numGroundTruth[c]));
     }
-    sb.append(String.format(Locale.ROOT, "%-16s    %.4f%n", "mAP", getMap()));
+    sb.append(
+        String.format(Locale.ROOT, "%-16s    %.4f  %s%n", "mAP", getMap(), getMapConvention()));
     return sb.toString();
   }
 

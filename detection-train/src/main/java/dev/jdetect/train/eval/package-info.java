@@ -13,6 +13,9 @@
  *
  * <p>Inputs are per-image {@link dev.jdetect.train.eval.GroundTruth} and {@link
  * dev.jdetect.train.eval.Predictions}, built by hand or from NDArrays / annotations; labels are
- * 1..C and boxes {@code (x1, y1, x2, y2)} pixels of the same image.
+ * 1..C and boxes {@code (x1, y1, x2, y2)} pixels of the same image, kept in double precision. Both
+ * evaluators are {@link dev.jdetect.train.eval.ImageEvaluator}s: images are added by id (ground
+ * truth and detections together or separately), and detections for an id without ground truth are
+ * refused, as the reference tools do.
  */
 package dev.jdetect.train.eval;

@@ -59,4 +59,67 @@ class EvalInputsTest {
     assertEquals(100f, g.area(0));
     assertEquals(123f, g.area(1));
   }
+
+  @Test
+  void infiniteCoordinatesAreRejected() {
+    for (double inf : new double[] {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class, () -> GroundTruth.builder().add(1, 0, 0, 5, inf));
+      assertTrue(e.getMessage().contains("must be finite"), e.getMessage());
+      e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> Predictions.builder().add(1, 0.5, inf, 0, 5, 5));
+      assertTrue(e.getMessage().contains("must be finite"), e.getMessage());
+    }
+    // -Inf <= x1 <= x2 <= +Inf passed the old x2 >= x1 check
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            GroundTruth.builder().add(1, Double.NEGATIVE_INFINITY, 0, Double.POSITIVE_INFINITY, 5));
+    try (NDManager m = NDManager.newBaseManager()) {
+      NDArray boxes = m.create(new float[] {0, 0, Float.POSITIVE_INFINITY, 4}, new Shape(1, 4));
+      NDArray labels = m.create(new int[] {1});
+      assertThrows(IllegalArgumentException.class, () -> GroundTruth.of(boxes, labels, null));
+    }
+  }
+
+  @Test
+  void detectionsOfAnUnknownImageIdAreRefused() {
+    for (ImageEvaluator ev :
+        List.of(
+            CocoEvaluator.builder().setNumClasses(1).build(),
+            VocEvaluator.builder().setNumClasses(1).build())) {
+      ev.add(4, GroundTruth.builder().add(1, 0, 0, 10, 10).build(), Predictions.builder().build());
+      ev.addPredictions(17, Predictions.builder().add(1, 0.9, 0, 0, 10, 10).build());
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> {
+                if (ev instanceof CocoEvaluator) {
+                  ((CocoEvaluator) ev).evaluate();
+                } else {
+                  ((VocEvaluator) ev).evaluate();
+                }
+              });
+      assertTrue(e.getMessage().contains("image id 17"), e.getMessage());
+      // once the image's (empty) ground truth is known the detection is a false positive
+      ev.addGroundTruth(17, GroundTruth.builder().build());
+      assertEquals(2, ev.size());
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> ev.addGroundTruth(4, GroundTruth.builder().build()),
+          "duplicate id");
+    }
+  }
+
+  @Test
+  void scoresAndCoordinatesKeepDoublePrecision() {
+    Predictions p = Predictions.builder().add(1, 0.5 + 1e-12, 0.1, 0.2, 10.3, 5.000000001).build();
+    assertEquals(0.5 + 1e-12, p.score(0));
+    assertEquals(5.000000001, p.box(0, 3));
+    GroundTruth g = GroundTruth.builder().add(1, 0, 0, 32, 32, false, false, 1024.00005).build();
+    assertEquals(1024.00005, g.area(0));
+  }
 }
