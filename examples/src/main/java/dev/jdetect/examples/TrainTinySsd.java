@@ -10,8 +10,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import dev.jdetect.core.box.Boxes;
+import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.models.ssd.TinySsdTargets;
+import dev.jdetect.models.zoo.ModelConfig;
+import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
@@ -37,6 +41,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains D2L's TinySSD on a generated banana-like data set and reports VOC mAP@0.5 on a held-out
@@ -58,9 +68,20 @@ import java.util.Map;
  *       on a few held-out images ({@code predictions/}).
  * </ol>
  *
- * <p>Run: {@code mvn -pl examples exec:java -Dexec.args="--out runs/tiny-ssd"}.
+ * <p>Run: {@code mvn -pl examples exec:java -Dexec.args="--out runs/tiny-ssd"}; {@code --resume}
+ * continues an interrupted run from its newest checkpoint.
  */
-public final class TrainTinySsd {
+@Command(
+    name = "TrainTinySsd",
+    description = {
+      "Generates a banana-like data set, trains D2L's TinySSD on it and reports VOC mAP@0.5 on"
+          + " held-out images after every epoch.",
+      "Writes <out>/metrics.csv and .png, a checkpoint per epoch, the model directory <out>/model"
+          + " (for Detect) and drawn predictions."
+    })
+public final class TrainTinySsd implements Callable<Integer> {
+
+  private static final String TINY_SSD = "tiny-ssd";
 
   /** The settings of a run. */
   public static final class Settings {
@@ -100,6 +121,9 @@ public final class TrainTinySsd {
     /** Progress display. */
     public ProgressReporter.Mode progress = ProgressReporter.Mode.AUTO;
 
+    /** Continue from the newest checkpoint in {@code out/checkpoints}, if there is one. */
+    public boolean resume;
+
     /** Where to print. */
     public PrintStream log = System.out;
   }
@@ -119,54 +143,64 @@ public final class TrainTinySsd {
     public Path modelDir;
   }
 
+  @Mixin TrainingOptions training = new TrainingOptions("runs/tiny-ssd", 128, 12, 0.01);
+
+  @Option(
+      names = "--images",
+      paramLabel = "N",
+      converter = Values.Positive.class,
+      description = "Generated banana images (train + held-out).")
+  int images = 1000;
+
+  @Option(
+      names = "--val-fraction",
+      paramLabel = "F",
+      converter = Values.Fraction.class,
+      description = "Fraction of the images held out for evaluation.")
+  double valFraction = 0.2;
+
+  @Option(
+      names = "--loss",
+      paramLabel = "NAME",
+      description = "Training loss: d2l (D2L's, over all anchors) or multibox (SSD's).")
+  TinySsd.LossType loss = TinySsd.LossType.MULTIBOX;
+
+  @Option(
+      names = "--quick",
+      description = "A short run: 240 images, 4 epochs, 96-pixel input (unless given).")
+  boolean quick;
+
+  @Spec CommandSpec spec;
+
   private TrainTinySsd() {}
 
   /**
    * Runs the example.
    *
    * @param args command-line arguments, see {@code --help}
-   * @throws IOException if files cannot be written
    */
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) {
+    Cli.main(TrainTinySsd.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
     Settings s = new Settings();
-    CommandLine cli =
-        new CommandLine(
-                "TrainTinySsd",
-                "Generates a banana-like data set, trains D2L's TinySSD on it and reports VOC"
-                    + " mAP@0.5 on held-out images.")
-            .option("out", s.out.toString(), "output folder")
-            .option("images", "" + s.images, "generated images (train + held-out)")
-            .option("val-fraction", "" + s.valFraction, "fraction held out for evaluation")
-            .option("input", "" + s.input, "network input side in pixels (images are 256)")
-            .option("epochs", "" + s.epochs, "training epochs")
-            .option("batch", "" + s.batchSize, "batch size")
-            .option("lr", "" + s.lr, "base learning rate (SGD, momentum 0.9)")
-            .option("seed", "" + s.seed, "seed of generation and training")
-            .option("loss", s.loss.name().toLowerCase(Locale.ROOT), "d2l or multibox")
-            .flag("quick", "a short run: 240 images, 4 epochs, 96-pixel input");
-    if (!cli.parse(args)) {
-      return;
+    s.out = training.out;
+    s.images = quick && !given("--images") ? 240 : images;
+    s.valFraction = valFraction;
+    s.input = quick && !given("--input") ? 96 : training.input;
+    s.epochs = quick && !given("--epochs") ? 4 : training.epochs;
+    s.batchSize = training.batch;
+    s.lr = training.lr;
+    s.seed = training.seed;
+    s.loss = loss;
+    s.resume = training.resume;
+    try {
+      heldOut(s);
+    } catch (IllegalArgumentException e) {
+      throw Cli.badUsage(spec, e.getMessage());
     }
-    if (cli.has("quick")) {
-      s.images = 240;
-      s.epochs = 4;
-      s.input = 96;
-    }
-    s.out = cli.getPath("out");
-    if (cli.has("images")) {
-      s.images = cli.getInt("images");
-    }
-    s.valFraction = cli.getDouble("val-fraction");
-    if (cli.has("input")) {
-      s.input = cli.getInt("input");
-    }
-    if (cli.has("epochs")) {
-      s.epochs = cli.getInt("epochs");
-    }
-    s.batchSize = cli.getInt("batch");
-    s.lr = cli.getDouble("lr");
-    s.seed = Long.parseLong(cli.get("seed"));
-    s.loss = TinySsd.LossType.valueOf(cli.get("loss").toUpperCase(Locale.ROOT));
     Result r = run(s);
     s.log.printf(
         Locale.ROOT,
@@ -175,6 +209,11 @@ public final class TrainTinySsd {
         s.epochs,
         r.seconds,
         r.modelDir);
+    return 0;
+  }
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
   }
 
   /**
@@ -232,6 +271,20 @@ public final class TrainTinySsd {
     return new double[] {metrics.getClassError(), metrics.getBboxMae()};
   }
 
+  /** The number of held-out images; throws if the split leaves no training or no held-out one. */
+  private static int heldOut(Settings s) {
+    int numVal = (int) Math.round(s.images * s.valFraction);
+    if (numVal < 1 || numVal >= s.images) {
+      throw new IllegalArgumentException(
+          "--val-fraction "
+              + s.valFraction
+              + " of "
+              + s.images
+              + " images leaves no training or no held-out images");
+    }
+    return numVal;
+  }
+
   /**
    * Runs the example with the given settings.
    *
@@ -241,11 +294,7 @@ public final class TrainTinySsd {
    */
   public static Result run(Settings s) throws IOException {
     long start = System.nanoTime();
-    int numVal = (int) Math.round(s.images * s.valFraction);
-    if (numVal < 1 || numVal >= s.images) {
-      throw new IllegalArgumentException(
-          "--val-fraction " + s.valFraction + " leaves no training or no held-out images");
-    }
+    int numVal = heldOut(s);
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
             .setKind(SyntheticDataGenerator.Kind.BANANA)
@@ -285,7 +334,11 @@ public final class TrainTinySsd {
             .build();
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
-      TinySsd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
+      ModelConfig config =
+          ModelConfig.of(TINY_SSD, 1)
+              .withInputSize(s.input, s.input)
+              .withOption("loss", s.loss.name().toLowerCase(Locale.ROOT));
+      TinySsd model = (TinySsd) ModelZoo.builtin().create(config);
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
       int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
       LrSchedule schedule =
@@ -295,18 +348,11 @@ public final class TrainTinySsd {
               .setCosine(s.epochs, s.lr * 0.01)
               .build();
       try (DetectionTrainer trainer =
-          DetectionTrainer.builder()
+          TrainingOptions.trainer(s.out, s.epochs, s.batchSize, s.seed, s.resume)
               .setModel(model)
               .setOptimizer(Sgd.builder().setMomentum(0.9f).setWeightDecay(5e-4f).build())
               .setSchedule(schedule)
-              .setEpochs(s.epochs)
-              .setBatchSize(s.batchSize)
-              .setSeed(s.seed)
               .setGradientClipNorm(s.clipNorm)
-              .setSkipNonFiniteGradients(5)
-              .setOutputDir(s.out)
-              .setCheckpointDir(s.out.resolve("checkpoints"))
-              .setKeepCheckpoints(1)
               .setEvaluator(
                   (m, epoch) -> {
                     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -326,8 +372,9 @@ public final class TrainTinySsd {
 
       ModelDescription description =
           ModelDescription.builder()
-              .setModelType("tiny-ssd")
+              .setModelType(TINY_SSD)
               .setClasses(all.getClassNames())
+              .setOption("loss", config.option("loss"))
               .setInputSize(s.input, s.input)
               .setScoreThreshold(0.3f)
               .build();
