@@ -89,13 +89,8 @@ public final class ModelRegistry {
     return zoo.create(config(description));
   }
 
-  /**
-   * Returns the zoo config a description stands for.
-   *
-   * @param description the description
-   * @return its type, class count, input size and options
-   */
-  public static ModelConfig config(ModelDescription description) {
+  /** The zoo config a description stands for: its type, class count, input size and options. */
+  private static ModelConfig config(ModelDescription description) {
     return new ModelConfig(
         description.getModelType(),
         description.getClasses().size(),

@@ -198,7 +198,7 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
     try (PythonPeer python = PythonPeer.open(o.peer, o.workDir)) {
       String problem = o.peer.reference() ? python.problem() : null;
       if (problem != null) {
-        throw new IllegalStateException(
+        throw new IOException(
             "torchvision reference " + problem + " (pass --no-reference to time jdetect alone)");
       }
       run(o, python);
