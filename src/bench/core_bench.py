@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""torchvision peer of dev.jdetect.examples.bench.CoreBenchmark.
+"""torchvision peer of dev.jdetect.examples.bench.CoreBenchmark (protocol: see peer.py).
 
-Reads the inputs the Java side generated (an .npz), times the same ops with torch 2 threads and
-prints one line per op: RESULT<TAB>name<TAB>median_ms. Run by CoreBenchmark; usable alone:
-    /usr/bin/python3 src/bench/core_bench.py --input inputs.npz --reps 20 --warmup 5
+Reads the inputs the Java side generated (DIR/inputs.npz), times the same ops with --threads torch
+threads and answers {"versions": "...", "ms": {op: median ms}}. Run by CoreBenchmark; usable alone
+on a kept exchange folder:
+    /usr/bin/python3 src/bench/core_bench.py --dir DIR --iters 20 --warmup 5
 """
-import argparse
 import statistics
 import time
 
@@ -15,6 +15,8 @@ import torchvision
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import boxes as box_ops
+
+import peer
 
 
 def median_ms(fn, warmup, reps):
@@ -29,14 +31,13 @@ def median_ms(fn, warmup, reps):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--input", required=True)
-    ap.add_argument("--reps", type=int, default=20)
+    ap = peer.parser(__doc__)
+    ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
-    torch.set_num_threads(2)
-    d = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in np.load(args.input).items()}
-    print(f"VERSION\ttorch {torch.__version__}, torchvision {torchvision.__version__}", flush=True)
+    torch.set_num_threads(args.threads)
+    d = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in peer.load(args.dir, "inputs").items()}
 
     ops = []
     for n in (1000, 6000, 20000):
@@ -65,9 +66,12 @@ def main():
         return gen(images, fmaps)
 
     ops.append(("anchors 800x800 fpn", anchors))
+    ms = {}
     with torch.no_grad():
         for name, fn in ops:
-            print(f"RESULT\t{name}\t{median_ms(fn, args.warmup, args.reps):.4f}", flush=True)
+            ms[name] = median_ms(fn, args.warmup, args.iters)
+            peer.log(f"torchvision {name:<22} {ms[name]:10.3f} ms")
+    peer.reply({"versions": f"torch {torch.__version__}, torchvision {torchvision.__version__}", "ms": ms})
 
 
 if __name__ == "__main__":

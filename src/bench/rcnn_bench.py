@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """torchvision reference timings for FasterRcnnBenchmark (Faster R-CNN eval latency, stage split
-and one training step), same configurations as jdetect's FasterRcnnModels:
+and one training step; protocol: see peer.py), same configurations as jdetect's FasterRcnnModels:
 
 * vgg16: VGG16 conv5_3 and the original paper's RPN as jdetect builds it
   (RegionProposalNetwork.classicBuilder()): 2-way softmax objectness (2A logits per location:
@@ -13,29 +13,26 @@ and one training step), same configurations as jdetect's FasterRcnnModels:
 * mobilenet_v2: MobileNetV2 features, anchors 32..512 x 0.5/1/2, torchvision RPN defaults,
   MultiScaleRoIAlign 7x7 sampling 2, TwoMLPHead 1024, 91 classes, image 800x800.
 
-Three modes:
+Three modes, DIR being the exchange folder (--dir):
 
 * timing with random weights (default): torch.manual_seed(0), the model, then a random image;
-* ``--export DIR``: builds every requested configuration exactly as the timing mode does and
-  writes ``DIR/<config>.npz`` (its full state_dict, float32, torchvision names, without
+* ``--export``: builds every requested configuration exactly as the timing mode does and writes
+  ``DIR/<config>.npz`` (its full state_dict, float32, torchvision names, without
   ``num_batches_tracked``) and ``DIR/<config>_image.npz`` (array ``image``, (3, H, W) float32 in
   [0, 1)), then exits without timing;
-* timing with ``--weights DIR``: loads those files instead of random ones, and after timing writes
+* timing with ``--weights``: loads those files instead of random ones, and after timing writes
   one pass's stage outputs to ``DIR/<config>_peer.npz`` (``batch`` transformed images, ``features``,
   ``proposals``, ``proposal_scores``, ``class_logits``, ``box_regression``, ``boxes``, ``scores``,
   ``labels``) so that FasterRcnnBenchmark can check that both sides compute the same thing.
 
-Medians over --iters runs. Prints one JSON object per configuration on stdout (with the numbers
+Medians over --iters runs. Answers {"configs": [one object per configuration]} (with the numbers
 of proposals after the RPN and of final detections for the image), e.g.
 
-    /usr/bin/python3 src/bench/rcnn_bench.py --warmup 1 --iters 3 --threads 2 --train
+    /usr/bin/python3 src/bench/rcnn_bench.py --dir /tmp --warmup 1 --iters 3 --threads 2 --train
 
 Debian's torch uses reference BLAS; install libopenblas0-pthread for a fair Linear layer.
 """
 
-import argparse
-import json
-import os
 import statistics
 import time
 from collections import OrderedDict
@@ -49,6 +46,8 @@ from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from torchvision.models.detection.rpn import RPNHead
 from torchvision.ops import MultiScaleRoIAlign, roi_pool
+
+import peer
 
 
 class RoIPoolWrapper(MultiScaleRoIAlign):
@@ -218,20 +217,17 @@ def split_once(model, image, capture=None):
 
 def export(directory, name, builder):
     model, image = build(builder)
-    os.makedirs(directory, exist_ok=True)
     state = OrderedDict(
         (k, v.detach().numpy().astype(np.float32))
         for k, v in model.state_dict().items()
         if not k.endswith("num_batches_tracked")
     )
-    weights = os.path.join(directory, name + ".npz")
-    np.savez(weights, **state)
-    image_file = os.path.join(directory, name + "_image.npz")
-    np.savez(image_file, image=image.numpy().astype(np.float32))
+    peer.save(directory, name, state)
+    peer.save(directory, name + "_image", {"image": image.numpy().astype(np.float32)})
     return OrderedDict(
         config=name,
-        exported=weights,
-        image=image_file,
+        exported=peer.path(directory, name),
+        image=peer.path(directory, name + "_image"),
         tensors=len(state),
         parameters=int(sum(v.size for v in state.values())),
         height=int(image.shape[1]),
@@ -242,15 +238,13 @@ def export(directory, name, builder):
 def load(directory, name, builder):
     """The timing mode's model with the exported weights and image (strict: every name used)."""
     model, _ = build(builder)
-    with np.load(os.path.join(directory, name + ".npz")) as f:
-        state = OrderedDict((k, torch.from_numpy(f[k])) for k in f.files)
+    state = OrderedDict((k, torch.from_numpy(v)) for k, v in peer.load(directory, name).items())
     result = model.load_state_dict(state, strict=False)
     missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
     if missing or result.unexpected_keys:
         raise SystemExit(f"{name}: state dict mismatch: missing {missing}, unexpected {result.unexpected_keys}")
     model.eval()
-    with np.load(os.path.join(directory, name + "_image.npz")) as f:
-        image = torch.from_numpy(f["image"].astype(np.float32))
+    image = torch.from_numpy(peer.load(directory, name + "_image")["image"].astype(np.float32))
     return model, image
 
 
@@ -273,9 +267,8 @@ def bench(name, builder, warmup, iters, train, weights):
         res["proposals"] = int(capture["proposals"].shape[0])
         res["detections"] = int(capture["boxes"].shape[0])
         if weights is not None:
-            out = os.path.join(weights, name + "_peer.npz")
-            np.savez(out, **capture)
-            res["outputs"] = out
+            peer.save(weights, name + "_peer", capture)
+            res["outputs"] = peer.path(weights, name + "_peer")
     if train:
         model.train()
         targets = [
@@ -299,24 +292,27 @@ def bench(name, builder, warmup, iters, train, weights):
 
 
 def main():
-    p = argparse.ArgumentParser()
+    p = peer.parser(__doc__)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--iters", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--config", default="all", choices=["all", "vgg16", "mobilenet_v2"])
     p.add_argument("--train", action="store_true")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--export", metavar="DIR", help="write <config>.npz and <config>_image.npz, no timing")
-    g.add_argument("--weights", metavar="DIR", help="time with the weights and image exported to DIR")
+    g.add_argument("--export", action="store_true", help="write <config>.npz and <config>_image.npz, no timing")
+    g.add_argument("--weights", action="store_true", help="time with the weights and image exported to DIR")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    configs = []
     for name, builder in CONFIGS:
         if a.config in ("all", name):
             if a.export:
-                res = export(a.export, name, builder)
+                res = export(a.dir, name, builder)
             else:
-                res = bench(name, builder, a.warmup, a.iters, a.train, a.weights)
-            print(json.dumps(res), flush=True)
+                res = bench(name, builder, a.warmup, a.iters, a.train, a.dir if a.weights else None)
+            peer.log(res)
+            configs.append(res)
+    peer.reply({"configs": configs})
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The torchvision peer of TrainFasterRcnn's default run (faster-rcnn-small on generated shapes).
 
 Trains torchvision's FasterRCNN with the same architecture and schedule as jdetect's
-`ExampleModels.fasterRcnnSmall` + `DatasetTraining` on the VOC folder that TrainFasterRcnn
-writes (`<out>/data`), and prints the validation VOC mAP@0.5 (area under the PR curve) per epoch.
+`SmallModels.fasterRcnnSmall` (dev.jdetect.models.zoo) + `DatasetTraining` on the VOC folder that
+TrainFasterRcnn writes (`<out>/data`), and prints the validation VOC mAP@0.5 (area under the PR curve) per epoch.
 It answers "does this configuration learn the shapes set at all?" independently of jdetect.
 
 Usage: /usr/bin/python3 src/bench/rcnn_train_peer.py runs/faster-rcnn-small/data [epochs]
@@ -28,7 +28,7 @@ torch.manual_seed(1)
 
 
 class SmallBackbone(nn.Module):
-    """jdetect's examples.SmallBackbone: stride-2 conv + conv per stage, BN + ReLU."""
+    """jdetect's models.zoo.SmallBackbone: stride-2 conv + conv per stage, BN + ReLU."""
 
     def __init__(self, channels):
         super().__init__()

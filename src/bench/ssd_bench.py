@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""torchvision side of the SSD benchmark (see SsdBenchmark.java).
+"""torchvision side of the SSD benchmark (see SsdBenchmark.java; protocol: see peer.py).
 
 Models (--model): ssd300 = torchvision's ssd300_vgg16; ssdlite = torchvision's SSD class with
 SSDlite320 settings (SSDLiteHead, ratios [2, 3] x 6, scales 0.2..0.95, 320x320, mean/std 0.5,
@@ -15,13 +15,11 @@ Measures, with random weights (torchvision's own init), 91 classes incl. backgro
   train     (ssd300 only) one SGD step (forward with targets, backward, optimizer.step,
             zero_grad), batch 4
 
-Prints one JSON line: {"eval_ms": median, "backbone_ms": median, "split_ms": {...},
-"train_ms": median, ...}.
+Answers one JSON object: {"eval_ms": median, "backbone_ms": median, "split_ms": {...},
+"train_ms": median, ...}. Exchanges no arrays (each side times its own random image).
 
-    /usr/bin/python3 src/bench/ssd_bench.py --model ssd300 --warmup 2 --iters 10 --threads 2
+    /usr/bin/python3 src/bench/ssd_bench.py --dir /tmp --model ssd300 --warmup 2 --iters 10
 """
-import argparse
-import json
 import statistics
 import time
 from collections import OrderedDict
@@ -35,6 +33,8 @@ from torchvision.models.detection import ssd300_vgg16
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.models.detection.ssd import SSD
 from torchvision.models.detection.ssdlite import SSDLiteHead, _extra_block, _normal_init
+
+import peer
 
 
 class MobileNetV2Extractor(nn.Module):
@@ -105,7 +105,7 @@ def timed(fn, warmup, iters):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = peer.parser(__doc__)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--iters", type=int, default=10)
     p.add_argument("--train-iters", type=int, default=5)
@@ -191,7 +191,7 @@ def main():
 
         out["train_ms"], _ = timed(step, min(a.warmup, 1), a.train_iters)
 
-    print(json.dumps(out))
+    peer.reply(out)
 
 
 if __name__ == "__main__":

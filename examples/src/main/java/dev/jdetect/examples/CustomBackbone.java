@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.anchor.DefaultBoxGenerator;
+import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.rcnn.FasterRcnn;
@@ -39,6 +40,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /**
  * Plugs a user-defined backbone into SSD and Faster R-CNN.
@@ -59,7 +63,14 @@ import java.util.Locale;
  * <p>and trains each for a few epochs on a small generated shapes set, printing the losses and the
  * validation mAP@0.5.
  */
-public final class CustomBackbone {
+@Command(
+    name = "CustomBackbone",
+    description = {
+      "Plugs a user-defined two-source backbone into SSD and Faster R-CNN and trains both briefly"
+          + " on a generated shapes set, printing the losses and the validation mAP@0.5.",
+      "Each model trains in its own folder, <out>/ssd and <out>/faster-rcnn."
+    })
+public final class CustomBackbone implements Callable<Integer> {
 
   /**
    * A two-source backbone: a stride-8 stem (three stride-2 conv + batch norm + ReLU stages) gives
@@ -123,6 +134,10 @@ public final class CustomBackbone {
     }
   }
 
+  @Mixin TrainingOptions training = new TrainingOptions("runs/custom-backbone", 192, 3, 0.01);
+
+  @Mixin ShapesOptions shapes = new ShapesOptions(80);
+
   private CustomBackbone() {}
 
   /** SSD on the custom backbone. */
@@ -179,29 +194,20 @@ public final class CustomBackbone {
    * Runs the example.
    *
    * @param args command-line arguments, see {@code --help}
-   * @throws IOException if files cannot be written
    */
-  public static void main(String[] args) throws IOException {
-    CommandLine cli =
-        new CommandLine(
-                "CustomBackbone",
-                "Plugs a user-defined two-source backbone into SSD and Faster R-CNN and trains"
-                    + " both briefly on a generated shapes set.")
-            .option("out", "runs/custom-backbone", "output folder")
-            .option("images", "80", "generated shapes images (80% train)")
-            .option("input", "192", "network input side")
-            .option("epochs", "3", "training epochs per model")
-            .option("batch", "8", "batch size");
-    if (!cli.parse(args)) {
-      return;
-    }
-    Path out = cli.getPath("out");
-    int size = cli.getInt("input");
+  public static void main(String[] args) {
+    Cli.main(CustomBackbone.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Path out = training.out;
+    int size = training.input;
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
             .optKind(SyntheticDataGenerator.Kind.SHAPES)
             .optSeed(3)
-            .optNumImages(cli.getInt("images"))
+            .optNumImages(shapes.images)
             .optNumClasses(3)
             .optImageSize(256)
             .build();
@@ -211,19 +217,14 @@ public final class CustomBackbone {
     AnnotationSet val =
         VocReader.builder().setRoot(out.resolve("data")).setSplit("val").build().read();
     int classes = train.getNumClasses();
-    train(ssd(classes, size), "ssd", cli, train, val, out);
-    train(fasterRcnn(classes, size), "faster-rcnn", cli, train, val, out);
+    train(ssd(classes, size), "ssd", train, val);
+    train(fasterRcnn(classes, size), "faster-rcnn", train, val);
+    return 0;
   }
 
-  private static void train(
-      DetectionModel model,
-      String name,
-      CommandLine cli,
-      AnnotationSet train,
-      AnnotationSet val,
-      Path out)
+  private void train(DetectionModel model, String name, AnnotationSet train, AnnotationSet val)
       throws IOException {
-    int size = cli.getInt("input");
+    int size = training.input;
     Resize resize = new Resize(size, size);
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, size, size));
@@ -238,16 +239,15 @@ public final class CustomBackbone {
           params,
           String.join(", ", model.lossNames()));
       try (DetectionTrainer trainer =
-          DetectionTrainer.builder()
+          TrainingOptions.trainer(
+                  training.out.resolve(name),
+                  training.epochs,
+                  training.batch,
+                  training.seed,
+                  training.resume)
               .setModel(model)
               .optOptimizer(ResumableSgd.builder().build())
-              .optSchedule(LrSchedule.builder().setBaseLr(0.01).optWarmup(20, 0.01).build())
-              .optEpochs(cli.getInt("epochs"))
-              .optBatchSize(cli.getInt("batch"))
-              .optGradientClipNorm(10)
-              .optSkipNonFiniteGradients(5)
-              .optOutputDir(out.resolve(name))
-              .optListener(new MetricsPlot(out.resolve(name)))
+              .optSchedule(LrSchedule.builder().setBaseLr(training.lr).optWarmup(20, 0.01).build())
               .build()) {
         trainer.fit(SampleData.builder().setAnnotations(train).optPreprocess(resize).build());
       }

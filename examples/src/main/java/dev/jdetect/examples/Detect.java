@@ -5,6 +5,8 @@ import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
 import ai.djl.util.JsonUtils;
+import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.examples.cli.Values;
 import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.inference.DetectionDrawer;
 import dev.jdetect.train.inference.Detector;
@@ -18,17 +20,57 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * Detects objects in images with a saved model directory (as written by {@code TrainTinySsd} and
- * the other training examples; the built-in model types and the examples' small models are known)
- * and writes, per image, a PNG with the boxes drawn and a JSON file listing class, score and box
- * (relative to the image and in its pixels).
+ * the other training examples; every name of the model zoo is known) and writes, per image, a PNG
+ * with the boxes drawn and a JSON file listing class, score and box (relative to the image and in
+ * its pixels).
  */
-public final class Detect {
+@Command(
+    name = "Detect",
+    description = {
+      "Runs a saved jdetect model on images; writes <out>/<name>.png with the boxes drawn and"
+          + " <out>/<name>.json with class, score and box of every detection."
+    })
+public final class Detect implements Callable<Integer> {
 
   private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp", ".gif");
+
+  @Option(
+      names = {"--model-dir", "--model"},
+      paramLabel = "DIR",
+      required = true,
+      description = "Saved model directory (model.json + weights), as the training mains write.")
+  Path modelDir;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Output folder.")
+  Path out = Path.of("detections");
+
+  @Option(
+      names = "--threshold",
+      paramLabel = "SCORE",
+      converter = Values.Probability.class,
+      description = "Minimum score (default: the model's scoreThreshold).")
+  Double threshold;
+
+  @Option(
+      names = "--batch",
+      paramLabel = "N",
+      converter = Values.Positive.class,
+      description = "Images per forward pass.")
+  int batch = 8;
+
+  @Parameters(
+      paramLabel = "IMAGE",
+      arity = "1..*",
+      description = "Image files or folders (their .png, .jpg, .jpeg, .bmp and .gif files).")
+  List<Path> inputs;
 
   private Detect() {}
 
@@ -36,43 +78,21 @@ public final class Detect {
    * Runs the example.
    *
    * @param args command-line arguments, see {@code --help}
-   * @throws IOException if a file cannot be read or written
    */
-  public static void main(String[] args) throws IOException {
-    CommandLine cli =
-        new CommandLine(
-                "Detect [options] <image or folder>...",
-                "Runs a saved jdetect model on images; writes <name>.png with boxes and"
-                    + " <name>.json with the detections.")
-            .option("model", null, "saved model directory (model.json + weights), required")
-            .option("out", "detections", "output folder")
-            .option("threshold", null, "minimum score (default: the model's scoreThreshold)")
-            .option("batch", "8", "images per forward pass");
-    if (!cli.parse(args)) {
-      return;
-    }
-    if (cli.get("model") == null || cli.positional().isEmpty()) {
-      System.err.println("--model and at least one image are required\n\n" + cli.help());
-      System.exit(2);
-      return;
-    }
+  public static void main(String[] args) {
+    Cli.main(Detect.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
     List<Path> images = new ArrayList<>();
-    for (String p : cli.positional()) {
-      collect(Path.of(p), images);
+    for (Path p : inputs) {
+      collect(p, images);
     }
-    int n =
-        run(
-            cli.getPath("model"),
-            images,
-            cli.getPath("out"),
-            cli.get("threshold") == null ? null : Float.parseFloat(cli.get("threshold")),
-            cli.getInt("batch"));
+    int n = run(modelDir, images, out, threshold == null ? null : threshold.floatValue(), batch);
     System.out.printf(
-        Locale.ROOT,
-        "%d images, %d detections, written to %s%n",
-        images.size(),
-        n,
-        cli.getPath("out"));
+        Locale.ROOT, "%d images, %d detections, written to %s%n", images.size(), n, out);
+    return 0;
   }
 
   private static void collect(Path p, List<Path> out) throws IOException {
@@ -107,7 +127,7 @@ public final class Detect {
       throws IOException {
     Files.createDirectories(out);
     int total = 0;
-    try (Detector loaded = Detector.load(modelDir, ExampleModels.registry())) {
+    try (Detector loaded = Detector.load(modelDir)) {
       Detector detector = loaded;
       Detector override = null;
       if (threshold != null) {

@@ -10,11 +10,14 @@ import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
 import dev.jdetect.core.match.SampleMasks;
+import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.inference.ImageTensors;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
+import dev.jdetect.models.zoo.ModelConfig;
+import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.augment.HorizontalFlip;
@@ -40,6 +43,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Steps one image through a Faster R-CNN and saves a PNG of what each stage does, in the pixels of
@@ -61,10 +68,27 @@ import java.util.Locale;
  * </ol>
  *
  * <p>By default it first trains the small Faster R-CNN of {@code TrainFasterRcnn} for a few epochs
- * on a generated shapes set (so the stages have something to show); {@code --model} uses a saved
- * model directory of a Faster R-CNN instead.
+ * on a generated shapes set (so the stages have something to show); {@code --model-dir} uses a
+ * saved model directory of a Faster R-CNN instead.
  */
-public final class ExplainFasterRcnn {
+@Command(
+    name = "ExplainFasterRcnn",
+    description = {
+      "Saves PNGs of the stages of a Faster R-CNN on one image: anchors, RPN labels, proposals,"
+          + " sampled RoIs, detections.",
+      "Without --model-dir it first trains faster-rcnn-small briefly on a generated shapes set."
+    })
+public final class ExplainFasterRcnn implements Callable<Integer> {
+
+  @Mixin TrainingOptions training = new TrainingOptions("runs/explain-faster-rcnn", 256, 6, 0.02);
+
+  @Option(
+      names = {"--model-dir", "--model"},
+      paramLabel = "DIR",
+      description = "Saved Faster R-CNN model directory to explain (default: train one first).")
+  Path modelDir;
+
+  @Mixin ShapesOptions shapes = new ShapesOptions(160);
 
   private ExplainFasterRcnn() {}
 
@@ -72,28 +96,19 @@ public final class ExplainFasterRcnn {
    * Runs the example.
    *
    * @param args command-line arguments, see {@code --help}
-   * @throws IOException if files cannot be read or written
    */
-  public static void main(String[] args) throws IOException {
-    CommandLine cli =
-        new CommandLine(
-                "ExplainFasterRcnn",
-                "Saves PNGs of the stages of a Faster R-CNN on one image: anchors, RPN labels,"
-                    + " proposals, sampled RoIs, detections.")
-            .option("out", "runs/explain-faster-rcnn", "output folder")
-            .option("model", null, "saved Faster R-CNN model directory (default: train one)")
-            .option("images", "160", "generated shapes images when training")
-            .option("epochs", "6", "training epochs when no --model is given")
-            .option("input", "256", "network input side when training");
-    if (!cli.parse(args)) {
-      return;
-    }
-    Path out = cli.getPath("out");
+  public static void main(String[] args) {
+    Cli.main(ExplainFasterRcnn.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Path out = training.out;
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
             .optKind(SyntheticDataGenerator.Kind.SHAPES)
             .optSeed(7)
-            .optNumImages(cli.getInt("images"))
+            .optNumImages(shapes.images)
             .optNumClasses(3)
             .optImageSize(256)
             .build();
@@ -104,34 +119,40 @@ public final class ExplainFasterRcnn {
         VocReader.builder().setRoot(out.resolve("data")).setSplit("val").build().read();
     ImageAnnotation image = val.getImages().get(0);
 
-    if (cli.get("model") != null) {
-      try (Detector detector = Detector.load(cli.getPath("model"), ExampleModels.registry())) {
+    if (modelDir != null) {
+      try (Detector detector = Detector.load(modelDir)) {
         if (!(detector.getModel() instanceof FasterRcnn)) {
           throw new IllegalArgumentException(
-              "--model " + cli.get("model") + " is not a Faster R-CNN");
+              "--model-dir "
+                  + modelDir
+                  + " holds a "
+                  + detector.getDescription().getModelType()
+                  + ", not a Faster R-CNN");
         }
         explain((FasterRcnn) detector.getModel(), image, out);
       }
-      return;
+      return 0;
     }
-    int size = cli.getInt("input");
+    int size = training.input;
+    int epochs = training.epochs;
     try (NDManager manager = NDManager.newBaseManager()) {
-      FasterRcnn model = ExampleModels.fasterRcnnSmall(train.getNumClasses(), size);
-      model.initialize(manager, DataType.FLOAT32, ExampleModels.inputShape(size));
+      FasterRcnn model =
+          (FasterRcnn)
+              ModelZoo.builtin()
+                  .create(
+                      ModelConfig.of("faster-rcnn-small", train.getNumClasses())
+                          .withInputSize(size, size));
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, size, size));
       try (DetectionTrainer trainer =
-          DetectionTrainer.builder()
+          TrainingOptions.trainer(out, epochs, training.batch, training.seed, training.resume)
               .setModel(model)
               .optOptimizer(ResumableSgd.builder().build())
               .optSchedule(
                   LrSchedule.builder()
-                      .setBaseLr(0.02)
+                      .setBaseLr(training.lr)
                       .optWarmup(50, 0.01)
-                      .optCosine(cli.getInt("epochs"), 0.0002)
+                      .optCosine(epochs, training.lr * 0.01)
                       .build())
-              .optEpochs(cli.getInt("epochs"))
-              .optBatchSize(8)
-              .optGradientClipNorm(10)
-              .optSkipNonFiniteGradients(5)
               .build()) {
         trainer.fit(
             SampleData.builder()
@@ -142,6 +163,7 @@ public final class ExplainFasterRcnn {
       }
       explain(model, image, out);
     }
+    return 0;
   }
 
   /**

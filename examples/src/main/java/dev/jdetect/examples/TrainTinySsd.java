@@ -8,10 +8,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.ssd.D2lLoss;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.TinySsd;
+import dev.jdetect.models.zoo.ModelConfig;
+import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionEvaluation;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
@@ -24,7 +28,6 @@ import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CsvReader;
 import dev.jdetect.train.data.DetectionSample;
 import dev.jdetect.train.data.ImageAnnotation;
-import dev.jdetect.train.data.ImageFiles;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.eval.TinySsdMetrics;
@@ -39,6 +42,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains D2L's TinySSD on a generated banana-like data set and reports VOC mAP@0.5 on a held-out
@@ -60,9 +69,20 @@ import java.util.Map;
  *       on a few held-out images ({@code predictions/}).
  * </ol>
  *
- * <p>Run: {@code mvn -pl examples exec:java -Dexec.args="--out runs/tiny-ssd"}.
+ * <p>Run: {@code mvn -pl examples exec:java -Dexec.args="--out runs/tiny-ssd"}; {@code --resume}
+ * continues an interrupted run from its newest checkpoint.
  */
-public final class TrainTinySsd {
+@Command(
+    name = "TrainTinySsd",
+    description = {
+      "Generates a banana-like data set, trains D2L's TinySSD on it and reports VOC mAP@0.5 on"
+          + " held-out images after every epoch.",
+      "Writes <out>/metrics.csv and .png, a checkpoint per epoch, the model directory <out>/model"
+          + " (for Detect) and drawn predictions."
+    })
+public final class TrainTinySsd implements Callable<Integer> {
+
+  private static final String TINY_SSD = "tiny-ssd";
 
   /** The settings of a run. */
   public static final class Settings {
@@ -102,6 +122,9 @@ public final class TrainTinySsd {
     /** Progress display. */
     public ProgressReporter.Mode progress = ProgressReporter.Mode.AUTO;
 
+    /** Continue from the newest checkpoint in {@code out/checkpoints}, if there is one. */
+    public boolean resume;
+
     /** Where to print. */
     public PrintStream log = System.out;
   }
@@ -121,54 +144,64 @@ public final class TrainTinySsd {
     public Path modelDir;
   }
 
+  @Mixin TrainingOptions training = new TrainingOptions("runs/tiny-ssd", 128, 12, 0.01);
+
+  @Option(
+      names = "--images",
+      paramLabel = "N",
+      converter = Values.Positive.class,
+      description = "Generated banana images (train + held-out).")
+  int images = 1000;
+
+  @Option(
+      names = "--val-fraction",
+      paramLabel = "F",
+      converter = Values.Fraction.class,
+      description = "Fraction of the images held out for evaluation.")
+  double valFraction = 0.2;
+
+  @Option(
+      names = "--loss",
+      paramLabel = "NAME",
+      description = "Training loss: d2l (D2L's, over all anchors) or multibox (SSD's).")
+  TinySsd.LossType loss = TinySsd.LossType.MULTIBOX;
+
+  @Option(
+      names = "--quick",
+      description = "A short run: 240 images, 4 epochs, 96-pixel input (unless given).")
+  boolean quick;
+
+  @Spec CommandSpec spec;
+
   private TrainTinySsd() {}
 
   /**
    * Runs the example.
    *
    * @param args command-line arguments, see {@code --help}
-   * @throws IOException if files cannot be written
    */
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) {
+    Cli.main(TrainTinySsd.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
     Settings s = new Settings();
-    CommandLine cli =
-        new CommandLine(
-                "TrainTinySsd",
-                "Generates a banana-like data set, trains D2L's TinySSD on it and reports VOC"
-                    + " mAP@0.5 on held-out images.")
-            .option("out", s.out.toString(), "output folder")
-            .option("images", "" + s.images, "generated images (train + held-out)")
-            .option("val-fraction", "" + s.valFraction, "fraction held out for evaluation")
-            .option("input", "" + s.input, "network input side in pixels (images are 256)")
-            .option("epochs", "" + s.epochs, "training epochs")
-            .option("batch", "" + s.batchSize, "batch size")
-            .option("lr", "" + s.lr, "base learning rate (SGD, momentum 0.9)")
-            .option("seed", "" + s.seed, "seed of generation and training")
-            .option("loss", s.loss.name().toLowerCase(Locale.ROOT), "d2l or multibox")
-            .flag("quick", "a short run: 240 images, 4 epochs, 96-pixel input");
-    if (!cli.parse(args)) {
-      return;
+    s.out = training.out;
+    s.images = quick && !given("--images") ? 240 : images;
+    s.valFraction = valFraction;
+    s.input = quick && !given("--input") ? 96 : training.input;
+    s.epochs = quick && !given("--epochs") ? 4 : training.epochs;
+    s.batchSize = training.batch;
+    s.lr = training.lr;
+    s.seed = training.seed;
+    s.loss = loss;
+    s.resume = training.resume;
+    try {
+      heldOut(s);
+    } catch (IllegalArgumentException e) {
+      throw Cli.badUsage(spec, e.getMessage());
     }
-    if (cli.has("quick")) {
-      s.images = 240;
-      s.epochs = 4;
-      s.input = 96;
-    }
-    s.out = cli.getPath("out");
-    if (cli.has("images")) {
-      s.images = cli.getInt("images");
-    }
-    s.valFraction = cli.getDouble("val-fraction");
-    if (cli.has("input")) {
-      s.input = cli.getInt("input");
-    }
-    if (cli.has("epochs")) {
-      s.epochs = cli.getInt("epochs");
-    }
-    s.batchSize = cli.getInt("batch");
-    s.lr = cli.getDouble("lr");
-    s.seed = Long.parseLong(cli.get("seed"));
-    s.loss = TinySsd.LossType.valueOf(cli.get("loss").toUpperCase(Locale.ROOT));
     Result r = run(s);
     s.log.printf(
         Locale.ROOT,
@@ -177,6 +210,11 @@ public final class TrainTinySsd {
         s.epochs,
         r.seconds,
         r.modelDir);
+    return 0;
+  }
+
+  private boolean given(String option) {
+    return spec.commandLine().getParseResult().hasMatchedOption(option);
   }
 
   /**
@@ -215,6 +253,20 @@ public final class TrainTinySsd {
     return new double[] {metrics.getClassError(), metrics.getBboxMae()};
   }
 
+  /** The number of held-out images; throws if the split leaves no training or no held-out one. */
+  private static int heldOut(Settings s) {
+    int numVal = (int) Math.round(s.images * s.valFraction);
+    if (numVal < 1 || numVal >= s.images) {
+      throw new IllegalArgumentException(
+          "--val-fraction "
+              + s.valFraction
+              + " of "
+              + s.images
+              + " images leaves no training or no held-out images");
+    }
+    return numVal;
+  }
+
   /**
    * Runs the example with the given settings.
    *
@@ -224,11 +276,7 @@ public final class TrainTinySsd {
    */
   public static Result run(Settings s) throws IOException {
     long start = System.nanoTime();
-    int numVal = (int) Math.round(s.images * s.valFraction);
-    if (numVal < 1 || numVal >= s.images) {
-      throw new IllegalArgumentException(
-          "--val-fraction " + s.valFraction + " leaves no training or no held-out images");
-    }
+    int numVal = heldOut(s);
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
             .optKind(SyntheticDataGenerator.Kind.BANANA)
@@ -268,7 +316,11 @@ public final class TrainTinySsd {
             .build();
     Result result = new Result();
     try (NDManager manager = NDManager.newBaseManager()) {
-      Ssd model = TinySsd.builder().setNumClasses(1).optLossType(s.loss).build();
+      ModelConfig config =
+          ModelConfig.of(TINY_SSD, 1)
+              .withInputSize(s.input, s.input)
+              .withOption("loss", s.loss.name().toLowerCase(Locale.ROOT));
+      Ssd model = (Ssd) ModelZoo.builtin().create(config);
       Seeds.initialize(model, manager, s.seed, DataType.FLOAT32, new Shape(1, 3, s.input, s.input));
       int stepsPerEpoch = (numTrain + s.batchSize - 1) / s.batchSize;
       LrSchedule schedule =
@@ -278,19 +330,11 @@ public final class TrainTinySsd {
               .optCosine(s.epochs, s.lr * 0.01)
               .build();
       try (DetectionTrainer trainer =
-          DetectionTrainer.builder()
+          TrainingOptions.trainer(s.out, s.epochs, s.batchSize, s.seed, s.resume)
               .setModel(model)
               .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(5e-4f).build())
               .optSchedule(schedule)
-              .optEpochs(s.epochs)
-              .optBatchSize(s.batchSize)
-              .optSeed(s.seed)
               .optGradientClipNorm(s.clipNorm)
-              .optSkipNonFiniteGradients(5)
-              .optOutputDir(s.out)
-              .optListener(new MetricsPlot(s.out))
-              .optCheckpointDir(s.out.resolve("checkpoints"))
-              .optKeepCheckpoints(1)
               .optEvaluator(
                   (m, epoch) -> {
                     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -310,8 +354,9 @@ public final class TrainTinySsd {
 
       ModelDescription description =
           ModelDescription.builder()
-              .setModelType("tiny-ssd")
+              .setModelType(TINY_SSD)
               .setClasses(all.getClassNames())
+              .setOption("loss", config.option("loss"))
               .setInputSize(s.input, s.input)
               .setScoreThreshold(0.3f)
               .build();
@@ -320,7 +365,7 @@ public final class TrainTinySsd {
       try (Detector detector = Detector.of(model, description)) {
         for (int i = 0; i < Math.min(s.draw, val.getImages().size()); i++) {
           ImageAnnotation a = val.getImages().get(i);
-          Image image = ImageFactory.getInstance().fromImage(ImageFiles.read(a.getFile()));
+          Image image = ImageFactory.getInstance().fromFile(a.getFile());
           DetectedObjects found = detector.detect(image);
           DetectionDrawer.savePng(
               DetectionDrawer.draw(image, found),

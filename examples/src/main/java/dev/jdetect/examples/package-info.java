@@ -1,5 +1,6 @@
 /**
- * Runnable examples, each a {@code main} with {@code --help}:
+ * Runnable examples, each a {@code main} and a picocli command run through {@link
+ * dev.jdetect.examples.cli.Cli} (one {@code --help} format, one-line errors for bad values):
  *
  * <ul>
  *   <li>{@link dev.jdetect.examples.TrainTinySsd}: D2L's TinySSD on a generated banana set, VOC
@@ -13,7 +14,8 @@
  *   <li>{@link dev.jdetect.examples.ExplainFasterRcnn}: PNGs of each Faster R-CNN stage.
  * </ul>
  *
- * <p>Run one with {@code mvn -pl examples exec:java -Dexec.mainClass=dev.jdetect.examples.Detect
- * -Dexec.args="--help"}.
+ * <p>The training mains share their options ({@code --out --input --epochs --batch --lr --seed
+ * --resume}) and name models as {@code dev.jdetect.models.zoo.ModelZoo} does. Run one with {@code
+ * mvn -pl examples exec:java -Dexec.mainClass=dev.jdetect.examples.Detect -Dexec.args="--help"}.
  */
 package dev.jdetect.examples;

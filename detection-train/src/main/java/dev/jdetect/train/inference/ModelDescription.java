@@ -18,7 +18,7 @@ import java.util.Objects;
  *
  * <pre>{@code
  * {
- *   "modelType": "tiny-ssd",            // a ModelRegistry type
+ *   "modelType": "tiny-ssd",            // a ModelZoo name
  *   "classes": ["banana"],              // class k (1-based) is classes[k - 1]
  *   "inputWidth": 256, "inputHeight": 256,   // images are resized to this; 0 = as given
  *   "weights": "weights.params",        // file next to model.json
@@ -60,7 +60,7 @@ public final class ModelDescription {
   }
 
   /**
-   * Returns the registry type of the model, e.g. {@code "tiny-ssd"}.
+   * Returns the model-zoo name of the model, e.g. {@code "tiny-ssd"}.
    *
    * @return the type name
    */
@@ -253,7 +253,7 @@ public final class ModelDescription {
     private Builder() {}
 
     /**
-     * Sets the registry type (required).
+     * Sets the model-zoo name (required).
      *
      * @param modelType e.g. {@code "tiny-ssd"}
      * @return this builder

@@ -1,37 +1,27 @@
 package dev.jdetect.train.inference;
 
 import dev.jdetect.models.DetectionModel;
-import java.util.Collections;
-import java.util.Map;
+import dev.jdetect.models.zoo.ModelConfig;
+import dev.jdetect.models.zoo.ModelZoo;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
- * Maps the {@code modelType} of a {@link ModelDescription} to a factory that builds the (not yet
- * initialized) model. {@link #withDefaults()} knows the jdetect models; register your own types
- * (custom backbones, other heads) with {@link #register}.
+ * Builds the model a saved {@link ModelDescription} names, through a {@link ModelZoo}: the
+ * description's {@code modelType} is the zoo name, and its classes, input size and options make the
+ * {@link ModelConfig}. {@link #withDefaults()} knows every built-in jdetect model; register your
+ * own types (custom backbones, other heads) with {@link #register}.
  *
  * <p>A registry is an ordinary object (no global state): build one, add types, pass it to {@link
  * Detector#load(java.nio.file.Path, ModelRegistry)}.
  */
 public final class ModelRegistry {
 
-  /** Builds a model from its description. */
-  @FunctionalInterface
-  public interface Factory {
-    /**
-     * Builds an uninitialized model.
-     *
-     * @param description the description (classes, input size, options)
-     * @return the model, with {@code description.getClasses().size()} classes
-     */
-    DetectionModel create(ModelDescription description);
+  private final ModelZoo zoo;
+
+  private ModelRegistry(ModelZoo zoo) {
+    this.zoo = zoo;
   }
-
-  private final Map<String, Factory> factories = new TreeMap<>();
-
-  private ModelRegistry() {}
 
   /**
    * Returns an empty registry.
@@ -39,32 +29,37 @@ public final class ModelRegistry {
    * @return a registry with no types
    */
   public static ModelRegistry empty() {
-    return new ModelRegistry();
+    return new ModelRegistry(ModelZoo.empty());
   }
 
   /**
-   * Returns a registry with the built-in jdetect model types (see {@link BuiltinModels}).
+   * Returns a registry with the built-in jdetect models ({@link ModelZoo#builtin()}).
    *
    * @return a new registry
    */
   public static ModelRegistry withDefaults() {
-    ModelRegistry r = new ModelRegistry();
-    BuiltinModels.registerAll(r);
-    return r;
+    return new ModelRegistry(ModelZoo.builtin());
+  }
+
+  /**
+   * Returns a registry over a zoo; types registered later go into that zoo.
+   *
+   * @param zoo the zoo
+   * @return the registry
+   */
+  public static ModelRegistry of(ModelZoo zoo) {
+    return new ModelRegistry(Objects.requireNonNull(zoo, "zoo"));
   }
 
   /**
    * Adds or replaces a model type.
    *
    * @param modelType the type name as written in {@code model.json}
-   * @param factory the factory
+   * @param factory builds the model from the description's config
    * @return this registry
    */
-  public ModelRegistry register(String modelType, Factory factory) {
-    if (modelType == null || modelType.isEmpty()) {
-      throw new IllegalArgumentException("modelType must not be empty");
-    }
-    factories.put(modelType, Objects.requireNonNull(factory, "factory"));
+  public ModelRegistry register(String modelType, ModelZoo.Factory factory) {
+    zoo.register(modelType, factory);
     return this;
   }
 
@@ -74,7 +69,7 @@ public final class ModelRegistry {
    * @return a sorted, unmodifiable set
    */
   public Set<String> types() {
-    return Collections.unmodifiableSet(factories.keySet());
+    return zoo.names();
   }
 
   /**
@@ -86,24 +81,21 @@ public final class ModelRegistry {
    *     the model's class count differs from the description's
    */
   public DetectionModel create(ModelDescription description) {
-    Factory f = factories.get(description.getModelType());
-    if (f == null) {
+    // named after model.json's field, since that is where a user has to look
+    if (!zoo.contains(description.getModelType())) {
       throw new IllegalArgumentException(
-          "unknown modelType '"
-              + description.getModelType()
-              + "'; known types: "
-              + factories.keySet());
+          "unknown modelType '" + description.getModelType() + "'; known types: " + zoo.names());
     }
-    DetectionModel model = f.create(description);
-    if (model.numClasses() != description.getClasses().size()) {
-      throw new IllegalArgumentException(
-          "model type '"
-              + description.getModelType()
-              + "' built "
-              + model.numClasses()
-              + " classes but the description lists "
-              + description.getClasses().size());
-    }
-    return model;
+    return zoo.create(config(description));
+  }
+
+  /** The zoo config a description stands for: its type, class count, input size and options. */
+  private static ModelConfig config(ModelDescription description) {
+    return new ModelConfig(
+        description.getModelType(),
+        description.getClasses().size(),
+        description.getInputWidth(),
+        description.getInputHeight(),
+        description.getOptions());
   }
 }

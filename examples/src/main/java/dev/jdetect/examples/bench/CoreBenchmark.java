@@ -4,18 +4,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.core.roi.RoiAlign;
-import java.io.BufferedReader;
+import dev.jdetect.examples.cli.Cli;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,8 +19,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
 import java.util.function.Function;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Times the detection-core ops against torchvision in one run (issue #2, section 4): NMS on 1k, 6k
@@ -32,11 +31,11 @@ import java.util.function.Function;
  * 1x512x50x50 map (7x7, sampling ratio 2, scale 1/16), a 22500x20 IoU matrix, and the 5-level FPN
  * anchors of an 800x800 image.
  *
- * <p>Inputs are generated from a seed in Java and written to a temporary {@code .npz}; the
- * torchvision peer ({@code src/bench/core_bench.py}, run with {@code /usr/bin/python3} and {@code
- * torch.set_num_threads(2)}) reads the same file, so both sides time identical inputs. When that
- * Python cannot import torchvision, only the jdetect column is printed. Every number is the median
- * over the repetitions after a warm-up. Not a test: run it on a quiet machine.
+ * <p>Inputs are generated from a seed in Java and handed to the torchvision peer ({@code
+ * src/bench/core_bench.py}, run with {@code /usr/bin/python3} and {@code --threads} torch threads)
+ * through {@link PythonPeer}, so both sides time identical inputs. When that Python cannot import
+ * torchvision, only the jdetect column is printed. Every number is the median over the repetitions
+ * after a warm-up. Not a test: run it on a quiet machine.
  *
  * <p>From the repository root (so that {@code src/bench/core_bench.py} is found):
  *
@@ -44,13 +43,26 @@ import java.util.function.Function;
  * mvn -B -q -o -pl examples -am compile dependency:build-classpath \
  *     -Dmdep.outputFile=/tmp/jdetect-cp.txt -Dspotless.check.skip=true
  * java -Dai.djl.offline=true -cp examples/target/classes:$(cat /tmp/jdetect-cp.txt) \
- *     dev.jdetect.examples.bench.CoreBenchmark --reps 20 --warmup 10
+ *     dev.jdetect.examples.bench.CoreBenchmark --iters 20 --warmup 10
  * </pre>
  *
  * <p>or, once the modules are installed, {@code mvn -pl examples exec:java
- * -Dexec.mainClass=dev.jdetect.examples.bench.CoreBenchmark -Dexec.args="--reps 20"}.
+ * -Dexec.mainClass=dev.jdetect.examples.bench.CoreBenchmark -Dexec.args="--iters 20"}.
  */
-public final class CoreBenchmark {
+@Command(
+    name = "CoreBenchmark",
+    description = {
+      "Times the detection-core ops (NMS, batched NMS, RoIAlign, IoU, FPN anchors) against"
+          + " torchvision on identical seeded inputs; medians in ms and the ratio per op."
+    })
+public final class CoreBenchmark implements Callable<Integer> {
+
+  @Mixin TimingOptions timing = new TimingOptions(10, 20);
+
+  @Mixin PeerOptions peer = new PeerOptions("src/bench/core_bench.py");
+
+  @Option(names = "--seed", paramLabel = "N", description = "Seed of the generated inputs.")
+  long seed = 42;
 
   private CoreBenchmark() {}
 
@@ -71,100 +83,44 @@ public final class CoreBenchmark {
    * Runs the benchmark.
    *
    * @param args {@code --help} lists the options
-   * @throws Exception if the temporary input file cannot be written
    */
-  public static void main(String[] args) throws Exception {
-    int reps = 20;
-    int warmup = 10;
-    long seed = 42;
-    String python = "/usr/bin/python3";
-    String script = null;
-    boolean reference = true;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--help":
-        case "-h":
-          System.out.println(help());
-          return;
-        case "--reps":
-          reps = Integer.parseInt(value(args, ++i, "--reps"));
-          break;
-        case "--warmup":
-          warmup = Integer.parseInt(value(args, ++i, "--warmup"));
-          break;
-        case "--seed":
-          seed = Long.parseLong(value(args, ++i, "--seed"));
-          break;
-        case "--python":
-          python = value(args, ++i, "--python");
-          break;
-        case "--script":
-          script = value(args, ++i, "--script");
-          break;
-        case "--no-reference":
-          reference = false;
-          break;
-        default:
-          throw new IllegalArgumentException("unknown option " + args[i] + "\n" + help());
-      }
-    }
-    if (reps < 1 || warmup < 0) {
-      throw new IllegalArgumentException("--reps must be >= 1 and --warmup >= 0");
-    }
+  public static void main(String[] args) {
+    Cli.main(CoreBenchmark.class, args);
+  }
 
-    try (NDManager manager = NDManager.newBaseManager()) {
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    timing.applyThreads();
+    try (NDManager manager = NDManager.newBaseManager();
+        PythonPeer python = PythonPeer.open(peer, null)) {
       NDList inputs = makeInputs(manager, new Random(seed));
-      Path npz = Files.createTempFile("jdetect-core-bench", ".npz");
-      try {
-        try (OutputStream os = Files.newOutputStream(npz)) {
-          inputs.encode(os, NDList.Encoding.NPZ);
-        }
-        List<Op> ops = ops(inputs);
-        Map<String, Double> ours = new LinkedHashMap<>();
-        for (Op op : ops) {
-          ours.put(op.name, time(manager, op, warmup, reps));
-          System.err.printf(Locale.ROOT, "jdetect %-22s %10.3f ms%n", op.name, ours.get(op.name));
-        }
-        Map<String, Double> theirs = new LinkedHashMap<>();
-        String note;
-        Path scriptPath = findScript(script);
-        if (!reference) {
-          note = "torchvision reference disabled (--no-reference)";
-        } else if (scriptPath == null) {
-          note = "src/bench/core_bench.py not found (pass --script); printing jdetect alone";
-        } else if (!canImportTorchvision(python)) {
-          note = python + " cannot import torchvision; printing jdetect alone";
-        } else {
-          note = runReference(python, scriptPath, npz, warmup, reps, theirs);
-        }
-        printTable(ops, ours, theirs, reps, warmup, note);
-      } finally {
-        Files.deleteIfExists(npz);
+      python.write("inputs", inputs);
+      List<Op> ops = ops(inputs);
+      Map<String, Double> ours = new LinkedHashMap<>();
+      for (Op op : ops) {
+        ours.put(op.name, time(manager, op, timing.warmup, timing.iters));
+        System.err.printf(Locale.ROOT, "jdetect %-22s %10.3f ms%n", op.name, ours.get(op.name));
       }
+      Map<String, Double> theirs = new LinkedHashMap<>();
+      String note;
+      String problem = peer.reference() ? python.problem() : "disabled (--no-reference)";
+      if (problem != null) {
+        note = "torchvision reference " + problem + "; printing jdetect alone";
+      } else {
+        JsonObject answer = python.call(timing.peerArgs());
+        for (Map.Entry<String, JsonElement> e : answer.getAsJsonObject("ms").entrySet()) {
+          theirs.put(e.getKey(), e.getValue().getAsDouble());
+        }
+        note =
+            "torchvision peer: "
+                + answer.get("versions").getAsString()
+                + " (torch.set_num_threads("
+                + timing.threads
+                + "))";
+      }
+      printTable(ops, ours, theirs, timing.iters, timing.warmup, note);
     }
-  }
-
-  private static String help() {
-    return String.join(
-        "\n",
-        "CoreBenchmark: jdetect detection-core ops vs torchvision (medians in ms)",
-        "",
-        "Options:",
-        "  --reps N         timed repetitions per op (default 20)",
-        "  --warmup N       untimed warm-up calls per op (default 10)",
-        "  --seed N         input seed (default 42)",
-        "  --python PATH    Python with torch + torchvision (default /usr/bin/python3)",
-        "  --script PATH    torchvision peer script (default: src/bench/core_bench.py,",
-        "                   searched in . and ..)",
-        "  --no-reference   time jdetect only",
-        "  --help           this text");
-  }
-
-  private static String value(String[] args, int i, String name) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(name + " needs a value");
-    }
-    return args[i];
+    return 0;
   }
 
   /** Seeded inputs, named as the Python peer expects them. */
@@ -302,75 +258,6 @@ public final class CoreBenchmark {
     }
     Arrays.sort(ms);
     return reps % 2 == 1 ? ms[reps / 2] : (ms[reps / 2 - 1] + ms[reps / 2]) / 2;
-  }
-
-  private static Path findScript(String given) {
-    if (given != null) {
-      Path p = Paths.get(given);
-      return Files.isRegularFile(p) ? p : null;
-    }
-    for (String candidate :
-        new String[] {"src/bench/core_bench.py", "../src/bench/core_bench.py"}) {
-      Path p = Paths.get(candidate);
-      if (Files.isRegularFile(p)) {
-        return p;
-      }
-    }
-    return null;
-  }
-
-  private static boolean canImportTorchvision(String python) {
-    try {
-      Process p =
-          new ProcessBuilder(python, "-c", "import torch, torchvision")
-              .redirectErrorStream(true)
-              .start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-  }
-
-  /** Runs the Python peer; fills {@code theirs} from its {@code RESULT\tname\tms} lines. */
-  private static String runReference(
-      String python, Path script, Path npz, int warmup, int reps, Map<String, Double> theirs)
-      throws IOException, InterruptedException {
-    Process p =
-        new ProcessBuilder(
-                python,
-                script.toString(),
-                "--input",
-                npz.toString(),
-                "--warmup",
-                String.valueOf(warmup),
-                "--reps",
-                String.valueOf(reps))
-            .redirectErrorStream(true)
-            .start();
-    StringBuilder other = new StringBuilder();
-    try (BufferedReader r =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        String[] parts = line.split("\t");
-        if (parts.length == 3 && "RESULT".equals(parts[0])) {
-          theirs.put(parts[1], Double.parseDouble(parts[2]));
-        } else if (line.startsWith("VERSION\t")) {
-          other.append(line.substring(8));
-        } else {
-          System.err.println("[python] " + line);
-        }
-      }
-    }
-    int code = p.waitFor();
-    if (code != 0) {
-      return "torchvision peer exited with " + code + "; see its output above";
-    }
-    return "torchvision peer: " + other + " (torch.set_num_threads(2))";
   }
 
   private static void printTable(

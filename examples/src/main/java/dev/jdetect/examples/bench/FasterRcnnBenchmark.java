@@ -11,8 +11,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.rcnn.FasterRcnn;
@@ -25,21 +26,20 @@ import dev.jdetect.models.weights.StateDict;
 import dev.jdetect.models.weights.WeightImport;
 import dev.jdetect.models.weights.WeightImportException;
 import java.io.BufferedInputStream;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Faster R-CNN latency benchmark against torchvision in one run: eval latency of the VGG16
@@ -47,13 +47,13 @@ import java.util.stream.Stream;
  * RoI pooling / box head / post-processing) and, with {@code --train}, one SGD training step.
  *
  * <p>The torchvision reference is {@code src/bench/rcnn_bench.py}, run with {@code
- * /usr/bin/python3} (torch + torchvision) in a subprocess. By default both sides run the same
- * weights on the same image: the reference first exports its seeded random initialisation and its
- * random image into a temporary directory, jdetect imports them with {@link WeightImport} (strict:
- * every name must map), both are timed, and the outputs of one pass of every stage (normalised
- * batch, backbone features, RPN proposals, box head outputs, detections) are compared. With random
- * weights the number of proposals surviving the RPN's NMS differs between the two sides, and the
- * box head's cost scales with it, so only shared weights compare equal work. {@code
+ * /usr/bin/python3} (torch + torchvision) through {@link PythonPeer}. By default both sides run the
+ * same weights on the same image: the reference first exports its seeded random initialisation and
+ * its random image into the exchange folder, jdetect imports them with {@link WeightImport}
+ * (strict: every name must map), both are timed, and the outputs of one pass of every stage
+ * (normalised batch, backbone features, RPN proposals, box head outputs, detections) are compared.
+ * With random weights the number of proposals surviving the RPN's NMS differs between the two
+ * sides, and the box head's cost scales with it, so only shared weights compare equal work. {@code
  * --random-weights} (or {@code --no-reference}) restores independent random initialisations.
  *
  * <p>Both sides use {@code --threads} intra-op threads (default 2); every figure is a median over
@@ -66,7 +66,14 @@ import java.util.stream.Stream;
  *     -Dexec.args="--warmup 1 --iters 3 --train"
  * </pre>
  */
-public final class FasterRcnnBenchmark {
+@Command(
+    name = "FasterRcnnBenchmark",
+    description = {
+      "Faster R-CNN eval latency, stage split and (with --train) one SGD step, jdetect then"
+          + " torchvision, on the same weights and image (exported by the reference into the"
+          + " exchange folder), with a stage-by-stage comparison of the outputs."
+    })
+public final class FasterRcnnBenchmark implements Callable<Integer> {
 
   private static final String[] STAGES = {
     "transform", "backbone", "rpn", "roi_pooling", "box_head", "postprocess"
@@ -95,20 +102,50 @@ public final class FasterRcnnBenchmark {
 
   /** Command-line options. */
   static final class Options {
-    int warmup = 1;
-    int iters = 3;
-    int threads = 2;
-    String config = "all";
+    @Mixin TimingOptions timing = new TimingOptions(1, 3);
+
+    @Mixin PeerOptions peer = new PeerOptions("src/bench/rcnn_bench.py");
+
+    @Option(
+        names = "--config",
+        paramLabel = "NAME",
+        description = "vgg16 (600x800), mobilenet_v2 (800x800) or all.")
+    Config config = Config.ALL;
+
+    @Option(names = "--train", description = "Also time one SGD training step.")
     boolean train;
-    boolean reference = true;
+
+    @Option(
+        names = "--random-weights",
+        description =
+            "Each side uses its own random weights and image (implied by --no-reference); by"
+                + " default both run torchvision's exported weights on the same image and the"
+                + " outputs of every stage are compared.")
     boolean randomWeights;
-    String workDir;
-    String python = "/usr/bin/python3";
-    String script = "src/bench/rcnn_bench.py";
+
+    @Option(
+        names = "--work-dir",
+        paramLabel = "DIR",
+        description = "Exchange folder to keep (default: a temporary one, deleted at the end).")
+    Path workDir;
 
     boolean sharedWeights() {
-      return reference && !randomWeights;
+      return peer.reference() && !randomWeights;
     }
+
+    boolean runs(String name) {
+      return config == Config.ALL || config.name().equalsIgnoreCase(name);
+    }
+  }
+
+  /** The configurations the benchmark can time. */
+  enum Config {
+    /** VGG16, 600x800. */
+    VGG16,
+    /** MobileNetV2, 800x800. */
+    MOBILENET_V2,
+    /** Both. */
+    ALL
   }
 
   /** One stage output of one side: values as float32 and the shape. */
@@ -144,63 +181,37 @@ public final class FasterRcnnBenchmark {
     }
   }
 
-  /** Output lines and exit code of one reference run. */
-  static final class PeerRun {
-    final List<String> lines;
-    final int exitCode;
-
-    PeerRun(List<String> lines, int exitCode) {
-      this.lines = lines;
-      this.exitCode = exitCode;
-    }
-  }
+  @Mixin Options o = new Options();
 
   /**
    * Runs the benchmark.
    *
    * @param args see {@code --help}
-   * @throws Exception if the reference process fails to start or the shared weights do not load
    */
-  public static void main(String[] args) throws Exception {
-    Options o = parse(args);
-    if (o == null) {
-      return;
-    }
-    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads));
-    }
-    Path dir = null;
-    boolean deleteDir = false;
-    if (o.sharedWeights()) {
-      if (o.workDir != null) {
-        dir = Path.of(o.workDir).toAbsolutePath();
-        Files.createDirectories(dir);
-      } else {
-        dir = Files.createTempDirectory("jdetect-rcnn-bench");
-        deleteDir = true;
-      }
-    }
-    try {
-      run(o, dir);
-    } finally {
-      if (deleteDir) {
-        deleteRecursively(dir);
-      }
-    }
+  public static void main(String[] args) {
+    Cli.main(FasterRcnnBenchmark.class, args);
   }
 
-  private static void run(Options o, Path dir) throws IOException, InterruptedException {
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    o.timing.applyThreads();
+    try (PythonPeer python = PythonPeer.open(o.peer, o.workDir)) {
+      String problem = o.peer.reference() ? python.problem() : null;
+      if (problem != null) {
+        throw new IOException(
+            "torchvision reference " + problem + " (pass --no-reference to time jdetect alone)");
+      }
+      run(o, python);
+    }
+    return 0;
+  }
+
+  private static void run(Options o, PythonPeer python) throws IOException, InterruptedException {
+    Path dir = o.sharedWeights() ? python.dir() : null;
     if (dir != null) {
       System.out.println("exporting torchvision's weights and images to " + dir);
-      PeerRun export = runReference(o, List.of("--export", dir.toString()));
-      if (export.exitCode != 0) {
-        throw new IllegalStateException(
-            "the reference failed to export (exit code "
-                + export.exitCode
-                + "):\n"
-                + String.join("\n", export.lines));
-      }
-    } else if (o.reference) {
+      python.call(peerArgs(o, "--export"));
+    } else if (o.peer.reference()) {
       System.out.println(
           "random weights: each side uses its own initialisation and image (no correctness check)");
     } else {
@@ -209,20 +220,15 @@ public final class FasterRcnnBenchmark {
     List<Map<String, Object>> ours = new ArrayList<>();
     Map<String, Map<String, Tensor>> ourOutputs = new LinkedHashMap<>();
     for (String name : new String[] {"vgg16", "mobilenet_v2"}) {
-      if ("all".equals(o.config) || o.config.equals(name)) {
+      if (o.runs(name)) {
         Map<String, Tensor> outputs = new LinkedHashMap<>();
         ours.add(benchJdetect(name, o, dir, outputs));
         ourOutputs.put(name, outputs);
       }
     }
-    PeerRun reference = null;
-    if (o.reference) {
-      List<String> extra = new ArrayList<>();
-      if (dir != null) {
-        extra.add("--weights");
-        extra.add(dir.toString());
-      }
-      reference = runReference(o, extra);
+    JsonObject reference = null;
+    if (o.peer.reference()) {
+      reference = python.call(peerArgs(o, dir != null ? "--weights" : null));
     }
     System.out.println();
     System.out.println("== jdetect (DJL PyTorch engine " + Engine.getInstance().getVersion() + ")");
@@ -232,17 +238,12 @@ public final class FasterRcnnBenchmark {
     if (reference == null) {
       return;
     }
-    System.out.println("== torchvision (" + o.python + " " + o.script + ")");
+    System.out.println("== torchvision (" + o.peer.python + " " + o.peer.script + ")");
     Map<String, JsonObject> theirs = new LinkedHashMap<>();
-    for (String line : reference.lines) {
-      System.out.println(line);
-      if (line.startsWith("{")) {
-        JsonObject obj = JsonParser.parseString(line).getAsJsonObject();
-        theirs.put(obj.get("config").getAsString(), obj);
-      }
-    }
-    if (reference.exitCode != 0) {
-      System.out.println("(reference exited with code " + reference.exitCode + ")");
+    for (JsonElement e : reference.getAsJsonArray("configs")) {
+      JsonObject obj = e.getAsJsonObject();
+      System.out.println(obj);
+      theirs.put(obj.get("config").getAsString(), obj);
     }
     for (Map<String, Object> r : ours) {
       String name = (String) r.get("config");
@@ -487,66 +488,6 @@ public final class FasterRcnnBenchmark {
     return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
   }
 
-  private static Options parse(String[] args) {
-    Options o = new Options();
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--warmup":
-          o.warmup = Integer.parseInt(args[++i]);
-          break;
-        case "--iters":
-          o.iters = Integer.parseInt(args[++i]);
-          break;
-        case "--threads":
-          o.threads = Integer.parseInt(args[++i]);
-          break;
-        case "--config":
-          o.config = args[++i];
-          break;
-        case "--train":
-          o.train = true;
-          break;
-        case "--no-reference":
-          o.reference = false;
-          break;
-        case "--random-weights":
-          o.randomWeights = true;
-          break;
-        case "--work-dir":
-          o.workDir = args[++i];
-          break;
-        case "--python":
-          o.python = args[++i];
-          break;
-        case "--script":
-          o.script = args[++i];
-          break;
-        case "--help":
-        case "-h":
-          System.out.println(
-              "FasterRcnnBenchmark [--config all|vgg16|mobilenet_v2] [--warmup N] [--iters N]\n"
-                  + "  [--train] [--threads N] [--no-reference] [--random-weights]\n"
-                  + "  [--work-dir DIR] [--python /usr/bin/python3]"
-                  + " [--script src/bench/rcnn_bench.py]\n"
-                  + "Eval latency, stage split and (with --train) one SGD step of Faster R-CNN,\n"
-                  + "jdetect then torchvision, on the same weights and image (exported by the\n"
-                  + "reference into a temporary directory, or into --work-dir, which is kept),\n"
-                  + "with a stage-by-stage comparison of the outputs. --random-weights (implied\n"
-                  + "by --no-reference) gives each side its own random weights and image.");
-          return null;
-        default:
-          throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
-      }
-    }
-    if (!List.of("all", "vgg16", "mobilenet_v2").contains(o.config)) {
-      throw new IllegalArgumentException("--config must be all, vgg16 or mobilenet_v2");
-    }
-    if (o.iters < 1 || o.warmup < 0) {
-      throw new IllegalArgumentException("--iters must be >= 1 and --warmup >= 0");
-    }
-    return o;
-  }
-
   private static Map<String, Object> benchJdetect(
       String name, Options o, Path dir, Map<String, Tensor> outputs) throws IOException {
     boolean vgg = "vgg16".equals(name);
@@ -568,16 +509,16 @@ public final class FasterRcnnBenchmark {
         fixedImage = readImage(manager, dir.resolve(name + "_image.npz"), height, width);
       }
       ParameterStore ps = new ParameterStore(manager, false);
-      for (int i = 0; i < o.warmup; i++) {
+      for (int i = 0; i < o.timing.warmup; i++) {
         evalOnce(manager, model, ps, fixedImage, height, width);
       }
-      double[] evals = new double[o.iters];
-      for (int i = 0; i < o.iters; i++) {
+      double[] evals = new double[o.timing.iters];
+      for (int i = 0; i < o.timing.iters; i++) {
         evals[i] = evalOnce(manager, model, ps, fixedImage, height, width);
       }
       result.put("eval_ms", median(evals));
-      double[][] stages = new double[STAGES.length][o.iters];
-      for (int i = 0; i < o.iters; i++) {
+      double[][] stages = new double[STAGES.length][o.timing.iters];
+      for (int i = 0; i < o.timing.iters; i++) {
         double[] t = splitOnce(manager, model, ps, fixedImage, height, width, null);
         for (int s = 0; s < STAGES.length; s++) {
           stages[s][i] = t[s];
@@ -597,11 +538,11 @@ public final class FasterRcnnBenchmark {
             p.getValue().getArray().setRequiresGradient(true);
           }
         }
-        for (int i = 0; i < Math.min(o.warmup, 1); i++) {
+        for (int i = 0; i < Math.min(o.timing.warmup, 1); i++) {
           trainStep(manager, model, ps, fixedImage, height, width);
         }
-        double[] train = new double[o.iters];
-        for (int i = 0; i < o.iters; i++) {
+        double[] train = new double[o.timing.iters];
+        for (int i = 0; i < o.timing.iters; i++) {
           train[i] = trainStep(manager, model, ps, fixedImage, height, width);
         }
         result.put("train_step_ms", median(train));
@@ -780,45 +721,18 @@ public final class FasterRcnnBenchmark {
     }
   }
 
-  private static PeerRun runReference(Options o, List<String> extra)
-      throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(o.python);
-    cmd.add(o.script);
-    cmd.add("--warmup");
-    cmd.add(Integer.toString(o.warmup));
-    cmd.add("--iters");
-    cmd.add(Integer.toString(o.iters));
-    cmd.add("--threads");
-    cmd.add(Integer.toString(o.threads));
-    cmd.add("--config");
-    cmd.add(o.config);
+  /** The peer's arguments: timing, configuration, train step and the given mode flag. */
+  private static List<String> peerArgs(Options o, String mode) {
+    List<String> args = new ArrayList<>(o.timing.peerArgs());
+    args.add("--config");
+    args.add(o.config.name().toLowerCase(Locale.ROOT));
     if (o.train) {
-      cmd.add("--train");
+      args.add("--train");
     }
-    cmd.addAll(extra);
-    Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    List<String> lines = new ArrayList<>();
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        lines.add(line);
-      }
+    if (mode != null) {
+      args.add(mode);
     }
-    return new PeerRun(lines, process.waitFor());
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toArray(Path[]::new)) {
-        Files.deleteIfExists(p);
-      }
-    }
+    return args;
   }
 
   private static String format(Map<String, Object> r) {

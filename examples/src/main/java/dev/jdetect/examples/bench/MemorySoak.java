@@ -8,11 +8,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import dev.jdetect.examples.ExampleModels;
+import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.inference.ImageTensors;
-import dev.jdetect.models.ssd.TinySsd;
+import dev.jdetect.models.zoo.ModelConfig;
+import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.LrSchedule;
 import dev.jdetect.train.ProgressReporter;
@@ -43,7 +45,13 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /**
  * Checks that native memory stays flat over a long run (issue 5, "Reliability"): trains a model for
@@ -53,14 +61,13 @@ import java.util.stream.Stream;
  * <p>Models ({@code --model}):
  *
  * <ul>
- *   <li>{@code tinyssd} (default): D2L's TinySSD on generated banana images made at the input size
- *       (default 64) and held as Java arrays;
- *   <li>{@code ssd-small} and {@code faster-rcnn-small}: {@link ExampleModels#ssdSmall(int, int)}
- *       and {@link ExampleModels#fasterRcnnSmall(int, int)} on a generated 3-class shapes set,
- *       written as a VOC directory of 256x256 JPEGs into a temporary folder (deleted at the end)
- *       and read the way {@code TrainSsd} and {@code TrainFasterRcnn} read it: {@link SampleData}
- *       with a {@link Resize} to the input size (default 128) and a {@link HorizontalFlip}. The
- *       detector is given the 256x256 images and resizes them itself.
+ *   <li>{@code tiny-ssd} (default; {@code tinyssd} is read as it): D2L's TinySSD on generated
+ *       banana images made at the input size (default 64) and held as Java arrays;
+ *   <li>{@code ssd-small} and {@code faster-rcnn-small} from the {@link ModelZoo} on a generated
+ *       3-class shapes set, written as a VOC directory of 256x256 JPEGs into a temporary folder
+ *       (deleted at the end) and read the way {@code TrainSsd} and {@code TrainFasterRcnn} read it:
+ *       {@link SampleData} with a {@link Resize} to the input size (default 128) and a {@link
+ *       HorizontalFlip}. The detector is given the 256x256 images and resizes them itself.
  * </ul>
  *
  * <p>Every {@code --train-every} steps (at the end of a trainer epoch, so that no step is in
@@ -100,9 +107,18 @@ import java.util.stream.Stream;
  * predicts about 15 times slower than the SSDs); a short check of any model: {@code --steps 40
  * --train-every 10 --predictions 200 --predict-every 50}.
  */
-public final class MemorySoak {
+@Command(
+    name = "MemorySoak",
+    description = {
+      "Trains a model through DetectionTrainer, then predicts through Detector, and samples live"
+          + " NDArrays and process RSS to show that native memory stays flat.",
+      "Exit code 1 if live arrays grow after the first sample of a phase."
+    })
+public final class MemorySoak implements Callable<Integer> {
 
-  private static final String TINYSSD = "tinyssd";
+  private static final String TINY_SSD = "tiny-ssd";
+
+  private static final String SSD_SMALL = "ssd-small";
 
   /** Side of the generated shapes images, as in {@code TrainSsd} and {@code TrainFasterRcnn}. */
   private static final int SHAPES_SIZE = 256;
@@ -111,27 +127,106 @@ public final class MemorySoak {
 
   private static final double MB = 1024.0 * 1024.0;
 
+  @Mixin Options o = new Options();
+
   private MemorySoak() {}
 
   /** Command-line settings. */
-  private static final class Options {
-    String model = TINYSSD;
+  static final class Options {
+    @Option(
+        names = "--model",
+        paramLabel = "NAME",
+        converter = SoakModel.class,
+        description =
+            "tiny-ssd (generated bananas), ssd-small or faster-rcnn-small (generated 3-class"
+                + " shapes, 256x256 images resized to the input).")
+    String model = TINY_SSD;
+
+    @Option(
+        names = "--steps",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Training steps (rounded up to a multiple of --train-every).")
     int steps = 1000;
+
+    @Option(
+        names = "--predictions",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Single-image predictions.")
     int predictions = 10_000;
-    int input = 0; // 0: the model's default, see defaultInput
+
+    @Option(
+        names = "--input",
+        paramLabel = "PIXELS",
+        converter = InputSide.class,
+        description = "Square input side, >= 64 (default 64 for tiny-ssd, 128 for the others).")
+    Integer input;
+
+    @Option(
+        names = "--batch",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Training batch size.")
     int batch = 4;
+
+    @Option(
+        names = "--train-every",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Sample every N training steps.")
     int trainEvery = 100;
+
+    @Option(
+        names = "--predict-every",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Sample every N predictions.")
     int predictEvery = 1000;
+
+    @Option(
+        names = "--images",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Distinct generated images.")
     int images = 64;
+
+    @Option(names = "--seed", paramLabel = "N", description = "Seed of generation and training.")
     long seed = 1;
+
+    @Option(
+        names = "--rss-tolerance",
+        paramLabel = "MB",
+        converter = Values.PositiveNumber.class,
+        description = "Growth of RSS minus heap still called flat.")
     double rssToleranceMb = 16;
 
     boolean isTinySsd() {
-      return model.equals(TINYSSD);
+      return model.equals(TINY_SSD);
     }
 
-    int defaultInput() {
-      return isTinySsd() ? 64 : 128;
+    int input() {
+      return input != null ? input : isTinySsd() ? 64 : 128;
+    }
+  }
+
+  /** The models the soak runs; {@code tinyssd} is read as {@code tiny-ssd}. */
+  static final class SoakModel implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String name = value.equals("tinyssd") ? TINY_SSD : value;
+      if (!List.of(TINY_SSD, SSD_SMALL, "faster-rcnn-small").contains(name)) {
+        throw new TypeConversionException(
+            "must be tiny-ssd, ssd-small or faster-rcnn-small, got '" + value + "'");
+      }
+      return name;
+    }
+  }
+
+  /** A square input side of at least 64 pixels. */
+  static final class InputSide extends Values.AtLeast {
+    InputSide() {
+      super(64);
     }
   }
 
@@ -201,17 +296,17 @@ public final class MemorySoak {
   }
 
   /**
-   * Runs the soak test.
+   * Runs the soak test; the exit code is 1 if live arrays grew.
    *
    * @param args see {@code --help}
-   * @throws IOException if {@code /proc/self/status} cannot be read or the generated data cannot be
-   *     written
    */
-  public static void main(String[] args) throws IOException {
-    Options o = parse(args);
-    if (o == null) {
-      return;
-    }
+  public static void main(String[] args) {
+    Cli.main(MemorySoak.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    int input = o.input();
     PrintStream out = System.out;
     NDManager probe = NDManager.newBaseManager();
     NDManager root = probe.getParentManager();
@@ -225,8 +320,8 @@ public final class MemorySoak {
           "MemorySoak: %s %dx%d, batch %d, %d training steps (sample every %d), %d predictions"
               + " (sample every %d), %s, %d CPUs%n",
           setup.title,
-          o.input,
-          o.input,
+          input,
+          input,
           o.batch,
           epochs * o.trainEvery,
           o.trainEvery,
@@ -238,7 +333,7 @@ public final class MemorySoak {
       long start = System.nanoTime();
       try (NDManager manager = NDManager.newBaseManager()) {
         DetectionModel model = setup.model;
-        model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, o.input, o.input));
+        model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, input, input));
         samples.add(sample(root, "init", 0));
 
         try (DetectionTrainer trainer =
@@ -320,9 +415,7 @@ public final class MemorySoak {
         grew
             ? "VERDICT: FAIL, live arrays grew after warm-up"
             : "VERDICT: PASS, live arrays constant after warm-up in both phases");
-    if (grew) {
-      System.exit(1);
-    }
+    return grew ? 1 : 0;
   }
 
   /** TinySSD (1 class) on banana images generated at the input size, held as Java arrays. */
@@ -332,7 +425,7 @@ public final class MemorySoak {
             .optKind(SyntheticDataGenerator.Kind.BANANA)
             .optSeed(o.seed)
             .optNumImages(o.images)
-            .optImageSize(o.input)
+            .optImageSize(o.input())
             .build();
     List<SyntheticDataGenerator.SyntheticImage> generated = new ArrayList<>(o.images);
     for (int i = 0; i < o.images; i++) {
@@ -347,14 +440,14 @@ public final class MemorySoak {
         ModelDescription.builder()
             .setModelType("tiny-ssd")
             .setClasses(generator.getClassNames())
-            .setInputSize(o.input, o.input)
+            .setInputSize(o.input(), o.input())
             .setScoreThreshold(0.3f)
             .build();
     return new Setup(
         "TinySSD",
         o.images + " generated banana images",
-        TinySsd.builder().setNumClasses(1).build(),
-        new BananaData(generated, o.input, o.batch * o.trainEvery),
+        ModelZoo.builtin().create(ModelConfig.of(TINY_SSD, 1).withInputSize(o.input(), o.input())),
+        new BananaData(generated, o.input(), o.batch * o.trainEvery),
         images,
         description,
         ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(5e-4f).build(),
@@ -379,25 +472,17 @@ public final class MemorySoak {
     try {
       AnnotationSet set = generator.writeVoc(dir);
       int numClasses = set.getNumClasses();
-      DetectionModel model;
-      String title;
-      String type;
-      double lr;
-      if (o.model.equals(ExampleModels.SSD_SMALL)) {
-        model = ExampleModels.ssdSmall(numClasses, o.input);
-        title = "SSD (ssd-small)";
-        type = ExampleModels.SSD_SMALL;
-        lr = 0.02;
-      } else {
-        model = ExampleModels.fasterRcnnSmall(numClasses, o.input);
-        title = "Faster R-CNN (faster-rcnn-small)";
-        type = ExampleModels.FASTER_RCNN_SMALL;
-        lr = 0.01;
-      }
+      String type = o.model;
+      DetectionModel model =
+          ModelZoo.builtin()
+              .create(ModelConfig.of(type, numClasses).withInputSize(o.input(), o.input()));
+      boolean ssd = type.equals(SSD_SMALL);
+      String title = (ssd ? "SSD (" : "Faster R-CNN (") + type + ")";
+      double lr = ssd ? 0.02 : 0.01;
       SampleData samples =
           SampleData.builder()
               .setAnnotations(set)
-              .optPreprocess(new Resize(o.input, o.input))
+              .optPreprocess(new Resize(o.input(), o.input()))
               .optAugmentation(new HorizontalFlip())
               .build();
       List<Image> images = new ArrayList<>(set.getImages().size());
@@ -409,7 +494,7 @@ public final class MemorySoak {
           ModelDescription.builder()
               .setModelType(type)
               .setClasses(set.getClassNames())
-              .setInputSize(o.input, o.input)
+              .setInputSize(o.input(), o.input())
               .setScoreThreshold(0.3f)
               .build();
       LrSchedule schedule =
@@ -623,105 +708,5 @@ public final class MemorySoak {
       NDList targets = Targets.pad(manager, b, l);
       return new TrainingBatch(images, targets);
     }
-  }
-
-  private static Options parse(String[] args) {
-    Options o = new Options();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--help":
-        case "-h":
-          System.out.println(
-              String.join(
-                  System.lineSeparator(),
-                  "Usage: MemorySoak [options]",
-                  "Trains a model through DetectionTrainer, then predicts through Detector, and",
-                  "samples live NDArrays and process RSS to show native memory stays flat.",
-                  "Exit code 1 if live arrays grow after the first sample of a phase.",
-                  "  --model NAME         tinyssd (default; generated bananas), ssd-small or",
-                  "                       faster-rcnn-small (generated 3-class shapes, 256x256",
-                  "                       images resized to the input)",
-                  "  --steps N            training steps (default 1000, rounded up to a",
-                  "                       multiple of --train-every)",
-                  "  --predictions N      single-image predictions (default 10000)",
-                  "  --input N            square input side in pixels, >= 64 (default 64 for",
-                  "                       tinyssd, 128 for ssd-small and faster-rcnn-small)",
-                  "  --batch N            training batch size (default 4)",
-                  "  --train-every N      sample every N steps (default 100)",
-                  "  --predict-every N    sample every N predictions (default 1000)",
-                  "  --images N           distinct generated images (default 64)",
-                  "  --seed N             seed of generation and training (default 1)",
-                  "  --rss-tolerance MB   RSS-heap growth still called flat (default 16)",
-                  "  --help               this text"));
-          return null;
-        case "--model":
-          o.model = value(args, ++i, a);
-          if (!o.model.equals(TINYSSD)
-              && !o.model.equals(ExampleModels.SSD_SMALL)
-              && !o.model.equals(ExampleModels.FASTER_RCNN_SMALL)) {
-            throw new IllegalArgumentException(
-                "--model must be tinyssd, ssd-small or faster-rcnn-small, got '" + o.model + "'");
-          }
-          break;
-        case "--steps":
-          o.steps = positive(args, ++i, a);
-          break;
-        case "--predictions":
-          o.predictions = positive(args, ++i, a);
-          break;
-        case "--input":
-          o.input = positive(args, ++i, a);
-          if (o.input < 64) {
-            throw new IllegalArgumentException("--input must be >= 64, got " + o.input);
-          }
-          break;
-        case "--batch":
-          o.batch = positive(args, ++i, a);
-          break;
-        case "--train-every":
-          o.trainEvery = positive(args, ++i, a);
-          break;
-        case "--predict-every":
-          o.predictEvery = positive(args, ++i, a);
-          break;
-        case "--images":
-          o.images = positive(args, ++i, a);
-          break;
-        case "--seed":
-          o.seed = Long.parseLong(value(args, ++i, a));
-          break;
-        case "--rss-tolerance":
-          o.rssToleranceMb = Double.parseDouble(value(args, ++i, a));
-          break;
-        default:
-          throw new IllegalArgumentException("unknown option " + a + " (see --help)");
-      }
-    }
-    if (o.input == 0) {
-      o.input = o.defaultInput();
-    }
-    return o;
-  }
-
-  private static String value(String[] args, int i, String name) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(name + " needs a value");
-    }
-    return args[i];
-  }
-
-  private static int positive(String[] args, int i, String name) {
-    String v = value(args, i, name);
-    int n;
-    try {
-      n = Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be an integer, got '" + v + "'", e);
-    }
-    if (n < 1) {
-      throw new IllegalArgumentException(name + " must be >= 1, got " + n);
-    }
-    return n;
   }
 }

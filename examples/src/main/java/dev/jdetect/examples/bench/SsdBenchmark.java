@@ -14,24 +14,24 @@ import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import ai.djl.util.Pair;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.SsdLite;
 import dev.jdetect.models.ssd.SsdModels;
 import dev.jdetect.models.ssd.SsdTransform;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * SSD benchmarks against torchvision in one run, random weights on both sides, 91 classes including
@@ -50,32 +50,58 @@ import java.util.Random;
  *       per image.
  * </ul>
  *
- * <p>The torchvision peer is {@code src/bench/ssd_bench.py}, run with {@code /usr/bin/python3}
- * after the jdetect measurements of each model; medians are printed side by side with the ratio
- * jdetect / torchvision. Both sides use {@code --threads} intra-op threads.
+ * <p>The torchvision peer is {@code src/bench/ssd_bench.py}, run through {@link PythonPeer} with
+ * {@code /usr/bin/python3} after the jdetect measurements of each model; medians are printed side
+ * by side with the ratio jdetect / torchvision. Both sides use {@code --threads} intra-op threads.
  *
  * <pre>
  * mvn -pl examples exec:java -Dexec.mainClass=dev.jdetect.examples.bench.SsdBenchmark \
  *     -Dexec.args="--warmup 3 --iters 10 --train-iters 5"
  * </pre>
  */
-public final class SsdBenchmark {
+@Command(
+    name = "SsdBenchmark",
+    description = {
+      "SSD300-VGG16 and SSDlite320-MobileNetV2 eval latency (batch 1), backbone-only time,"
+          + " detection overhead, per-stage split and the SSD300 SGD train step (batch 4) against"
+          + " torchvision, random weights on both sides."
+    })
+public final class SsdBenchmark implements Callable<Integer> {
 
   private static final String[] SPLIT = {"transform", "backbone", "head", "anchors", "postprocess"};
 
+  @Mixin Options o = new Options();
+
   private SsdBenchmark() {}
+
+  /** The models the benchmark can time. */
+  enum Which {
+    /** SSD300-VGG16. */
+    SSD300,
+    /** SSDlite320 on MobileNetV2. */
+    SSDLITE,
+    /** Both. */
+    ALL
+  }
 
   /** Command-line options. */
   static final class Options {
-    int warmup = 2;
-    int iters = 10;
+    @Mixin TimingOptions timing = new TimingOptions(2, 10);
+
+    @Mixin PeerOptions peer = new PeerOptions("src/bench/ssd_bench.py");
+
+    @Option(names = "--model", paramLabel = "NAME", description = "ssd300, ssdlite or all.")
+    Which model = Which.ALL;
+
+    @Option(
+        names = "--train-iters",
+        paramLabel = "N",
+        converter = Values.Positive.class,
+        description = "Timed SSD300 train steps.")
     int trainIters = 5;
-    int threads = 2;
-    boolean train = true;
-    boolean reference = true;
-    String model = "all";
-    String python = "/usr/bin/python3";
-    String script = "src/bench/ssd_bench.py";
+
+    @Option(names = "--no-train", description = "Skip the train step.")
+    boolean noTrain;
   }
 
   /** Medians of one model. */
@@ -91,51 +117,51 @@ public final class SsdBenchmark {
    * Runs the benchmark.
    *
    * @param args see {@code --help}
-   * @throws IOException if the reference script cannot be run
-   * @throws InterruptedException if interrupted while waiting for it
    */
-  public static void main(String[] args) throws IOException, InterruptedException {
-    Options o = parse(args);
-    if (o == null) {
-      return;
-    }
-    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(o.threads));
-    }
+  public static void main(String[] args) {
+    Cli.main(SsdBenchmark.class, args);
+  }
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    o.timing.applyThreads();
     System.out.println(
         "SsdBenchmark: random weights, medians in ms ("
-            + o.iters
+            + o.timing.iters
             + " eval reps, "
             + o.trainIters
             + " train steps, "
-            + o.threads
+            + o.timing.threads
             + " threads, engine "
             + Engine.getInstance().getEngineName()
             + " "
             + Engine.getInstance().getVersion()
             + ")");
-    List<String> models = o.model.equals("all") ? List.of("ssd300", "ssdlite") : List.of(o.model);
-    for (String model : models) {
-      boolean train = o.train && model.equals("ssd300");
-      Result ours = runJdetect(model, train, o);
-      Result theirs = null;
-      String note = null;
-      if (o.reference) {
-        if (!Files.exists(Path.of(o.script))) {
-          note = "reference script " + o.script + " not found (run from the repository root)";
-        } else {
+    List<String> models =
+        o.model == Which.ALL
+            ? List.of("ssd300", "ssdlite")
+            : List.of(o.model.name().toLowerCase(Locale.ROOT));
+    try (PythonPeer python = PythonPeer.open(o.peer, null)) {
+      String problem = o.peer.reference() ? python.problem() : null;
+      for (String model : models) {
+        boolean train = !o.noTrain && model.equals("ssd300");
+        Result ours = runJdetect(model, train, o);
+        Result theirs = null;
+        String note = problem == null ? null : "torchvision reference " + problem;
+        if (o.peer.reference() && problem == null) {
           try {
-            theirs = runTorchvision(model, train, o);
+            theirs = runTorchvision(python, model, train, o);
           } catch (IOException e) {
             note = "torchvision reference failed: " + e.getMessage();
           }
         }
-      }
-      report(model, ours, theirs, train);
-      if (note != null) {
-        System.out.println("note: " + note);
+        report(model, ours, theirs, train);
+        if (note != null) {
+          System.out.println("note: " + note);
+        }
       }
     }
+    return 0;
   }
 
   private static Ssd build(String model) {
@@ -209,7 +235,7 @@ public final class SsdBenchmark {
                   out.get(1).toFloatArray();
                 }
               });
-      double[][] ms = rounds(o.warmup, o.iters, bodies);
+      double[][] ms = rounds(o.timing.warmup, o.timing.iters, bodies);
       r.evalMs = median(ms[0]);
       for (int i = 0; i < SPLIT.length; i++) {
         r.splitMs[i] = median(ms[i + 1]);
@@ -258,7 +284,7 @@ public final class SsdBenchmark {
       }
     }
     return time(
-        Math.min(o.warmup, 1),
+        Math.min(o.timing.warmup, 1),
         o.trainIters,
         () -> {
           try (NDManager scope = manager.newSubManager()) {
@@ -278,46 +304,15 @@ public final class SsdBenchmark {
         });
   }
 
-  private static Result runTorchvision(String model, boolean train, Options o)
+  private static Result runTorchvision(PythonPeer python, String model, boolean train, Options o)
       throws IOException, InterruptedException {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                o.python,
-                o.script,
-                "--model",
-                model,
-                "--warmup",
-                Integer.toString(o.warmup),
-                "--iters",
-                Integer.toString(o.iters),
-                "--train-iters",
-                Integer.toString(o.trainIters),
-                "--threads",
-                Integer.toString(o.threads)));
+    List<String> args = new ArrayList<>(o.timing.peerArgs());
+    args.addAll(List.of("--model", model, "--train-iters", Integer.toString(o.trainIters)));
     if (!train) {
-      cmd.add("--no-train");
+      args.add("--no-train");
     }
-    System.out.println("torchvision: " + String.join(" ", cmd));
-    Process process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String json = null;
-    try (BufferedReader r =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith("{")) {
-          json = line;
-        } else if (!line.contains("UserWarning") && !line.isBlank()) {
-          System.out.println("[python] " + line);
-        }
-      }
-    }
-    int code = process.waitFor();
-    if (code != 0 || json == null) {
-      throw new IOException("exit code " + code + (json == null ? ", no JSON result" : ""));
-    }
-    JsonObject obj = JsonParser.parseString(json).getAsJsonObject();
+    System.out.println("torchvision: " + String.join(" ", args));
+    JsonObject obj = python.call(args);
     System.out.printf(
         Locale.ROOT,
         "torchvision %s: %d detections on its random image, torch %s%n",
@@ -422,86 +417,5 @@ public final class SsdBenchmark {
     Arrays.sort(s);
     int n = s.length;
     return n == 0 ? Double.NaN : (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2);
-  }
-
-  private static Options parse(String[] args) {
-    Options o = new Options();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--help":
-        case "-h":
-          System.out.println(
-              String.join(
-                  "\n",
-                  "SsdBenchmark: SSD300-VGG16 and SSDlite320-MobileNetV2 eval latency (batch 1),",
-                  "backbone-only time, detection overhead, per-stage split and the SSD300 SGD",
-                  "train step (batch 4) against torchvision, random weights.",
-                  "",
-                  "  --model M         ssd300, ssdlite or all (default all)",
-                  "  --warmup N        warm-up calls before timing (default 2)",
-                  "  --iters N         timed eval / backbone calls (default 10)",
-                  "  --train-iters N   timed train steps (default 5)",
-                  "  --threads N       intra-op threads on both sides (default 2)",
-                  "  --no-train        skip the train step",
-                  "  --no-reference    skip torchvision",
-                  "  --python PATH     Python with torch + torchvision (default /usr/bin/python3)",
-                  "  --script PATH     reference script (default src/bench/ssd_bench.py)"));
-          return null;
-        case "--warmup":
-          o.warmup = intValue(args, ++i, a);
-          break;
-        case "--iters":
-          o.iters = intValue(args, ++i, a);
-          break;
-        case "--train-iters":
-          o.trainIters = intValue(args, ++i, a);
-          break;
-        case "--threads":
-          o.threads = intValue(args, ++i, a);
-          break;
-        case "--model":
-          o.model = value(args, ++i, a);
-          if (!List.of("ssd300", "ssdlite", "all").contains(o.model)) {
-            throw new IllegalArgumentException("--model must be ssd300, ssdlite or all");
-          }
-          break;
-        case "--no-train":
-          o.train = false;
-          break;
-        case "--no-reference":
-          o.reference = false;
-          break;
-        case "--python":
-          o.python = value(args, ++i, a);
-          break;
-        case "--script":
-          o.script = value(args, ++i, a);
-          break;
-        default:
-          throw new IllegalArgumentException("unknown option " + a + " (see --help)");
-      }
-    }
-    if (o.warmup < 0 || o.iters < 1 || o.trainIters < 1 || o.threads < 1) {
-      throw new IllegalArgumentException(
-          "need --warmup >= 0, --iters >= 1, --train-iters >= 1, --threads >= 1");
-    }
-    return o;
-  }
-
-  private static String value(String[] args, int i, String name) {
-    if (i >= args.length) {
-      throw new IllegalArgumentException(name + " needs a value");
-    }
-    return args[i];
-  }
-
-  private static int intValue(String[] args, int i, String name) {
-    String v = value(args, i, name);
-    try {
-      return Integer.parseInt(v);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " needs an integer, got " + v, e);
-    }
   }
 }

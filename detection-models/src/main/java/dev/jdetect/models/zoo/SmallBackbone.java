@@ -1,4 +1,4 @@
-package dev.jdetect.examples;
+package dev.jdetect.models.zoo;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -18,15 +18,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A user-defined {@link Backbone}: a plain stack of stages, each halving the resolution with a
- * stride-2 3x3 convolution followed by a 3x3 convolution (both with batch norm and ReLU). The last
- * {@code numSources} stages are the feature sources, so stage {@code i} (0-based) has stride {@code
- * 2^(i+1)}.
+ * A small {@link Backbone} for training from scratch on a CPU: a plain stack of stages, each
+ * halving the resolution with a stride-2 3x3 convolution followed by a 3x3 convolution (both with
+ * batch norm and ReLU). The last {@code numSources} stages are the feature sources, so stage {@code
+ * i} (0-based) has stride {@code 2^(i+1)}.
  *
- * <p>It is small enough to train from scratch on a CPU, which is why the training examples use it
- * by default on the generated shapes set, and it shows everything a custom backbone needs: a
- * block's forward returning one array per source, {@link #outChannels()}, {@link #strides()},
- * output shapes and child initialisation.
+ * <p>The {@code ssd-small} and {@code faster-rcnn-small} configurations of {@link ModelZoo} are
+ * built on it ({@link SmallModels}).
  */
 public final class SmallBackbone extends AbstractBlock implements Backbone {
 

@@ -1,0 +1,120 @@
+package dev.jdetect.examples;
+
+import dev.jdetect.examples.cli.Values;
+import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.CocoReader;
+import dev.jdetect.train.data.SyntheticDataGenerator;
+import dev.jdetect.train.data.VocReader;
+import java.io.IOException;
+import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the dataset training mains get their images: a Pascal VOC root, a pair of COCO annotation
+ * files, or by default a generated shapes set written as a VOC folder.
+ */
+final class DataOptions {
+
+  @Option(
+      names = "--voc",
+      paramLabel = "DIR",
+      description = "VOCdevkit root (e.g. VOCdevkit/VOC2007) instead of generated data.")
+  Path voc;
+
+  @Option(names = "--train-split", paramLabel = "NAME", description = "VOC split to train on.")
+  String trainSplit = "train";
+
+  @Option(names = "--val-split", paramLabel = "NAME", description = "VOC split to evaluate on.")
+  String valSplit = "val";
+
+  @Option(
+      names = "--coco-train",
+      paramLabel = "FILE",
+      description = "COCO instances_*.json to train on instead of generated data.")
+  Path cocoTrain;
+
+  @Option(
+      names = "--coco-train-images",
+      paramLabel = "DIR",
+      description = "Image folder of --coco-train.")
+  Path cocoTrainImages;
+
+  @Option(
+      names = "--coco-val",
+      paramLabel = "FILE",
+      description = "COCO instances_*.json to evaluate on (required with --coco-train).")
+  Path cocoVal;
+
+  @Option(
+      names = "--coco-val-images",
+      paramLabel = "DIR",
+      description = "Image folder of --coco-val.")
+  Path cocoValImages;
+
+  @Mixin ShapesOptions shapes = new ShapesOptions(800);
+
+  @Option(
+      names = "--classes",
+      paramLabel = "N",
+      converter = Values.Positive.class,
+      description = "Classes of the generated shapes set (3 to 5).")
+  int classes = 3;
+
+  /** The train and validation sets. */
+  record Splits(AnnotationSet train, AnnotationSet val) {}
+
+  /**
+   * Reads or generates the data.
+   *
+   * @param out the output folder; generated data goes into {@code out/data}
+   * @param images the number of images to generate
+   * @param seed the generator's seed
+   */
+  Splits load(Path out, int images, long seed) throws IOException {
+    if (voc != null) {
+      return new Splits(voc(voc, trainSplit), voc(voc, valSplit));
+    }
+    if (cocoTrain != null) {
+      return new Splits(coco(cocoTrain, cocoTrainImages), coco(cocoVal, cocoValImages));
+    }
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(seed)
+            .optNumImages(images)
+            .optNumClasses(classes)
+            .optImageSize(256)
+            .optTrainFraction(0.8f)
+            .build();
+    Path root = out.resolve("data");
+    generator.writeVoc(root);
+    return new Splits(voc(root, "train"), voc(root, "val"));
+  }
+
+  /** Returns what is wrong with the combination of options, or {@code null}. */
+  String problem() {
+    if (cocoTrain != null && cocoVal == null) {
+      return "--coco-train needs --coco-val as well";
+    }
+    if (voc != null && cocoTrain != null) {
+      return "give either --voc or --coco-train, not both";
+    }
+    if (voc == null && cocoTrain == null && (classes < 3 || classes > 5)) {
+      return "--classes must be 3 to 5 for the generated shapes set, got " + classes;
+    }
+    return null;
+  }
+
+  private static AnnotationSet voc(Path root, String split) {
+    return VocReader.builder().setRoot(root).setSplit(split).build().read();
+  }
+
+  private static AnnotationSet coco(Path json, Path images) {
+    CocoReader.Builder b = CocoReader.builder().setAnnotationFile(json);
+    if (images != null) {
+      b.setImageDir(images);
+    }
+    return b.build().read();
+  }
+}
