@@ -122,7 +122,7 @@ final class CheckpointListener implements TrainingListener {
   static void load(DetectionTrainer trainer, Path file) throws IOException {
     TrainingConfig config = trainer.getConfig();
     Checkpoint.Header header = Checkpoint.verify(file);
-    checkSettings(file, header, config);
+    checkSettings(trainer, file, header, config);
     Checkpoint.Restored r =
         Checkpoint.read(file, trainer.getModel(), config.optimizer(), trainer.manager());
     trainer.restore(r);
@@ -138,18 +138,34 @@ final class CheckpointListener implements TrainingListener {
             + ")");
   }
 
-  private static void checkSettings(Path file, Checkpoint.Header header, TrainingConfig config) {
+  /**
+   * Refuses a checkpoint written with other settings, except a schedule of another length: a run
+   * extended with more epochs (a cosine schedule over the new total) continues with a warning.
+   */
+  private static void checkSettings(
+      DetectionTrainer trainer, Path file, Checkpoint.Header header, TrainingConfig config) {
     if (header.configHash().equals(config.hash())) {
       return;
     }
     Map<String, String> theirs = parse(header.configDescription());
     Map<String, String> ours = parse(config.describe());
     List<String> differences = new ArrayList<>();
+    boolean onlySchedule = true;
     for (Map.Entry<String, String> e : ours.entrySet()) {
       String other = theirs.get(e.getKey());
       if (!e.getValue().equals(other)) {
         differences.add(e.getKey() + " " + other + " (this trainer: " + e.getValue() + ")");
+        onlySchedule &= e.getKey().equals("schedule");
       }
+    }
+    if (onlySchedule && !differences.isEmpty()) {
+      trainer.message(
+          "warning: resuming "
+              + file
+              + " with another learning-rate schedule: "
+              + String.join(", ", differences)
+              + "; the epochs already done followed the old one");
+      return;
     }
     throw new IllegalArgumentException(
         file

@@ -38,12 +38,13 @@ class ResumeTest {
 
   private static void checkResume(Class<?> main, Path out, String... settings) throws IOException {
     String first = run(main, out, 1, false, settings);
-    assertFalse(first.contains("resumed from"), first);
+    assertFalse(first.contains("resumed run"), first);
     List<String> oneEpoch = Files.readAllLines(out.resolve("metrics.csv"));
     assertEquals(2, oneEpoch.size(), "header and epoch 1: " + oneEpoch);
 
     String second = run(main, out, 2, true, settings);
-    assertTrue(second.contains("resumed from " + out.resolve("checkpoints")), second);
+    assertTrue(second.contains("resumed run "), second);
+    assertTrue(second.contains(" from " + out.resolve("checkpoints")), second);
     assertTrue(second.contains("(epoch 1 done"), second);
     List<String> twoEpochs = Files.readAllLines(out.resolve("metrics.csv"));
     assertEquals(3, twoEpochs.size(), "header and epochs 1, 2: " + twoEpochs);
