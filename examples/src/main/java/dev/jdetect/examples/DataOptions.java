@@ -2,6 +2,7 @@ package dev.jdetect.examples;
 
 import dev.jdetect.examples.cli.Values;
 import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.BoxPolicy;
 import dev.jdetect.train.data.CocoReader;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
@@ -61,6 +62,22 @@ final class DataOptions {
       description = "Classes of the generated shapes set (3 to 5).")
   int classes = 3;
 
+  @Option(
+      names = "--voc-classes",
+      paramLabel = "FILE|auto",
+      description =
+          "VOC class names: a file with one name per line, or auto (the sorted names found in the"
+              + " training annotations); default: VOC's 20 classes, or classes.txt in the root.")
+  String vocClasses;
+
+  @Option(
+      names = "--box-policy",
+      paramLabel = "POLICY",
+      description =
+          "What to do with a box that sticks out of its image: error, clip, skip-box or"
+              + " skip-image (counts are printed).")
+  String boxPolicy = "error";
+
   /** The train and validation sets. */
   record Splits(AnnotationSet train, AnnotationSet val) {}
 
@@ -73,10 +90,13 @@ final class DataOptions {
    */
   Splits load(Path out, int images, long seed) throws IOException {
     if (voc != null) {
-      return new Splits(voc(voc, trainSplit), voc(voc, valSplit));
+      AnnotationSet train = voc(voc, trainSplit, null);
+      AnnotationSet val = voc(voc, valSplit, train);
+      return report(new Splits(train, val));
     }
     if (cocoTrain != null) {
-      return new Splits(coco(cocoTrain, cocoTrainImages), coco(cocoVal, cocoValImages));
+      AnnotationSet train = coco(cocoTrain, cocoTrainImages, null);
+      return report(new Splits(train, coco(cocoVal, cocoValImages, train)));
     }
     SyntheticDataGenerator generator =
         SyntheticDataGenerator.builder()
@@ -89,7 +109,19 @@ final class DataOptions {
             .build();
     Path root = out.resolve("data");
     generator.writeVoc(root);
-    return new Splits(voc(root, "train"), voc(root, "val"));
+    AnnotationSet train = generated(root, "train");
+    return new Splits(train, generated(root, "val"));
+  }
+
+  /** Prints what the box policy did, if anything. */
+  private static Splits report(Splits splits) {
+    for (AnnotationSet set : new AnnotationSet[] {splits.train(), splits.val()}) {
+      String summary = set.getOutsideBoxCounts().summary();
+      if (!summary.isEmpty()) {
+        System.out.println(summary);
+      }
+    }
+    return splits;
   }
 
   /** Returns what is wrong with the combination of options, or {@code null}. */
@@ -103,17 +135,41 @@ final class DataOptions {
     if (voc == null && cocoTrain == null && (classes < 3 || classes > 5)) {
       return "--classes must be 3 to 5 for the generated shapes set, got " + classes;
     }
+    try {
+      BoxPolicy.parse(boxPolicy);
+    } catch (IllegalArgumentException e) {
+      return "--box-policy: " + e.getMessage();
+    }
     return null;
   }
 
-  private static AnnotationSet voc(Path root, String split) {
+  private static AnnotationSet generated(Path root, String split) {
     return VocReader.builder().setRoot(root).setSplit(split).build().read();
   }
 
-  private static AnnotationSet coco(Path json, Path images) {
-    CocoReader.Builder b = CocoReader.builder().setAnnotationFile(json);
+  /** A VOC split; the validation split takes the training split's classes. */
+  private AnnotationSet voc(Path root, String split, AnnotationSet train) {
+    VocReader.Builder b =
+        VocReader.builder().setRoot(root).setSplit(split).optBoxPolicy(BoxPolicy.parse(boxPolicy));
+    if (train != null) {
+      b.setClasses(train.getClassNames());
+    } else if ("auto".equals(vocClasses)) {
+      b.optClassesFromAnnotations(true);
+    } else if (vocClasses != null) {
+      b.optClassFile(Path.of(vocClasses));
+    }
+    return b.build().read();
+  }
+
+  /** A COCO split; the validation split must have the training split's categories. */
+  private AnnotationSet coco(Path json, Path images, AnnotationSet train) {
+    CocoReader.Builder b =
+        CocoReader.builder().setAnnotationFile(json).optBoxPolicy(BoxPolicy.parse(boxPolicy));
     if (images != null) {
       b.setImageDir(images);
+    }
+    if (train != null) {
+      b.optTrainingCategories(train);
     }
     return b.build().read();
   }

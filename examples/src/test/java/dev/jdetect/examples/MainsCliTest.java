@@ -156,5 +156,9 @@ class MainsCliTest {
     run = execute(Detect.class, "--batch", "2");
     assertEquals(Cli.USAGE_ERROR, run.code());
     assertTrue(run.err().startsWith("Detect: error: Missing required option"), run.err());
+
+    run = execute(TrainFasterRcnn.class, "--box-policy", "ignore");
+    assertEquals(Cli.USAGE_ERROR, run.code());
+    assertTrue(run.err().startsWith("TrainFasterRcnn: error: --box-policy: "), run.err());
   }
 }
