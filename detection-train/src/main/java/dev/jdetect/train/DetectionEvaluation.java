@@ -53,7 +53,7 @@ public final class DetectionEvaluation {
     VocEvaluator evaluator =
         VocEvaluator.builder()
             .setNumClasses(images.getNumClasses())
-            .setIouThreshold(iouThreshold)
+            .optIouThreshold(iouThreshold)
             .setUse07Metric(use07Metric)
             .build();
     if (images.getImages().isEmpty()) {

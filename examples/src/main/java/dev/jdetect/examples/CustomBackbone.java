@@ -213,9 +213,9 @@ public final class CustomBackbone implements Callable<Integer> {
             .build();
     generator.writeVoc(out.resolve("data"));
     AnnotationSet train =
-        VocReader.builder().setRoot(out.resolve("data")).setSplit("train").build().read();
+        VocReader.builder().setRoot(out.resolve("data")).optSplit("train").build().read();
     AnnotationSet val =
-        VocReader.builder().setRoot(out.resolve("data")).setSplit("val").build().read();
+        VocReader.builder().setRoot(out.resolve("data")).optSplit("val").build().read();
     int classes = train.getNumClasses();
     train(ssd(classes, size), "ssd", train, val);
     train(fasterRcnn(classes, size), "faster-rcnn", train, val);

@@ -144,13 +144,13 @@ final class DataOptions {
   }
 
   private static AnnotationSet generated(Path root, String split) {
-    return VocReader.builder().setRoot(root).setSplit(split).build().read();
+    return VocReader.builder().setRoot(root).optSplit(split).build().read();
   }
 
   /** A VOC split; the validation split takes the training split's classes. */
   private AnnotationSet voc(Path root, String split, AnnotationSet train) {
     VocReader.Builder b =
-        VocReader.builder().setRoot(root).setSplit(split).optBoxPolicy(BoxPolicy.parse(boxPolicy));
+        VocReader.builder().setRoot(root).optSplit(split).optBoxPolicy(BoxPolicy.parse(boxPolicy));
     if (train != null) {
       b.setClasses(train.getClassNames());
     } else if ("auto".equals(vocClasses)) {
@@ -166,7 +166,7 @@ final class DataOptions {
     CocoReader.Builder b =
         CocoReader.builder().setAnnotationFile(json).optBoxPolicy(BoxPolicy.parse(boxPolicy));
     if (images != null) {
-      b.setImageDir(images);
+      b.optImageDir(images);
     }
     if (train != null) {
       b.optTrainingCategories(train);

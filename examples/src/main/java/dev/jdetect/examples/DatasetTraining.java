@@ -162,8 +162,8 @@ abstract class DatasetTraining implements Callable<Integer> {
         ModelDescription.builder()
             .setModelType(model)
             .setClasses(train.getClassNames())
-            .setInputSize(input, input)
-            .setScoreThreshold(0.3f)
+            .optInputSize(input, input)
+            .optScoreThreshold(0.3f)
             .build();
     Path modelDir = out.resolve("model");
     Detector.save(net, description, modelDir);

@@ -132,7 +132,7 @@ public final class Detect implements Callable<Integer> {
       Detector override = null;
       if (threshold != null) {
         ModelDescription d =
-            loaded.getDescription().toBuilder().setScoreThreshold(threshold).build();
+            loaded.getDescription().toBuilder().optScoreThreshold(threshold).build();
         override = Detector.of(loaded.getModel(), d);
         detector = override;
       }

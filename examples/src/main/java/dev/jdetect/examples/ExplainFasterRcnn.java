@@ -114,9 +114,9 @@ public final class ExplainFasterRcnn implements Callable<Integer> {
             .build();
     generator.writeVoc(out.resolve("data"));
     AnnotationSet train =
-        VocReader.builder().setRoot(out.resolve("data")).setSplit("train").build().read();
+        VocReader.builder().setRoot(out.resolve("data")).optSplit("train").build().read();
     AnnotationSet val =
-        VocReader.builder().setRoot(out.resolve("data")).setSplit("val").build().read();
+        VocReader.builder().setRoot(out.resolve("data")).optSplit("val").build().read();
     ImageAnnotation image = val.getImages().get(0);
 
     if (modelDir != null) {

@@ -356,9 +356,9 @@ public final class TrainTinySsd implements Callable<Integer> {
           ModelDescription.builder()
               .setModelType(TINY_SSD)
               .setClasses(all.getClassNames())
-              .setOption("loss", config.option("loss"))
-              .setInputSize(s.input, s.input)
-              .setScoreThreshold(0.3f)
+              .optOption("loss", config.option("loss"))
+              .optInputSize(s.input, s.input)
+              .optScoreThreshold(0.3f)
               .build();
       result.modelDir = s.out.resolve("model");
       Detector.save(model, description, result.modelDir);

@@ -197,7 +197,7 @@ public final class IouCrop implements DetectionTransform {
      * @param options the options, each in [0, 1]
      * @return this builder
      */
-    public Builder setOptions(float... options) {
+    public Builder optOptions(float... options) {
       if (options.length == 0) {
         throw new IllegalArgumentException("options must not be empty");
       }
@@ -217,7 +217,7 @@ public final class IouCrop implements DetectionTransform {
      * @param max the largest scale, in [min, 1]
      * @return this builder
      */
-    public Builder setScaleRange(float min, float max) {
+    public Builder optScaleRange(float min, float max) {
       BoxOps.checkRange(min, max, "scale range");
       if (!(min > 0) || max > 1) {
         throw new IllegalArgumentException(
@@ -235,7 +235,7 @@ public final class IouCrop implements DetectionTransform {
      * @param max the largest ratio, {@code >= min}
      * @return this builder
      */
-    public Builder setAspectRatioRange(float min, float max) {
+    public Builder optAspectRatioRange(float min, float max) {
       BoxOps.checkRange(min, max, "aspect ratio range");
       if (!(min > 0)) {
         throw new IllegalArgumentException("aspect ratio min must be > 0, got " + min);
@@ -251,7 +251,7 @@ public final class IouCrop implements DetectionTransform {
      * @param trials the count, {@code >= 1}
      * @return this builder
      */
-    public Builder setTrials(int trials) {
+    public Builder optTrials(int trials) {
       if (trials < 1) {
         throw new IllegalArgumentException("trials must be >= 1, got " + trials);
       }

@@ -264,7 +264,7 @@ public final class PhotometricDistort implements DetectionTransform {
      * @param max the largest factor
      * @return this builder
      */
-    public Builder setBrightness(float min, float max) {
+    public Builder optBrightness(float min, float max) {
       this.brightness = factorRange(min, max, "brightness");
       return this;
     }
@@ -276,7 +276,7 @@ public final class PhotometricDistort implements DetectionTransform {
      * @param max the largest factor
      * @return this builder
      */
-    public Builder setContrast(float min, float max) {
+    public Builder optContrast(float min, float max) {
       this.contrast = factorRange(min, max, "contrast");
       return this;
     }
@@ -288,7 +288,7 @@ public final class PhotometricDistort implements DetectionTransform {
      * @param max the largest factor
      * @return this builder
      */
-    public Builder setSaturation(float min, float max) {
+    public Builder optSaturation(float min, float max) {
       this.saturation = factorRange(min, max, "saturation");
       return this;
     }
@@ -300,7 +300,7 @@ public final class PhotometricDistort implements DetectionTransform {
      * @param max the largest shift, {@code <= 0.5}
      * @return this builder
      */
-    public Builder setHue(float min, float max) {
+    public Builder optHue(float min, float max) {
       BoxOps.checkRange(min, max, "hue");
       if (min < -0.5f || max > 0.5f) {
         throw new IllegalArgumentException(
@@ -316,7 +316,7 @@ public final class PhotometricDistort implements DetectionTransform {
      * @param p the probability in [0, 1]
      * @return this builder
      */
-    public Builder setProbability(float p) {
+    public Builder optProbability(float p) {
       BoxOps.checkProbability(p, "p");
       this.p = p;
       return this;

@@ -122,7 +122,7 @@ public final class ZoomOut implements DetectionTransform {
      * @param fill the colour
      * @return this builder
      */
-    public Builder setFill(float... fill) {
+    public Builder optFill(float... fill) {
       Objects.requireNonNull(fill, "fill");
       if (fill.length == 0) {
         throw new IllegalArgumentException("fill must have one value per channel");
@@ -138,7 +138,7 @@ public final class ZoomOut implements DetectionTransform {
      * @param max the largest ratio, {@code >= min}
      * @return this builder
      */
-    public Builder setSideRange(float min, float max) {
+    public Builder optSideRange(float min, float max) {
       BoxOps.checkRange(min, max, "side range");
       if (min < 1) {
         throw new IllegalArgumentException("side range min must be >= 1, got " + min);
@@ -154,7 +154,7 @@ public final class ZoomOut implements DetectionTransform {
      * @param p the probability in [0, 1]
      * @return this builder
      */
-    public Builder setProbability(float p) {
+    public Builder optProbability(float p) {
       BoxOps.checkProbability(p, "p");
       this.p = p;
       return this;

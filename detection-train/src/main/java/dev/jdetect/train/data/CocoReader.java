@@ -364,7 +364,7 @@ public final class CocoReader {
      * @param imageDir e.g. {@code val2017}
      * @return this builder
      */
-    public Builder setImageDir(Path imageDir) {
+    public Builder optImageDir(Path imageDir) {
       this.imageDir = imageDir;
       return this;
     }
@@ -375,7 +375,7 @@ public final class CocoReader {
      * @param errorPolicy the policy
      * @return this builder
      */
-    public Builder setErrorPolicy(ErrorPolicy errorPolicy) {
+    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
       this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
       return this;
     }
@@ -414,7 +414,7 @@ public final class CocoReader {
      * @param boxTolerance tolerance in pixels, {@code >= 0}
      * @return this builder
      */
-    public Builder setBoxTolerance(float boxTolerance) {
+    public Builder optBoxTolerance(float boxTolerance) {
       this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
@@ -425,7 +425,7 @@ public final class CocoReader {
      * @param verifyImages whether to decode headers
      * @return this builder
      */
-    public Builder setVerifyImages(boolean verifyImages) {
+    public Builder optVerifyImages(boolean verifyImages) {
       this.verifyImages = verifyImages;
       return this;
     }
@@ -437,7 +437,7 @@ public final class CocoReader {
      * @param skip whether to leave them out
      * @return this builder
      */
-    public Builder setSkipImagesWithoutAnnotations(boolean skip) {
+    public Builder optSkipImagesWithoutAnnotations(boolean skip) {
       this.skipImagesWithoutAnnotations = skip;
       return this;
     }

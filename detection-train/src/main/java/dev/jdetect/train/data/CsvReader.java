@@ -281,7 +281,7 @@ public final class CsvReader {
      * @param imageDir the folder
      * @return this builder
      */
-    public Builder setImageDir(Path imageDir) {
+    public Builder optImageDir(Path imageDir) {
       this.imageDir = imageDir;
       return this;
     }
@@ -307,7 +307,7 @@ public final class CsvReader {
      * @param errorPolicy the policy
      * @return this builder
      */
-    public Builder setErrorPolicy(ErrorPolicy errorPolicy) {
+    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
       this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
       return this;
     }
@@ -331,7 +331,7 @@ public final class CsvReader {
      * @param boxTolerance tolerance in pixels, {@code >= 0}
      * @return this builder
      */
-    public Builder setBoxTolerance(float boxTolerance) {
+    public Builder optBoxTolerance(float boxTolerance) {
       this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }

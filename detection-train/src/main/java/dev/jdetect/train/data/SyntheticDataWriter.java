@@ -119,7 +119,7 @@ final class SyntheticDataWriter {
    * Writes the set in the COCO layout: {@code root/<split>/<id>.jpg} (quality 0.95, ids {@code
    * 000001, ...}) and {@code root/annotations/instances_<split>.json} with image ids 1..N, category
    * ids 1..C, {@code bbox = [x, y, w, h]}, {@code area = w * h} and {@code iscrowd = 0}. Read it
-   * back with {@code CocoReader.builder().setAnnotationFile(...).setImageDir(root
+   * back with {@code CocoReader.builder().setAnnotationFile(...).optImageDir(root
    * .resolve(split))}.
    *
    * @param root the output folder (created if needed)

@@ -325,7 +325,7 @@ public final class VocReader {
      * @param split the split name
      * @return this builder
      */
-    public Builder setSplit(String split) {
+    public Builder optSplit(String split) {
       this.split = Objects.requireNonNull(split, "split");
       return this;
     }
@@ -391,7 +391,7 @@ public final class VocReader {
      * @param errorPolicy the policy
      * @return this builder
      */
-    public Builder setErrorPolicy(ErrorPolicy errorPolicy) {
+    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
       this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
       return this;
     }
@@ -403,7 +403,7 @@ public final class VocReader {
      * @param boxTolerance the tolerance in pixels, {@code >= 0}
      * @return this builder
      */
-    public Builder setBoxTolerance(float boxTolerance) {
+    public Builder optBoxTolerance(float boxTolerance) {
       this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
@@ -415,7 +415,7 @@ public final class VocReader {
      * @param verifyImages whether to decode headers
      * @return this builder
      */
-    public Builder setVerifyImages(boolean verifyImages) {
+    public Builder optVerifyImages(boolean verifyImages) {
       this.verifyImages = verifyImages;
       return this;
     }

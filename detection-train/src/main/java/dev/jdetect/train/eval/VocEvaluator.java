@@ -219,7 +219,7 @@ public final class VocEvaluator extends ImageEvaluator {
      * @param iouThreshold the threshold in [0, 1)
      * @return this builder
      */
-    public Builder setIouThreshold(double iouThreshold) {
+    public Builder optIouThreshold(double iouThreshold) {
       if (!(iouThreshold >= 0 && iouThreshold < 1)) {
         throw new IllegalArgumentException("iouThreshold must be in [0, 1), got " + iouThreshold);
       }

@@ -207,13 +207,13 @@ public final class ModelDescription {
           builder()
               .setModelType(json.modelType)
               .setClasses(json.classes)
-              .setInputSize(json.inputWidth, json.inputHeight)
-              .setScoreThreshold(json.scoreThreshold);
+              .optInputSize(json.inputWidth, json.inputHeight)
+              .optScoreThreshold(json.scoreThreshold);
       if (json.weights != null) {
-        b.setWeights(json.weights);
+        b.optWeights(json.weights);
       }
       if (json.options != null) {
-        json.options.forEach(b::setOption);
+        json.options.forEach(b::optOption);
       }
       return b.build();
     } catch (IllegalArgumentException | NullPointerException e) {
@@ -282,7 +282,7 @@ public final class ModelDescription {
      * @param height pixels
      * @return this builder
      */
-    public Builder setInputSize(int width, int height) {
+    public Builder optInputSize(int width, int height) {
       if (width < 0 || height < 0 || (width == 0) != (height == 0)) {
         throw new IllegalArgumentException(
             "inputWidth/inputHeight must both be positive or both 0, got " + width + "x" + height);
@@ -298,7 +298,7 @@ public final class ModelDescription {
      * @param weights a file name relative to the model directory (default {@code weights.params})
      * @return this builder
      */
-    public Builder setWeights(String weights) {
+    public Builder optWeights(String weights) {
       if (weights.isEmpty() || weights.contains("..")) {
         throw new IllegalArgumentException("field 'weights' must be a plain file name: " + weights);
       }
@@ -312,7 +312,7 @@ public final class ModelDescription {
      * @param threshold in {@code [0, 1]}, default 0
      * @return this builder
      */
-    public Builder setScoreThreshold(float threshold) {
+    public Builder optScoreThreshold(float threshold) {
       if (!(threshold >= 0f && threshold <= 1f)) {
         throw new IllegalArgumentException(
             "field 'scoreThreshold' must be in [0, 1], got " + threshold);
@@ -328,7 +328,7 @@ public final class ModelDescription {
      * @param value the value
      * @return this builder
      */
-    public Builder setOption(String key, String value) {
+    public Builder optOption(String key, String value) {
       options.put(Objects.requireNonNull(key), Objects.requireNonNull(value));
       return this;
     }

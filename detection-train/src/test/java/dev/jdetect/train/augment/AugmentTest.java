@@ -93,7 +93,7 @@ class AugmentTest {
     NDArray img = image(4, 6);
     DetectionSample s =
         DetectionSample.of(manager, "a", img, new float[][] {{1, 0, 3, 2}}, new long[] {1});
-    ZoomOut zoom = ZoomOut.builder().setFill(0.1f, 0.2f, 0.3f).build();
+    ZoomOut zoom = ZoomOut.builder().optFill(0.1f, 0.2f, 0.3f).build();
     DetectionSample e = zoom.expand(s, 2, 1, 10, 7);
     assertEquals(new Shape(3, 7, 10), e.getImage().getShape());
     assertArrayEquals(new float[] {3, 1, 5, 3}, e.getBoxes().toFloatArray());
@@ -108,7 +108,7 @@ class AugmentTest {
   void zoomOutRandomKeepsBoxContentAligned() {
     DetectionSample s =
         DetectionSample.of(manager, "a", image(8, 8), new float[][] {{2, 2, 6, 6}}, new long[] {1});
-    ZoomOut zoom = ZoomOut.builder().setProbability(1f).setSideRange(2f, 3f).build();
+    ZoomOut zoom = ZoomOut.builder().optProbability(1f).optSideRange(2f, 3f).build();
     for (int seed = 0; seed < 5; seed++) {
       DetectionSample z = zoom.apply(s, new Random(seed));
       int w = z.getWidth();
@@ -189,7 +189,7 @@ class AugmentTest {
     // (B inside window) covers >= 90% of the new image.
     // (if no window qualifies in 50 rounds the sample comes back unchanged)
     float[][] boxes = {{4, 4, 60, 60}};
-    IouCrop crop = IouCrop.builder().setOptions(0.9f).setScaleRange(0.5f, 1f).build();
+    IouCrop crop = IouCrop.builder().optOptions(0.9f).optScaleRange(0.5f, 1f).build();
     int cropped = 0;
     for (int seed = 0; seed < 10; seed++) {
       try (NDManager sub = manager.newSubManager()) {
@@ -207,7 +207,7 @@ class AugmentTest {
     assertTrue(cropped > 3, "cropped " + cropped);
     // option 1.0 = never crop
     DetectionSample s = DetectionSample.of(manager, "a", image(64, 64), boxes, new long[] {1});
-    assertSame(s, IouCrop.builder().setOptions(1f).build().apply(s, new Random(3)));
+    assertSame(s, IouCrop.builder().optOptions(1f).build().apply(s, new Random(3)));
   }
 
   @Test
@@ -244,11 +244,11 @@ class AugmentTest {
     // identity factors and p = 1: only the channel permutation changes the image
     PhotometricDistort pd =
         PhotometricDistort.builder()
-            .setBrightness(1f, 1f)
-            .setContrast(1f, 1f)
-            .setSaturation(1f, 1f)
-            .setHue(0f, 0f)
-            .setProbability(1f)
+            .optBrightness(1f, 1f)
+            .optContrast(1f, 1f)
+            .optSaturation(1f, 1f)
+            .optHue(0f, 0f)
+            .optProbability(1f)
             .build();
     float[] orig = img.toFloatArray();
     Set<String> perms = new HashSet<>();

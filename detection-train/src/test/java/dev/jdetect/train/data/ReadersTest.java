@@ -107,7 +107,7 @@ class ReadersTest {
     AnnotationSet s =
         CocoReader.builder()
             .setAnnotationFile(file)
-            .setImageDir(dir.resolve("images"))
+            .optImageDir(dir.resolve("images"))
             .build()
             .read();
     // categories sorted by id: 3 car -> 1, 18 dog -> 2
@@ -129,8 +129,8 @@ class ReadersTest {
     AnnotationSet onlyAnnotated =
         CocoReader.builder()
             .setAnnotationFile(file)
-            .setImageDir(dir.resolve("images"))
-            .setSkipImagesWithoutAnnotations(true)
+            .optImageDir(dir.resolve("images"))
+            .optSkipImagesWithoutAnnotations(true)
             .build()
             .read();
     assertEquals(1, onlyAnnotated.getImages().size());

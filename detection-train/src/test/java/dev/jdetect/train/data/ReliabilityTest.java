@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReliabilityTest {
 
   private static AnnotationSet readVoc(Path root, ErrorPolicy policy) {
-    return VocReader.builder().setRoot(root).setErrorPolicy(policy).build().read();
+    return VocReader.builder().setRoot(root).optErrorPolicy(policy).build().read();
   }
 
   private static String twoObjects(String badObject) {
@@ -40,7 +40,7 @@ class ReliabilityTest {
     assertEquals(1, s.getWarnings().size());
 
     // unverified at read time: loading the image reports the file
-    AnnotationSet lazy = VocReader.builder().setRoot(dir).setVerifyImages(false).build().read();
+    AnnotationSet lazy = VocReader.builder().setRoot(dir).optVerifyImages(false).build().read();
     try (NDManager m = NDManager.newBaseManager()) {
       DatasetFormatException e2 =
           assertThrows(
@@ -63,7 +63,7 @@ class ReliabilityTest {
     // a missing split file always throws
     assertThrows(
         DatasetFormatException.class,
-        () -> VocReader.builder().setRoot(dir).setSplit("test").build().read());
+        () -> VocReader.builder().setRoot(dir).optSplit("test").build().read());
   }
 
   @Test
@@ -132,7 +132,7 @@ class ReliabilityTest {
     DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> b.build().read());
     assertEquals(3, e.getLine());
     assertTrue(e.getMessage().contains("degenerate"));
-    AnnotationSet s = b.setErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING).build().read();
+    AnnotationSet s = b.optErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING).build().read();
     assertEquals(1, s.getImages().get(0).getObjects().size());
   }
 
@@ -164,7 +164,7 @@ class ReliabilityTest {
     AnnotationSet s =
         CsvReader.builder()
             .setCsvFile(csv)
-            .setErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING)
+            .optErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING)
             .build()
             .read();
     assertEquals(1, s.getImages().size());
@@ -176,7 +176,7 @@ class ReliabilityTest {
     png(dir.resolve("a.png"), 40, 30);
     Path file = dir.resolve("instances.json");
     Files.writeString(file, "{\n\"images\": [\n{\"id\": 1,, }\n]\n}");
-    CocoReader.Builder b = CocoReader.builder().setAnnotationFile(file).setImageDir(dir);
+    CocoReader.Builder b = CocoReader.builder().setAnnotationFile(file).optImageDir(dir);
     DatasetFormatException e = assertThrows(DatasetFormatException.class, () -> b.build().read());
     assertEquals(3, e.getLine());
     assertTrue(e.getMessage().contains("malformed JSON"));
@@ -190,7 +190,7 @@ class ReliabilityTest {
             + "{\"image_id\": 1, \"category_id\": 1, \"bbox\": [1, 1, 5]}]}");
     DatasetFormatException f = assertThrows(DatasetFormatException.class, () -> b.build().read());
     assertEquals("annotations[1].category_id", f.getField());
-    AnnotationSet s = b.setErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING).build().read();
+    AnnotationSet s = b.optErrorPolicy(ErrorPolicy.SKIP_WITH_WARNING).build().read();
     assertEquals(1, s.getImages().get(0).getObjects().size());
     assertEquals(2, s.getWarnings().size());
     assertTrue(s.getWarnings().get(1).contains("annotations[2].bbox"));

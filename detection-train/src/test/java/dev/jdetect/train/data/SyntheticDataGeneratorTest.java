@@ -127,7 +127,7 @@ class SyntheticDataGeneratorTest {
         List.of("000000", "000001", "000002", "000003"),
         Files.readAllLines(dir.resolve("ImageSets/Main/train.txt")));
     assertEquals(List.of("000004"), Files.readAllLines(dir.resolve("ImageSets/Main/val.txt")));
-    AnnotationSet read = VocReader.builder().setRoot(dir).setSplit("trainval").build().read();
+    AnnotationSet read = VocReader.builder().setRoot(dir).optSplit("trainval").build().read();
     assertEquals(g.getClassNames(), read.getClassNames());
     assertEquals(5, read.getImages().size());
     for (int i = 0; i < 5; i++) {
@@ -157,7 +157,7 @@ class SyntheticDataGeneratorTest {
     AnnotationSet read =
         CocoReader.builder()
             .setAnnotationFile(dir.resolve("annotations/instances_val.json"))
-            .setImageDir(dir.resolve("val"))
+            .optImageDir(dir.resolve("val"))
             .build()
             .read();
     assertEquals(g.getClassNames(), read.getClassNames());

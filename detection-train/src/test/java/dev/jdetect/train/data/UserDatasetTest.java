@@ -165,7 +165,7 @@ class UserDatasetTest {
   }
 
   private static CocoReader.Builder coco(Path file) {
-    return CocoReader.builder().setAnnotationFile(file).setImageDir(file.resolveSibling("images"));
+    return CocoReader.builder().setAnnotationFile(file).optImageDir(file.resolveSibling("images"));
   }
 
   @Test

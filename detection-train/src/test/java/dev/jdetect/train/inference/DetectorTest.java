@@ -51,7 +51,7 @@ class DetectorTest {
     return ModelDescription.builder()
         .setModelType("fixed")
         .setClasses(List.of("cat", "dog"))
-        .setScoreThreshold(0.1f);
+        .optScoreThreshold(0.1f);
   }
 
   private static Path saved(Path dir, ModelDescription description) throws IOException {
@@ -73,7 +73,7 @@ class DetectorTest {
   @Test
   void boxesAreRelativeToTheGivenImage(@TempDir Path dir) throws IOException {
     for (ModelDescription d :
-        List.of(describe().setInputSize(64, 48).build(), describe().build())) {
+        List.of(describe().optInputSize(64, 48).build(), describe().build())) {
       Path modelDir = saved(dir.resolve(d.hasFixedInputSize() ? "fixed" : "free"), d);
       // weights are loaded: the fresh model starts with scale 0.5, the file holds 1.0
       try (Detector detector = Detector.load(modelDir, registry(0.5f))) {
@@ -99,7 +99,7 @@ class DetectorTest {
     try (NDManager m = NDManager.newBaseManager()) {
       FixedBoxModel model = new FixedBoxModel(1f);
       model.initialize(m, DataType.FLOAT32, new Shape(1, 3, 8, 8));
-      try (Detector detector = Detector.of(model, describe().setInputSize(16, 12).build())) {
+      try (Detector detector = Detector.of(model, describe().optInputSize(16, 12).build())) {
         detector.detect(ImageFactory.getInstance().fromImage(photo));
       }
       // float pixels resized without antialiasing (torchvision's F.interpolate), never 8-bit
@@ -110,7 +110,7 @@ class DetectorTest {
 
   @Test
   void batchPredictionRunsOnceForFixedSize(@TempDir Path dir) throws IOException {
-    Path modelDir = saved(dir, describe().setInputSize(32, 32).setScoreThreshold(0).build());
+    Path modelDir = saved(dir, describe().optInputSize(32, 32).optScoreThreshold(0).build());
     try (Detector detector = Detector.load(modelDir, registry(1f))) {
       FixedBoxModel model = (FixedBoxModel) detector.getModel();
       List<DetectedObjects> all =
@@ -128,7 +128,7 @@ class DetectorTest {
 
   @Test
   void sharedDetectorIsSafeAcrossThreads(@TempDir Path dir) throws Exception {
-    Path modelDir = saved(dir, describe().setInputSize(16, 16).build());
+    Path modelDir = saved(dir, describe().optInputSize(16, 16).build());
     ExecutorService pool = Executors.newFixedThreadPool(3);
     try (Detector detector = Detector.load(modelDir, registry(1f))) {
       List<Future<Rectangle>> futures = new ArrayList<>();
@@ -179,7 +179,7 @@ class DetectorTest {
   @Test
   void descriptionRoundTrips(@TempDir Path dir) throws IOException {
     ModelDescription d =
-        describe().setInputSize(256, 128).setOption("backbone", "mobilenet_v2").build();
+        describe().optInputSize(256, 128).optOption("backbone", "mobilenet_v2").build();
     d.write(dir);
     ModelDescription r = ModelDescription.read(dir);
     assertEquals("fixed", r.getModelType());

@@ -40,7 +40,7 @@ class SavedModelReloadTest {
           ModelDescription.builder()
               .setModelType(name)
               .setClasses(CLASSES)
-              .setInputSize(96, 96)
+              .optInputSize(96, 96)
               .build();
       Path modelDir = dir.resolve(name);
       Image image = picture();

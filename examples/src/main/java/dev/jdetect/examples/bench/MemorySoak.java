@@ -440,8 +440,8 @@ public final class MemorySoak implements Callable<Integer> {
         ModelDescription.builder()
             .setModelType("tiny-ssd")
             .setClasses(generator.getClassNames())
-            .setInputSize(o.input(), o.input())
-            .setScoreThreshold(0.3f)
+            .optInputSize(o.input(), o.input())
+            .optScoreThreshold(0.3f)
             .build();
     return new Setup(
         "TinySSD",
@@ -494,8 +494,8 @@ public final class MemorySoak implements Callable<Integer> {
           ModelDescription.builder()
               .setModelType(type)
               .setClasses(set.getClassNames())
-              .setInputSize(o.input(), o.input())
-              .setScoreThreshold(0.3f)
+              .optInputSize(o.input(), o.input())
+              .optScoreThreshold(0.3f)
               .build();
       LrSchedule schedule =
           LrSchedule.builder()
