@@ -1,10 +1,8 @@
 package dev.jdetect.models.weights;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -59,16 +57,15 @@ final class RestrictedUnpickler {
           "torch._utils._rebuild_parameter");
   private static final int MAX_MEMO = 10_000_000;
 
-  private final InputStream in;
+  private final PickleBytes in;
   private final String source;
   private final PersistentLoader persistent;
   private final List<Object> stack = new ArrayList<>();
   private final List<Integer> marks = new ArrayList<>();
   private final Map<Long, Object> memo = new HashMap<>();
-  private long position;
 
   private RestrictedUnpickler(InputStream in, String source, PersistentLoader persistent) {
-    this.in = in;
+    this.in = new PickleBytes(in, source);
     this.source = source;
     this.persistent = persistent;
   }
@@ -90,17 +87,17 @@ final class RestrictedUnpickler {
 
   private Object run() throws IOException {
     while (true) {
-      long at = position;
-      int op = u8();
+      long at = in.position();
+      int op = in.u8();
       switch (op) {
         case 0x80: // PROTO
-          int protocol = u8();
+          int protocol = in.u8();
           if (protocol > 5) {
             throw malformed("pickle protocol " + protocol + " is newer than 5", at);
           }
           break;
         case 0x95: // FRAME: only a length hint
-          bytes(8);
+          in.bytes(8);
           break;
         case '.': // STOP
           if (stack.size() != 1 || !marks.isEmpty()) {
@@ -175,31 +172,31 @@ final class RestrictedUnpickler {
             break;
           }
         case 'q':
-          remember(u8(), at);
+          remember(in.u8(), at);
           break;
         case 'r':
-          remember(u32(), at);
+          remember(in.u32(), at);
           break;
         case 0x94: // MEMOIZE
           remember(memo.size(), at);
           break;
         case 'h':
-          push(recall(u8(), at));
+          push(recall(in.u8(), at));
           break;
         case 'j':
-          push(recall(u32(), at));
+          push(recall(in.u32(), at));
           break;
         case 'J':
-          push((long) i32());
+          push((long) in.i32());
           break;
         case 'K':
-          push((long) u8());
+          push((long) in.u8());
           break;
         case 'M':
-          push((long) (u8() | (u8() << 8)));
+          push((long) (in.u8() | (in.u8() << 8)));
           break;
         case 0x8a: // LONG1
-          push(littleEndianInteger(bytes(u8())));
+          push(PickleBytes.littleEndianInteger(in.bytes(in.u8())));
           break;
         case 'N':
           push(null);
@@ -211,31 +208,31 @@ final class RestrictedUnpickler {
           push(Boolean.FALSE);
           break;
         case 'G':
-          push(Double.longBitsToDouble(new BigInteger(1, bytes(8)).longValue()));
+          push(Double.longBitsToDouble(new BigInteger(1, in.bytes(8)).longValue()));
           break;
         case 'X':
-          push(text(u32(), at));
+          push(in.text(in.u32(), at));
           break;
         case 0x8c:
-          push(text(u8(), at));
+          push(in.text(in.u8(), at));
           break;
         case 0x8d:
-          push(text(u64(at), at));
+          push(in.text(in.u64(at), at));
           break;
         case 'T':
-          push(text(u32(), at));
+          push(in.text(in.u32(), at));
           break;
         case 'U':
-          push(text(u8(), at));
+          push(in.text(in.u8(), at));
           break;
         case 'B':
-          push(bytes(checkedLength(u32(), at)));
+          push(in.bytes(in.checkedLength(in.u32(), at)));
           break;
         case 'C':
-          push(bytes(u8()));
+          push(in.bytes(in.u8()));
           break;
         case 'c':
-          push(global(line(at), line(at), at));
+          push(global(in.line(at), in.line(at), at));
           break;
         case 0x93: // STACK_GLOBAL
           {
@@ -458,75 +455,6 @@ final class RestrictedUnpickler {
       throw malformed("memo entry " + index + " was never stored", at);
     }
     return memo.get(index);
-  }
-
-  private String line(long at) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (int c = u8(); c != '\n'; c = u8()) {
-      if (sb.length() > 256) {
-        throw malformed("GLOBAL name longer than 256 characters", at);
-      }
-      sb.append((char) c);
-    }
-    return sb.toString();
-  }
-
-  private String text(long length, long at) throws IOException {
-    return new String(bytes(checkedLength(length, at)), StandardCharsets.UTF_8);
-  }
-
-  private int checkedLength(long length, long at) throws IOException {
-    if (length < 0 || length > Integer.MAX_VALUE - 16) {
-      throw malformed("length " + length + " out of range", at);
-    }
-    return (int) length;
-  }
-
-  private static Object littleEndianInteger(byte[] le) {
-    if (le.length == 0) {
-      return 0L;
-    }
-    byte[] be = new byte[le.length];
-    for (int i = 0; i < le.length; i++) {
-      be[i] = le[le.length - 1 - i];
-    }
-    BigInteger value = new BigInteger(be);
-    return value.bitLength() < 64 ? (Object) value.longValue() : value;
-  }
-
-  private int u8() throws IOException {
-    int b = in.read();
-    if (b < 0) {
-      throw new EOFException(source + ": pickle ends early at byte " + position + " (truncated?)");
-    }
-    position++;
-    return b;
-  }
-
-  private long u32() throws IOException {
-    return (u8() | (u8() << 8) | (u8() << 16) | ((long) u8() << 24)) & 0xFFFFFFFFL;
-  }
-
-  private int i32() throws IOException {
-    return (int) u32();
-  }
-
-  private long u64(long at) throws IOException {
-    long low = u32();
-    long high = u32();
-    if (high != 0) {
-      throw malformed("8-byte length too large", at);
-    }
-    return low;
-  }
-
-  private byte[] bytes(int n) throws IOException {
-    byte[] out = in.readNBytes(n);
-    position += out.length;
-    if (out.length != n) {
-      throw new EOFException(source + ": pickle ends early at byte " + position + " (truncated?)");
-    }
-    return out;
   }
 
   private IOException malformed(String what, long at) {
