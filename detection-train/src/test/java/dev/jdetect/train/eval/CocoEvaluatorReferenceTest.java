@@ -1,17 +1,8 @@
 package dev.jdetect.train.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,72 +14,10 @@ class CocoEvaluatorReferenceTest {
 
   @Test
   void matchesPycocotools() throws Exception {
-    JsonObject root;
-    try (InputStream in = getClass().getResourceAsStream("/fixtures/coco_eval/cases.json")) {
-      assertNotNull(in, "fixture missing");
-      root =
-          JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8))
-              .getAsJsonObject();
-    }
-    JsonArray cases = root.getAsJsonArray("cases");
+    JsonArray cases = CocoCases.read("/fixtures/coco_eval/cases.json").getAsJsonArray("cases");
     assertEquals(4, cases.size());
     for (int c = 0; c < cases.size(); c++) {
-      JsonObject cs = cases.get(c).getAsJsonObject();
-      int numClasses = cs.get("numClasses").getAsInt();
-      Map<Long, GroundTruth.Builder> gts = new LinkedHashMap<>();
-      Map<Long, Predictions.Builder> dts = new LinkedHashMap<>();
-      for (JsonElement e : cs.getAsJsonArray("images")) {
-        long id = e.getAsJsonObject().get("id").getAsLong();
-        gts.put(id, GroundTruth.builder());
-        dts.put(id, Predictions.builder());
-      }
-      for (JsonElement e : cs.getAsJsonArray("annotations")) {
-        JsonObject a = e.getAsJsonObject();
-        float[] b = box(a.getAsJsonArray("bbox"));
-        gts.get(a.get("image_id").getAsLong())
-            .add(
-                a.get("category_id").getAsInt(),
-                b[0],
-                b[1],
-                b[0] + b[2],
-                b[1] + b[3],
-                false,
-                a.get("iscrowd").getAsInt() == 1,
-                a.get("area").getAsFloat());
-      }
-      for (JsonElement e : cs.getAsJsonArray("detections")) {
-        JsonObject d = e.getAsJsonObject();
-        float[] b = box(d.getAsJsonArray("bbox"));
-        dts.get(d.get("image_id").getAsLong())
-            .add(
-                d.get("category_id").getAsInt(),
-                d.get("score").getAsFloat(),
-                b[0],
-                b[1],
-                b[0] + b[2],
-                b[1] + b[3]);
-      }
-      CocoEvaluator ev = CocoEvaluator.builder().setNumClasses(numClasses).build();
-      for (Long id : gts.keySet()) {
-        ev.add(gts.get(id).build(), dts.get(id).build());
-      }
-      CocoResult r = ev.evaluate();
-      double[] stats = r.getStats();
-      JsonArray expected = cs.getAsJsonArray("stats");
-      for (int i = 0; i < 12; i++) {
-        assertEquals(expected.get(i).getAsDouble(), stats[i], 1e-9, "case " + c + " stat " + i);
-      }
-      JsonArray classAp = cs.getAsJsonArray("classAp");
-      for (int k = 0; k < numClasses; k++) {
-        assertEquals(
-            classAp.get(k).getAsDouble(), r.getClassAp(k + 1), 1e-9, "case " + c + " class " + k);
-      }
+      CocoCases.assertMatches(cases.get(c).getAsJsonObject(), "case " + c, 1e-9);
     }
-  }
-
-  private static float[] box(JsonArray a) {
-    return new float[] {
-      a.get(0).getAsFloat(), a.get(1).getAsFloat(), a.get(2).getAsFloat(), a.get(3).getAsFloat()
-    };
   }
 }

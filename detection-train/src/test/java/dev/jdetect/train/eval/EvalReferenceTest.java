@@ -41,65 +41,8 @@ class EvalReferenceTest {
     assertEquals(5, cases.size());
     for (JsonElement ce : cases) {
       JsonObject cs = ce.getAsJsonObject();
-      String name = cs.get("name").getAsString();
-      int numClasses = cs.get("numClasses").getAsInt();
-      Map<Long, GroundTruth.Builder> gts = new LinkedHashMap<>();
-      Map<Long, Predictions.Builder> dts = new LinkedHashMap<>();
-      for (JsonElement e : cs.getAsJsonArray("images")) {
-        long id = e.getAsJsonObject().get("id").getAsLong();
-        gts.put(id, GroundTruth.builder());
-        dts.put(id, Predictions.builder());
-      }
-      for (JsonElement e : cs.getAsJsonArray("annotations")) {
-        JsonObject a = e.getAsJsonObject();
-        double[] b = xyxy(a.getAsJsonArray("bbox"));
-        gts.get(a.get("image_id").getAsLong())
-            .add(
-                a.get("category_id").getAsInt(),
-                b[0],
-                b[1],
-                b[2],
-                b[3],
-                false,
-                a.get("iscrowd").getAsInt() == 1,
-                a.get("area").getAsDouble());
-      }
-      for (JsonElement e : cs.getAsJsonArray("detections")) {
-        JsonObject d = e.getAsJsonObject();
-        double[] b = xyxy(d.getAsJsonArray("bbox"));
-        dts.get(d.get("image_id").getAsLong())
-            .add(
-                d.get("category_id").getAsInt(),
-                d.get("score").getAsDouble(),
-                b[0],
-                b[1],
-                b[2],
-                b[3]);
-      }
-      // added in the file's image order, which is not ascending for every case
-      CocoEvaluator ev = CocoEvaluator.builder().setNumClasses(numClasses).build();
-      for (Long id : gts.keySet()) {
-        ev.addPredictions(id, dts.get(id).build());
-        ev.addGroundTruth(id, gts.get(id).build());
-      }
-      CocoResult r = ev.evaluate();
-      double[] stats = r.getStats();
-      JsonArray expected = cs.getAsJsonArray("stats");
-      for (int i = 0; i < 12; i++) {
-        assertEquals(expected.get(i).getAsDouble(), stats[i], EPS, name + " stat " + i);
-      }
-      JsonArray classAp = cs.getAsJsonArray("classAp");
-      for (int k = 0; k < numClasses; k++) {
-        assertEquals(classAp.get(k).getAsDouble(), r.getClassAp(k + 1), EPS, name + " class " + k);
-      }
+      CocoCases.assertMatches(cs, cs.get("name").getAsString(), EPS);
     }
-  }
-
-  /** COCO {@code [x, y, w, h]} to {@code (x, y, x + w, y + h)} in double precision. */
-  private static double[] xyxy(JsonArray a) {
-    double x = a.get(0).getAsDouble();
-    double y = a.get(1).getAsDouble();
-    return new double[] {x, y, x + a.get(2).getAsDouble(), y + a.get(3).getAsDouble()};
   }
 
   @Test
