@@ -13,7 +13,6 @@ import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.models.ImageTargets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -72,51 +71,17 @@ public final class RegionProposalNetwork extends AbstractBlock {
     super(VERSION);
     this.anchorGenerator = b.anchorGenerator;
     this.objectness = b.objectness;
-    this.head = addChildBlock("head", checkedHead(b));
+    this.head =
+        addChildBlock(
+            "head",
+            RpnHead.fitting(
+                b.head,
+                b.inChannels,
+                b.anchorGenerator.numAnchorsPerLocation(),
+                b.objectness == Objectness.SOFTMAX ? 2 : 1));
     this.boxCoder = b.boxCoder;
     this.proposalFilter = b.proposalFilter;
     this.loss = b.loss;
-  }
-
-  /** The given head, or a new one; either way one that fits the anchors and objectness form. */
-  private static RpnHead checkedHead(Builder b) {
-    int[] perLocation = b.anchorGenerator.numAnchorsPerLocation();
-    for (int a : perLocation) {
-      if (a != perLocation[0]) {
-        throw new IllegalArgumentException(
-            "the RPN head is shared by all levels, so every level needs the same number of anchors"
-                + " per location; got "
-                + Arrays.toString(perLocation));
-      }
-    }
-    int logitsPerAnchor = b.objectness == Objectness.SOFTMAX ? 2 : 1;
-    RpnHead h = b.head;
-    if (h == null) {
-      if (b.inChannels < 1) {
-        throw new IllegalArgumentException(
-            "set either the head or inChannels (the feature channel count), got " + b.inChannels);
-      }
-      h =
-          RpnHead.builder()
-              .setInChannels(b.inChannels)
-              .setNumAnchors(perLocation[0])
-              .optLogitsPerAnchor(logitsPerAnchor)
-              .build();
-    }
-    if (h.getNumAnchors() != perLocation[0] || h.getLogitsPerAnchor() != logitsPerAnchor) {
-      throw new IllegalArgumentException(
-          "head predicts "
-              + h.getNumAnchors()
-              + " anchors x "
-              + h.getLogitsPerAnchor()
-              + " logits but the anchor generator has "
-              + perLocation[0]
-              + " anchors and objectness "
-              + b.objectness
-              + " needs "
-              + logitsPerAnchor);
-    }
-    return h;
   }
 
   /**
@@ -192,7 +157,10 @@ public final class RegionProposalNetwork extends AbstractBlock {
       boolean training,
       List<ImageTargets> targets) {
     return propose(
-        parameterStore, features, imageSizes, null, paddedHeight, paddedWidth, training, targets);
+        parameterStore,
+        new RpnInputs(features, imageSizes, null, paddedHeight, paddedWidth),
+        training,
+        targets);
   }
 
   /**
@@ -213,31 +181,13 @@ public final class RegionProposalNetwork extends AbstractBlock {
       ImageBatch batch,
       boolean training,
       List<ImageTargets> targets) {
-    float[] scales = new float[batch.size()];
-    for (int i = 0; i < scales.length; i++) {
-      scales[i] = (float) batch.imageSizes().get(i)[0] / batch.originalSizes().get(i)[0];
-    }
-    return propose(
-        parameterStore,
-        features,
-        batch.imageSizes(),
-        scales,
-        batch.paddedHeight(),
-        batch.paddedWidth(),
-        training,
-        targets);
+    return propose(parameterStore, RpnInputs.of(features, batch), training, targets);
   }
 
   private Output propose(
-      ParameterStore parameterStore,
-      NDList features,
-      List<int[]> imageSizes,
-      float[] resizeScales,
-      int paddedHeight,
-      int paddedWidth,
-      boolean training,
-      List<ImageTargets> targets) {
-    int numImages = checkInputs(features, imageSizes, training, targets);
+      ParameterStore parameterStore, RpnInputs in, boolean training, List<ImageTargets> targets) {
+    int numImages = in.check(anchorGenerator.numLevels(), training, targets);
+    NDList features = in.features();
     NDManager manager = features.get(0).getManager();
     List<NDArray> results = new ArrayList<>();
     List<Proposals> proposals;
@@ -246,11 +196,9 @@ public final class RegionProposalNetwork extends AbstractBlock {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       RpnHead.AnchorPredictions flat = head.predictAnchors(parameterStore, features, training);
-      List<Shape> shapes = new ArrayList<>(features.size());
-      for (NDArray f : features) {
-        shapes.add(f.getShape());
-      }
-      anchors = anchorGenerator.generate(manager, shapes, paddedHeight, paddedWidth);
+      anchors =
+          anchorGenerator.generate(
+              manager, in.featureShapes(), in.paddedHeight(), in.paddedWidth());
       long total = anchors.getShape().get(0);
       if (flat.deltas().getShape().get(1) != total) {
         throw new IllegalStateException(
@@ -259,14 +207,19 @@ public final class RegionProposalNetwork extends AbstractBlock {
       NDArray decoded = boxCoder.decode(flat.deltas().stopGradient(), anchors);
       proposals =
           proposalFilter.filter(
-              decoded, flat.logits(), flat.anchorsPerLevel(), imageSizes, resizeScales, training);
+              decoded,
+              flat.logits(),
+              flat.anchorsPerLevel(),
+              in.imageSizes(),
+              in.resizeScales(),
+              training);
       results.add(anchors);
       for (Proposals p : proposals) {
         results.add(p.boxes());
         results.add(p.scores());
       }
       if (training) {
-        losses = loss.compute(flat.logits(), flat.deltas(), anchors, imageSizes, targets);
+        losses = loss.compute(flat.logits(), flat.deltas(), anchors, in.imageSizes(), targets);
         results.add(losses.objectness());
         results.add(losses.boxRegression());
       }
@@ -285,29 +238,6 @@ public final class RegionProposalNetwork extends AbstractBlock {
         : new Output(boxes, scores, anchors, losses.objectness(), losses.boxRegression());
   }
 
-  /** Checks the inputs of {@link #propose} and returns the number of images. */
-  private int checkInputs(
-      NDList features, List<int[]> imageSizes, boolean training, List<ImageTargets> targets) {
-    if (features.size() != anchorGenerator.numLevels()) {
-      throw new IllegalArgumentException(
-          "features: got "
-              + features.size()
-              + " levels but the anchor generator has "
-              + anchorGenerator.numLevels());
-    }
-    int numImages = (int) features.get(0).getShape().get(0);
-    if (imageSizes.size() != numImages) {
-      throw new IllegalArgumentException(
-          "imageSizes has " + imageSizes.size() + " entries for a batch of " + numImages);
-    }
-    if (training && (targets == null || targets.size() != numImages)) {
-      throw new IllegalArgumentException(
-          "training needs one target per image, got "
-              + (targets == null ? "none" : targets.size() + " for " + numImages + " images"));
-    }
-    return numImages;
-  }
-
   /** {@inheritDoc} */
   @Override
   protected NDList forwardInternal(
@@ -315,25 +245,10 @@ public final class RegionProposalNetwork extends AbstractBlock {
       NDList inputs,
       boolean training,
       PairList<String, Object> params) {
-    if (inputs.size() < 3) {
-      throw new IllegalArgumentException(
-          "inputs must be the feature maps, image sizes (N,2) and padded size (2); got "
-              + inputs.size()
-              + " arrays");
-    }
-    int levels = inputs.size() - 2;
-    NDList features = inputs.subNDList(0, levels);
-    long[] sizes = inputs.get(levels).toType(DataType.INT64, false).toLongArray();
-    long[] padded = inputs.get(levels + 1).toType(DataType.INT64, false).toLongArray();
-    List<int[]> imageSizes = new ArrayList<>();
-    for (int i = 0; i + 1 < sizes.length; i += 2) {
-      imageSizes.add(new int[] {(int) sizes[i], (int) sizes[i + 1]});
-    }
-    Output out =
-        propose(
-            parameterStore, features, imageSizes, (int) padded[0], (int) padded[1], false, null);
+    RpnInputs in = RpnInputs.ofBlockInputs(inputs);
+    Output out = propose(parameterStore, in, false, null);
     NDList result = new NDList();
-    for (int i = 0; i < imageSizes.size(); i++) {
+    for (int i = 0; i < in.imageSizes().size(); i++) {
       result.add(out.proposals().get(i));
       result.add(out.scores().get(i));
     }

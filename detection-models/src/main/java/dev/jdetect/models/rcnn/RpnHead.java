@@ -14,6 +14,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import java.util.Arrays;
 
 /**
  * The region proposal head: a shared 3x3 convolution + ReLU, then a 1x1 convolution with the
@@ -73,6 +74,53 @@ public final class RpnHead extends AbstractBlock {
    */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Returns the given head after checking that it fits the anchors, or a new one built for them.
+   * The head is shared by all levels, so every level needs the same number of anchors per location.
+   *
+   * @param given the head, or {@code null} to build one
+   * @param inChannels the feature channels a new head reads
+   * @param anchorsPerLocation the anchors per location of every level
+   * @param logitsPerAnchor 1 for sigmoid objectness, 2 for softmax
+   * @return a head that fits
+   * @throws IllegalArgumentException if the levels differ, or the given head does not fit
+   */
+  static RpnHead fitting(
+      RpnHead given, int inChannels, int[] anchorsPerLocation, int logitsPerAnchor) {
+    int anchors = anchorsPerLocation[0];
+    for (int a : anchorsPerLocation) {
+      if (a != anchors) {
+        throw new IllegalArgumentException(
+            "the RPN head is shared by all levels, so every level needs the same number of anchors"
+                + " per location; got "
+                + Arrays.toString(anchorsPerLocation));
+      }
+    }
+    if (given == null) {
+      if (inChannels < 1) {
+        throw new IllegalArgumentException(
+            "set either the head or inChannels (the feature channel count), got " + inChannels);
+      }
+      return builder()
+          .setInChannels(inChannels)
+          .setNumAnchors(anchors)
+          .optLogitsPerAnchor(logitsPerAnchor)
+          .build();
+    }
+    if (given.getNumAnchors() != anchors || given.getLogitsPerAnchor() != logitsPerAnchor) {
+      throw new IllegalArgumentException(
+          "head predicts "
+              + given.getNumAnchors()
+              + " anchors x "
+              + given.getLogitsPerAnchor()
+              + " logits but the anchor generator has "
+              + anchors
+              + " anchors per location and the objectness form needs "
+              + logitsPerAnchor);
+    }
+    return given;
   }
 
   /**

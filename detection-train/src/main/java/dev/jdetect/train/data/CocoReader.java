@@ -335,17 +335,19 @@ public final class CocoReader {
   }
 
   /** Builder for {@link CocoReader}. */
-  public static final class Builder {
+  public static final class Builder extends ReaderOptions<Builder> {
     private Path annotationFile;
     private Path imageDir;
-    private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
-    private BoxPolicy boxPolicy;
     private AnnotationSet trainingClasses;
-    private float boxTolerance = 1f;
     private boolean verifyImages = true;
     private boolean skipImagesWithoutAnnotations;
 
     private Builder() {}
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets the JSON annotation file. Required.
@@ -370,30 +372,6 @@ public final class CocoReader {
     }
 
     /**
-     * Sets what to do with bad data. Default {@link ErrorPolicy#FAIL}.
-     *
-     * @param errorPolicy the policy
-     * @return this builder
-     */
-    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
-      this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
-      return this;
-    }
-
-    /**
-     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
-     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
-     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
-     *
-     * @param boxPolicy the policy
-     * @return this builder
-     */
-    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
-      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
-      return this;
-    }
-
-    /**
      * Checks this file's categories against the training split's: every category must have the same
      * id and name in both, and neither split may have a category the other lacks. Use it when
      * reading a validation file, so that a renumbered or missing category stops the run before
@@ -404,18 +382,6 @@ public final class CocoReader {
      */
     public Builder optTrainingCategories(AnnotationSet training) {
       this.trainingClasses = Objects.requireNonNull(training, "training");
-      return this;
-    }
-
-    /**
-     * Sets how many pixels a box may stick out of its image before the box policy applies; boxes
-     * within the tolerance are kept as written, as pycocotools evaluates them. Default 1.
-     *
-     * @param boxTolerance tolerance in pixels, {@code >= 0}
-     * @return this builder
-     */
-    public Builder optBoxTolerance(float boxTolerance) {
-      this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
 

@@ -254,15 +254,17 @@ public final class CsvReader {
   }
 
   /** Builder for {@link CsvReader}. */
-  public static final class Builder {
+  public static final class Builder extends ReaderOptions<Builder> {
     private Path csvFile;
     private Path imageDir;
     private List<String> classes;
-    private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
-    private BoxPolicy boxPolicy;
-    private float boxTolerance = 1f;
 
     private Builder() {}
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets the CSV file. Required.
@@ -298,41 +300,6 @@ public final class CsvReader {
         throw new IllegalArgumentException("classes must not be empty");
       }
       this.classes = List.copyOf(classes);
-      return this;
-    }
-
-    /**
-     * Sets what to do with bad data. Default {@link ErrorPolicy#FAIL}.
-     *
-     * @param errorPolicy the policy
-     * @return this builder
-     */
-    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
-      this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
-      return this;
-    }
-
-    /**
-     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
-     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
-     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
-     *
-     * @param boxPolicy the policy
-     * @return this builder
-     */
-    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
-      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
-      return this;
-    }
-
-    /**
-     * Sets how many pixels a box may stick out of its image before it is an error. Default 1.
-     *
-     * @param boxTolerance tolerance in pixels, {@code >= 0}
-     * @return this builder
-     */
-    public Builder optBoxTolerance(float boxTolerance) {
-      this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
 

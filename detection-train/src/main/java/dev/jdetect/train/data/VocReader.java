@@ -294,18 +294,20 @@ public final class VocReader {
   }
 
   /** Builder for {@link VocReader}. */
-  public static final class Builder {
+  public static final class Builder extends ReaderOptions<Builder> {
     private Path root;
     private String split = "trainval";
     private List<String> classes;
     private Path classFile;
     private boolean classesFromAnnotations;
-    private ErrorPolicy errorPolicy = ErrorPolicy.FAIL;
-    private BoxPolicy boxPolicy;
-    private float boxTolerance = 1f;
     private boolean verifyImages = true;
 
     private Builder() {}
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets the dataset root (the folder holding {@code JPEGImages}, {@code Annotations} and {@code
@@ -369,42 +371,6 @@ public final class VocReader {
      */
     public Builder optClassesFromAnnotations(boolean collect) {
       this.classesFromAnnotations = collect;
-      return this;
-    }
-
-    /**
-     * Sets what to do with boxes that stick out of their image by more than the tolerance. Default
-     * {@link BoxPolicy#ERROR} under {@link ErrorPolicy#FAIL} and {@link BoxPolicy#CLIP} under
-     * {@link ErrorPolicy#SKIP_WITH_WARNING}.
-     *
-     * @param boxPolicy the policy
-     * @return this builder
-     */
-    public Builder optBoxPolicy(BoxPolicy boxPolicy) {
-      this.boxPolicy = Objects.requireNonNull(boxPolicy, "boxPolicy");
-      return this;
-    }
-
-    /**
-     * Sets what to do with bad data. Default {@link ErrorPolicy#FAIL}.
-     *
-     * @param errorPolicy the policy
-     * @return this builder
-     */
-    public Builder optErrorPolicy(ErrorPolicy errorPolicy) {
-      this.errorPolicy = Objects.requireNonNull(errorPolicy, "errorPolicy");
-      return this;
-    }
-
-    /**
-     * Sets how many pixels a box may stick out of its image before it is an error; boxes within the
-     * tolerance are clipped silently. Default 1.
-     *
-     * @param boxTolerance the tolerance in pixels, {@code >= 0}
-     * @return this builder
-     */
-    public Builder optBoxTolerance(float boxTolerance) {
-      this.boxTolerance = Problems.checkBoxTolerance(boxTolerance);
       return this;
     }
 

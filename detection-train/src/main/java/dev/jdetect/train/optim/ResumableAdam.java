@@ -118,12 +118,8 @@ public final class ResumableAdam extends ResumableOptimizer {
      * @return this builder
      */
     public Builder optBetas(float beta1, float beta2) {
-      if (!(beta1 >= 0f && beta1 < 1f) || !(beta2 >= 0f && beta2 < 1f)) {
-        throw new IllegalArgumentException(
-            "betas must be in [0, 1), got beta1=" + beta1 + ", beta2=" + beta2);
-      }
-      this.beta1 = beta1;
-      this.beta2 = beta2;
+      this.beta1 = checkFraction("beta1", beta1);
+      this.beta2 = checkFraction("beta2", beta2);
       return this;
     }
 
@@ -148,10 +144,7 @@ public final class ResumableAdam extends ResumableOptimizer {
      * @return this builder
      */
     public Builder optWeightDecay(float weightDecay) {
-      if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
-        throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
-      }
-      this.weightDecay = weightDecay;
+      this.weightDecay = checkWeightDecay(weightDecay);
       return this;
     }
 

@@ -215,4 +215,20 @@ public abstract class ResumableOptimizer {
   public String toString() {
     return algorithm() + "(" + describeHyperParameters() + ")";
   }
+
+  /** Checks a factor in {@code [0, 1)} (momentum, Adam's betas). */
+  static float checkFraction(String name, float value) {
+    if (!(value >= 0f && value < 1f)) {
+      throw new IllegalArgumentException(name + " must be in [0, 1), got " + value);
+    }
+    return value;
+  }
+
+  /** Checks a weight decay: finite and non-negative. */
+  static float checkWeightDecay(float weightDecay) {
+    if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
+      throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
+    }
+    return weightDecay;
+  }
 }

@@ -105,10 +105,7 @@ public final class ResumableSgd extends ResumableOptimizer {
      * @return this builder
      */
     public Builder optMomentum(float momentum) {
-      if (!(momentum >= 0f && momentum < 1f)) {
-        throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
-      }
-      this.momentum = momentum;
+      this.momentum = checkFraction("momentum", momentum);
       return this;
     }
 
@@ -133,10 +130,7 @@ public final class ResumableSgd extends ResumableOptimizer {
      * @return this builder
      */
     public Builder optWeightDecay(float weightDecay) {
-      if (!(weightDecay >= 0f) || Float.isInfinite(weightDecay)) {
-        throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
-      }
-      this.weightDecay = weightDecay;
+      this.weightDecay = checkWeightDecay(weightDecay);
       return this;
     }
 
