@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.testkit.NDManagerExtension;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,26 +26,22 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoints tied to a run, checksummed, and resumed from the newest intact one. */
+@ExtendWith(NDManagerExtension.class)
 class CheckpointTest {
 
   private NDManager manager;
   private ByteArrayOutputStream log;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     log = new ByteArrayOutputStream();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private TinyTestModel newModel(long seed) {

@@ -14,6 +14,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.testkit.NDManagerExtension;
 import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.optim.ResumableAdam;
@@ -29,23 +30,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(NDManagerExtension.class)
 class DetectionTrainerTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   private TinyTestModel newModel(int initSeed) {

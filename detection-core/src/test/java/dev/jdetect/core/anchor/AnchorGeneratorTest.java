@@ -12,18 +12,20 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link AnchorGenerator} against torchvision 0.14.1 ({@code fixtures/anchor/anchor_generator.npz};
  * the configurations below mirror {@code src/fixtures/gen_core_box_anchor.py}). Anchors are
  * compared with an absolute tolerance of 1e-5 (they are in fact bit-identical).
  */
+@ExtendWith(NDManagerExtension.class)
 class AnchorGeneratorTest {
 
   private static final float[] R3 = {0.5f, 1f, 2f};
@@ -32,14 +34,9 @@ class AnchorGeneratorTest {
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/anchor/anchor_generator.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private NDArray fx(String name) {

@@ -12,12 +12,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link DefaultBoxGenerator} against torchvision 0.14.1 ({@code
@@ -25,20 +26,16 @@ import org.junit.jupiter.api.Test;
  * src/fixtures/gen_core_box_anchor.py}). Relative boxes are compared with an absolute tolerance of
  * 1e-5, pixel boxes (up to ~500) with 1e-5 absolute or 1e-6 relative, whichever is larger.
  */
+@ExtendWith(NDManagerExtension.class)
 class DefaultBoxGeneratorTest {
 
   private NDManager manager;
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/anchor/default_box_generator.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private NDArray fx(String name) {

@@ -10,29 +10,26 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.testkit.Fixtures;
-import org.junit.jupiter.api.AfterEach;
+import dev.jdetect.testkit.NDManagerExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link MultiBoxPrior} against D2L's {@code multibox_prior} formula evaluated in torch ({@code
  * fixtures/anchor/multibox_prior.npz}), plus hand-computed boxes and counts. Absolute tolerance
  * 1e-5 (all values are relative coordinates).
  */
+@ExtendWith(NDManagerExtension.class)
 class MultiBoxPriorTest {
 
   private NDManager manager;
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/anchor/multibox_prior.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   @Test

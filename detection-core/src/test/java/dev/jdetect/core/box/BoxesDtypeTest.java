@@ -10,10 +10,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.lang.reflect.Proxy;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The dtypes of {@link Boxes#area} and {@link Boxes#iou}, as torchvision 0.14.1's {@code box_area}
@@ -21,18 +22,14 @@ import org.junit.jupiter.api.Test;
  * multiplications (int8/uint8 to int32, float16 to float32), and int16 is refused before it reaches
  * the engine.
  */
+@ExtendWith(NDManagerExtension.class)
 class BoxesDtypeTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   private NDArray box(DataType type, int... v) {

@@ -13,15 +13,17 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.testkit.Fixtures;
-import org.junit.jupiter.api.AfterEach;
+import dev.jdetect.testkit.NDManagerExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link Boxes} against torchvision 0.14.1 ({@code fixtures/box/box_ops.npz}, written by {@code
  * src/fixtures/gen_core_box_anchor.py}) plus hand-computed and bad-input cases. Floats are compared
  * with an absolute tolerance of 1e-5 (all values here are below ~600).
  */
+@ExtendWith(NDManagerExtension.class)
 class BoxesTest {
 
   private static final double TOL = 1e-5;
@@ -30,14 +32,9 @@ class BoxesTest {
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/box/box_ops.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private NDArray fx(String name) {

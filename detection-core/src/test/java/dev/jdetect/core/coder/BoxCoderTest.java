@@ -13,9 +13,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.testkit.Fixtures;
-import org.junit.jupiter.api.AfterEach;
+import dev.jdetect.testkit.NDManagerExtension;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link BoxCoder} against torchvision 0.14.1's {@code BoxCoder} ({@code
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * where one float32 ulp alone is ~10^-3 (and torch 1.13's and 2.7's {@code exp} may differ in the
  * last bit). For decoded boxes the scale is the box's largest coordinate.
  */
+@ExtendWith(NDManagerExtension.class)
 class BoxCoderTest {
 
   private static final double ABS = 1e-5;
@@ -33,14 +35,9 @@ class BoxCoderTest {
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/coder/box_coder.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private NDArray fx(String name) {

@@ -7,10 +7,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.nms.Nms.Backend;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * NMS computes in the input's precision, as torchvision 0.14.1 (results checked with {@code
@@ -18,18 +19,14 @@ import org.junit.jupiter.api.Test;
  * 0.5000000025 exceeds the threshold 0.5 (in float32 it rounds to 0.5 and does not). Both backends,
  * with few boxes (linear scan) and many (grid).
  */
+@ExtendWith(NDManagerExtension.class)
 class NmsPrecisionTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   /**

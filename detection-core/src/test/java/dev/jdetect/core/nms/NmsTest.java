@@ -13,17 +13,19 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.nms.Nms.Backend;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link Nms} against torchvision 0.14.1 ({@code fixtures/nms/nms_{1000,6000}.npz}, written by
  * {@code src/fixtures/gen_core_nms_roi.py}: boxes on a 0.5 grid, ~65 distinct scores so there are
  * many ties, 5% exact duplicates), both backends, plus hand-computed and bad-input cases.
  */
+@ExtendWith(NDManagerExtension.class)
 class NmsTest {
 
   private static final double[] THRESHOLDS = {0.5, 0.7, 0.3};
@@ -32,13 +34,8 @@ class NmsTest {
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   @Test

@@ -15,12 +15,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link MultiScaleRoiAlign} against torchvision 0.14.1 ({@code fixtures/roi/multiscale.npz}: a
@@ -28,20 +29,16 @@ import org.junit.jupiter.api.Test;
  * incl. exact level boundaries (sqrt(area) = 224 and 112) and boxes beyond the top level, and the
  * same boxes on a 2-level subset), plus hand-computed and bad-input cases.
  */
+@ExtendWith(NDManagerExtension.class)
 class MultiScaleRoiAlignTest {
 
   private NDManager manager;
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/roi/multiscale.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private List<NDArray> features(int levels) {

@@ -17,11 +17,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.core.roi.RoiAlign.Backend;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link RoiAlign} against torchvision 0.14.1 ({@code fixtures/roi/roi_align.npz} from {@code
@@ -30,20 +31,16 @@ import org.junit.jupiter.api.Test;
  * forward output and the gradient of {@code sum(out * weights)} w.r.t. the input), both backends,
  * plus hand-computed and bad-input cases.
  */
+@ExtendWith(NDManagerExtension.class)
 class RoiAlignTest {
 
   private NDManager manager;
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/roi/roi_align.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private RoiAlign fromParams(String prefix, Backend backend) {

@@ -11,11 +11,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.Arrays;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link RoiPool}'s channels-last kernels (the no-gradient max path and the gradient path's arg-max
@@ -23,18 +24,14 @@ import org.junit.jupiter.api.Test;
  * and clipped bins, ties, negative and non-finite values, batch indices above 0, enough work for
  * the parallel chunks, and outputs split into several parts.
  */
+@ExtendWith(NDManagerExtension.class)
 class RoiPoolKernelTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   /** torchvision's CPU forward, NCHW, scalar: values and the flat arg-max (-1 if none). */

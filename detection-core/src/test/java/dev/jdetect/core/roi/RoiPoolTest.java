@@ -14,30 +14,27 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import dev.jdetect.testkit.Fixtures;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@link RoiPool} against torchvision 0.14.1 ({@code fixtures/roi/roi_pool.npz}: .5 corners in both
  * signs, RoIs partly and fully outside the map, a single-pixel RoI; three scale / size
  * configurations; output and input gradient), plus hand-computed and bad-input cases.
  */
+@ExtendWith(NDManagerExtension.class)
 class RoiPoolTest {
 
   private NDManager manager;
   private NDList fx;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
+  void setUp(NDManager manager) {
+    this.manager = manager;
     fx = Fixtures.load(manager, "/fixtures/roi/roi_pool.npz");
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
   }
 
   private RoiPool fromParams(String prefix) {

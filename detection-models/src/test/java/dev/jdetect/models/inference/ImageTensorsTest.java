@@ -9,29 +9,26 @@ import ai.djl.modality.cv.ImageFactory;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.WritableRaster;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Hand-computed pixels of the image to tensor conversion. */
+@ExtendWith(NDManagerExtension.class)
 class ImageTensorsTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   @Test

@@ -14,32 +14,29 @@ import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.ssd.FixedSizeTransform;
 import dev.jdetect.models.ssd.SsdModels;
+import dev.jdetect.testkit.NDManagerExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The SSD and R-CNN transforms against torchvision's {@code GeneralizedRCNNTransform} at input
  * sizes other than the model's: shrinking, enlarging and changing the aspect ratio (fixtures of
  * src/fixtures/gen_models_transform.py).
  */
+@ExtendWith(NDManagerExtension.class)
 class TorchvisionResizeTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   private Map<String, NDArray> load(String file) throws IOException {

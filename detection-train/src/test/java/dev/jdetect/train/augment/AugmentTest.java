@@ -9,27 +9,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.jdetect.testkit.NDManagerExtension;
 import dev.jdetect.train.data.DetectionSample;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Random;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(NDManagerExtension.class)
 class AugmentTest {
 
   private NDManager manager;
 
   @BeforeEach
-  void setUp() {
-    manager = NDManager.newBaseManager();
-  }
-
-  @AfterEach
-  void tearDown() {
-    manager.close();
+  void setUp(NDManager manager) {
+    this.manager = manager;
   }
 
   /** A (3, h, w) image whose value at (c, y, x) is c * 0.25 + y * 0.01 + x * 0.001. */
