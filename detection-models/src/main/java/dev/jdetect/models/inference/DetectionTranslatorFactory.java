@@ -8,8 +8,6 @@ import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
 import ai.djl.util.Pair;
 import dev.jdetect.models.DetectionModel;
-import dev.jdetect.models.ssd.Ssd;
-import dev.jdetect.models.ssd.UnscaledTransform;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Type;
@@ -33,9 +31,9 @@ import java.util.function.Function;
  *   <li>{@code threshold}: score threshold in {@code [0, 1]} (default: the description's {@code
  *       scoreThreshold});
  *   <li>{@code maxDetections}: detections kept per image (default: all the model returns);
- *   <li>{@code width}, {@code height}: resize images to this size first (default: images as given,
- *       except for models whose transform does not resize, such as TinySSD, which get the input
- *       size recorded in {@code model.json});
+ *   <li>{@code width}, {@code height}: resize images to this size first, as the training pipelines
+ *       do (default: the input size {@code model.json} records; images as given when it records
+ *       none, or with {@code width=0, height=0});
  *   <li>{@code synsetFileName}: the class-name file in the model directory (default {@code
  *       synset.txt}; {@code model.json}'s classes when there is none), or {@code synset}: the names
  *       separated by commas.
@@ -124,15 +122,11 @@ public final class DetectionTranslatorFactory implements TranslatorFactory {
         throw new IllegalArgumentException("arguments width and height go together");
       }
       b.optInputSize(width, height);
-    } else if (description.hasInputSize() && !resizesImages(model)) {
+    } else if (description.hasInputSize()) {
+      // the training pipelines resize every image to this size before the model sees it
       b.optInputSize(description.getInputWidth(), description.getInputHeight());
     }
     return b.build();
-  }
-
-  /** Whether the model's own transform brings any image to the size it expects. */
-  private static boolean resizesImages(DetectionModel model) {
-    return !(model instanceof Ssd && ((Ssd) model).transform() instanceof UnscaledTransform);
   }
 
   private static List<String> classes(

@@ -22,7 +22,7 @@ import java.util.Objects;
  *   "format": "jdetect-model/2",
  *   "architecture": "tiny-ssd",          // a ModelZoo name
  *   "classes": ["banana"],               // class k (1-based) is classes[k - 1]
- *   "inputWidth": 256, "inputHeight": 256,   // the size the model was built for; 0 = any
+ *   "inputWidth": 256, "inputHeight": 256,   // images are resized to this first; 0 = as given
  *   "weights": "model.safetensors",      // file next to model.json, torchvision's tensor names
  *   "scoreThreshold": 0.0,               // the translator's default threshold
  *   "transform": "...",                  // how the model itself normalises and resizes images
@@ -95,18 +95,19 @@ public final class ModelDescription {
   }
 
   /**
-   * Returns the input width the model was built for.
+   * Returns the input width the model was built and trained for; the translator resizes images to
+   * it unless told otherwise.
    *
-   * @return pixels, or 0 for the model's default
+   * @return pixels, or 0 for images as given
    */
   public int getInputWidth() {
     return inputWidth;
   }
 
   /**
-   * Returns the input height the model was built for.
+   * Returns the input height the model was built and trained for.
    *
-   * @return pixels, or 0 for the model's default
+   * @return pixels, or 0 for images as given
    */
   public int getInputHeight() {
     return inputHeight;

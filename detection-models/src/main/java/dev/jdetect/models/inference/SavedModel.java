@@ -113,6 +113,24 @@ public final class SavedModel {
    *     directory is in the old format (the message says how to convert it)
    */
   public static DetectionModel load(Path dir, ModelZoo zoo, NDManager manager) throws IOException {
+    ModelDescription description = checkFormat(dir);
+    Path weights = weightsFile(dir, description);
+    DetectionModel model = create(zoo, description, manager);
+    WeightImport.load(model, weights);
+    return model;
+  }
+
+  /**
+   * Reads a directory's description and checks that the directory is in the current format, so that
+   * DJL's {@code Criteria} can load it.
+   *
+   * @param dir the model directory
+   * @return the description
+   * @throws IOException if {@code model.json} cannot be read
+   * @throws IllegalArgumentException if the description is invalid, or the directory is in the old
+   *     format (the message says how to convert it)
+   */
+  public static ModelDescription checkFormat(Path dir) throws IOException {
     ModelDescription description = ModelDescription.read(dir);
     if (isLegacy(description)) {
       throw new IllegalArgumentException(
@@ -129,10 +147,7 @@ public final class SavedModel {
               + SERVING_PROPERTIES
               + " beside the old files");
     }
-    Path weights = weightsFile(dir, description);
-    DetectionModel model = create(zoo, description, manager);
-    WeightImport.load(model, weights);
-    return model;
+    return description;
   }
 
   /**
