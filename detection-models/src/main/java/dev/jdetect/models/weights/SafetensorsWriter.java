@@ -48,19 +48,11 @@ public final class SafetensorsWriter {
    */
   public static void write(Block block, Path file, Map<String, String> metadata)
       throws IOException {
-    Map<String, NDArray> arrays = new LinkedHashMap<>();
-    for (Map.Entry<String, Parameter> e : TorchvisionNames.of(block).entrySet()) {
-      if (!e.getValue().isInitialized()) {
-        throw new IllegalArgumentException(
-            "parameter '" + e.getKey() + "' is not initialised; nothing to save");
-      }
-      arrays.put(e.getKey(), e.getValue().getArray());
-    }
-    write(arrays, file, metadata);
+    write(arrays(block), file, metadata);
   }
 
   /**
-   * Writes named arrays.
+   * Writes named arrays to a file.
    *
    * @param arrays the tensors by name, in the order they are written
    * @param file the target file; written to a temporary file beside it, then renamed
@@ -70,27 +62,76 @@ public final class SafetensorsWriter {
    */
   public static void write(Map<String, NDArray> arrays, Path file, Map<String, String> metadata)
       throws IOException {
-    byte[] header = header(arrays, metadata);
     Path dir = file.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
     try {
-      try (OutputStream os = Files.newOutputStream(tmp);
-          WritableByteChannel out = Channels.newChannel(os)) {
-        ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-        length.putLong(header.length).flip();
-        writeFully(out, length);
-        writeFully(out, ByteBuffer.wrap(header));
-        for (NDArray array : arrays.values()) {
-          // DJL's buffers hold the bytes in native order, little-endian on every platform it runs
-          // on
-          writeFully(out, array.toByteBuffer());
-        }
+      try (OutputStream os = Files.newOutputStream(tmp)) {
+        write(arrays, os, metadata);
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
     }
+  }
+
+  /**
+   * Writes named arrays to a stream, which is left open: {@link #size} bytes.
+   *
+   * @param arrays the tensors by name, in the order they are written
+   * @param os the stream
+   * @param metadata strings stored in the header's {@code __metadata__} (may be empty)
+   * @throws IOException if writing fails
+   * @throws IllegalArgumentException if an array has a type safetensors cannot hold
+   */
+  public static void write(
+      Map<String, NDArray> arrays, OutputStream os, Map<String, String> metadata)
+      throws IOException {
+    byte[] header = header(arrays, metadata);
+    WritableByteChannel out = Channels.newChannel(os);
+    ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    length.putLong(header.length).flip();
+    writeFully(out, length);
+    writeFully(out, ByteBuffer.wrap(header));
+    for (NDArray array : arrays.values()) {
+      // DJL's buffers hold the bytes in native order, little-endian on every platform it runs on
+      writeFully(out, array.toByteBuffer());
+    }
+  }
+
+  /**
+   * Returns the number of bytes {@link #write(Map, OutputStream, Map)} writes.
+   *
+   * @param arrays the tensors by name
+   * @param metadata the header's metadata
+   * @return the size in bytes
+   */
+  public static long size(Map<String, NDArray> arrays, Map<String, String> metadata) {
+    long size = 8 + header(arrays, metadata).length;
+    for (NDArray array : arrays.values()) {
+      size += array.getShape().size() * array.getDataType().getNumOfBytes();
+    }
+    return size;
+  }
+
+  /**
+   * Returns the parameters of an initialised block under their torchvision names ({@link
+   * TorchvisionNames}).
+   *
+   * @param block the initialised block
+   * @return the arrays by name, in the block's order
+   * @throws IllegalArgumentException if a parameter is not initialised
+   */
+  public static Map<String, NDArray> arrays(Block block) {
+    Map<String, NDArray> arrays = new LinkedHashMap<>();
+    for (Map.Entry<String, Parameter> e : TorchvisionNames.of(block).entrySet()) {
+      if (!e.getValue().isInitialized()) {
+        throw new IllegalArgumentException(
+            "parameter '" + e.getKey() + "' is not initialised; nothing to save");
+      }
+      arrays.put(e.getKey(), e.getValue().getArray());
+    }
+    return arrays;
   }
 
   private static byte[] header(Map<String, NDArray> arrays, Map<String, String> metadata) {
