@@ -26,6 +26,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.DataOutputStream;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -230,10 +231,36 @@ class SavedModelTest {
       e = assertThrows(IllegalArgumentException.class, () -> SavedModel.load(dir, manager));
       assertTrue(e.getMessage().contains("unknown architecture 'nope'"), e.getMessage());
       assertTrue(e.getMessage().contains("ssd-small"), e.getMessage());
+      Files.writeString(
+          dir.resolve("model.json"), "{\"architecture\": \"ssd-small\", \"classes\": [\"a\"]}");
+      Files.writeString(dir.resolve("model.safetensors"), "garbage");
+      IOException io = assertThrows(IOException.class, () -> SavedModel.load(dir, manager));
+      assertTrue(io.getMessage().contains("model.safetensors"), io.getMessage());
       Files.writeString(dir.resolve("model.json"), "{\"architecture\": [");
       e = assertThrows(IllegalArgumentException.class, () -> SavedModel.load(dir, manager));
       assertTrue(e.getMessage().contains("malformed JSON"), e.getMessage());
     }
+  }
+
+  @Test
+  void descriptionRoundTrips(@TempDir Path dir) throws Exception {
+    ModelCard card = new ModelCard("VOC2007 trainval", 12, "VOC mAP@0.5 on test", 0.71, "seed 1");
+    ModelDescription d =
+        description("ssd-small").toBuilder()
+            .optOption("loss", "multibox")
+            .optScoreThreshold(0.25f)
+            .optCard(card)
+            .build();
+    d.write(dir);
+    ModelDescription r = ModelDescription.read(dir);
+    assertEquals("ssd-small", r.getArchitecture());
+    assertEquals(CLASSES, r.getClasses());
+    assertEquals(96, r.getInputWidth());
+    assertEquals(96, r.getInputHeight());
+    assertEquals(0.25f, r.getScoreThreshold());
+    assertEquals("model.safetensors", r.getWeights());
+    assertEquals(Map.of("loss", "multibox"), r.getOptions());
+    assertEquals(card, r.getCard());
   }
 
   static void assertSameParameters(DetectionModel a, DetectionModel b, String name) {
