@@ -243,6 +243,18 @@ class SavedModelTest {
   }
 
   @Test
+  void everyArchitectureOfTheZooHasOneTensorNamePerParameter() {
+    // what save and load rely on, checked on the uninitialised models (no weights allocated)
+    ModelZoo zoo = ModelZoo.builtin();
+    for (String name : zoo.names()) {
+      DetectionModel model = zoo.create(ModelConfig.of(name, 2).withInputSize(128, 128));
+      Map<String, Parameter> names = TorchvisionNames.of(model);
+      assertEquals(model.getParameters().size(), names.size(), name);
+      assertTrue(names.size() > 10, name);
+    }
+  }
+
+  @Test
   void descriptionRoundTrips(@TempDir Path dir) throws Exception {
     ModelCard card = new ModelCard("VOC2007 trainval", 12, "VOC mAP@0.5 on test", 0.71, "seed 1");
     ModelDescription d =
