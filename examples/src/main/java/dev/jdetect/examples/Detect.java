@@ -17,7 +17,6 @@ import dev.jdetect.models.inference.ModelDescription;
 import dev.jdetect.models.inference.SavedModel;
 import dev.jdetect.train.data.ImageFiles;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +28,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -81,6 +85,15 @@ public final class Detect implements Callable<Integer> {
       converter = Values.Positive.class,
       description = "Images per forward pass.")
   int batch = 8;
+
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      converter = Values.Positive.class,
+      description =
+          "Predictors working at once, each decoding, predicting and writing its own batches"
+              + " (they share one copy of the weights).")
+  int threads = 1;
 
   @Option(
       names = "--allow-output-in-input",
@@ -150,7 +163,7 @@ public final class Detect implements Callable<Integer> {
       }
       collect(p, images);
     }
-    Summary s = run(modelDir, images, out, threshold, batch, spec.commandLine().getErr());
+    Summary s = run(modelDir, images, out, threshold, batch, threads, spec.commandLine().getErr());
     spec.commandLine()
         .getOut()
         .printf(
@@ -208,11 +221,17 @@ public final class Detect implements Callable<Integer> {
       images.add(new Input(f, f.getFileName().toString()));
     }
     PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
-    return run(modelDir, images, out, threshold == null ? null : (double) threshold, batch, err);
+    return run(modelDir, images, out, threshold == null ? null : (double) threshold, batch, 1, err);
   }
 
   private static Summary run(
-      Path modelDir, List<Input> images, Path out, Double threshold, int batch, PrintWriter err)
+      Path modelDir,
+      List<Input> images,
+      Path out,
+      Double threshold,
+      int batch,
+      int threads,
+      PrintWriter err)
       throws IOException {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, got " + batch);
@@ -232,29 +251,68 @@ public final class Detect implements Callable<Integer> {
             .optArguments(arguments)
             .build();
     images = uniqueNames(images);
-    DetectionWriter writer = new DetectionWriter(out, images, err);
+    List<List<Input>> batches = new ArrayList<>();
+    for (int from = 0; from < images.size(); from += batch) {
+      batches.add(images.subList(from, Math.min(images.size(), from + batch)));
+    }
     try (ZooModel<Image, DetectedObjects> model = criteria.loadModel();
-        Predictor<Image, DetectedObjects> predictor = model.newPredictor();
         Writer lines = Files.newBufferedWriter(out.resolve(JSON_LINES), StandardCharsets.UTF_8)) {
-      writer.setLines(lines);
-      for (int from = 0; from < images.size(); from += batch) {
-        List<Input> chunk = images.subList(from, Math.min(images.size(), from + batch));
-        List<Input> decodedInputs = new ArrayList<>();
-        List<Image> decoded = new ArrayList<>();
-        for (Input input : chunk) {
-          try {
-            decoded.add(ImageFactory.getInstance().fromImage(ImageFiles.read(input.file())));
-            decodedInputs.add(input);
-          } catch (RuntimeException e) {
-            writer.failed(input, e);
-          }
-        }
-        predict(predictor, decodedInputs, decoded, writer);
-      }
+      DetectionWriter writer = new DetectionWriter(out, images, lines, err);
+      AtomicInteger next = new AtomicInteger();
+      Runnable worker =
+          () -> {
+            try (Predictor<Image, DetectedObjects> predictor = model.newPredictor()) {
+              for (int i = next.getAndIncrement(); i < batches.size(); i = next.getAndIncrement()) {
+                process(predictor, batches.get(i), writer);
+              }
+            }
+          };
+      runOn(Math.min(threads, batches.size()), worker);
+      return writer.summary();
     } catch (ModelNotFoundException | MalformedModelException e) {
       throw new IOException("cannot load " + modelDir + ": " + e.getMessage(), e);
     }
-    return writer.summary();
+  }
+
+  /** Runs a worker on this thread, or on {@code threads} threads at once. */
+  private static void runOn(int threads, Runnable worker) throws IOException {
+    if (threads <= 1) {
+      worker.run();
+      return;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> running = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        running.add(pool.submit(worker));
+      }
+      for (Future<?> f : running) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** Decodes a batch of files, predicts and writes; a file that fails is reported alone. */
+  private static void process(
+      Predictor<Image, DetectedObjects> predictor, List<Input> batch, DetectionWriter writer) {
+    List<Input> decodedInputs = new ArrayList<>();
+    List<Image> decoded = new ArrayList<>();
+    for (Input input : batch) {
+      try {
+        decoded.add(ImageFactory.getInstance().fromImage(ImageFiles.read(input.file())));
+        decodedInputs.add(input);
+      } catch (RuntimeException e) {
+        writer.failed(input, e);
+      }
+    }
+    predict(predictor, decodedInputs, decoded, writer);
   }
 
   /** Predicts a batch; if it fails, each image alone, so that one bad image fails alone. */
@@ -294,72 +352,5 @@ public final class Detect implements Callable<Integer> {
       out.add(n == 1 ? input : new Input(input.file(), input.name() + "-" + n));
     }
     return out;
-  }
-
-  /** Writes the per-image outputs and counts what succeeded and failed. */
-  private static final class DetectionWriter {
-    private final Path out;
-    private final List<Path> inputFiles = new ArrayList<>();
-    private final PrintWriter err;
-    private Writer lines;
-    private int ok;
-    private int failed;
-    private int detections;
-
-    DetectionWriter(Path out, List<Input> images, PrintWriter err) {
-      this.out = out;
-      this.err = err;
-      for (Input input : images) {
-        inputFiles.add(input.file().toAbsolutePath().normalize());
-      }
-    }
-
-    void setLines(Writer lines) {
-      this.lines = lines;
-    }
-
-    void write(Input input, Image image, DetectedObjects found) {
-      Path json = out.resolve(input.name() + ".json");
-      Path png = out.resolve(input.name() + ".png");
-      try {
-        for (Path target : List.of(json, png)) {
-          if (inputFiles.contains(target.toAbsolutePath().normalize())) {
-            throw new IOException("its output " + target + " would overwrite an input file");
-          }
-        }
-        Map<String, Object> result =
-            DetectionJson.of(input.file(), image.getWidth(), image.getHeight(), found);
-        Files.createDirectories(json.toAbsolutePath().getParent());
-        Files.writeString(json, DetectionJson.pretty(result), StandardCharsets.UTF_8);
-        Image drawn = image.duplicate();
-        drawn.drawBoundingBoxes(found);
-        try (OutputStream os = Files.newOutputStream(png)) {
-          drawn.save(os, "png");
-        }
-        lines.write(DetectionJson.line(result));
-        ok++;
-        detections += found.getNumberOfObjects();
-      } catch (IOException | RuntimeException e) {
-        failed(input, e);
-      }
-    }
-
-    void failed(Input input, Exception e) {
-      Throwable cause = e instanceof TranslateException && e.getCause() != null ? e.getCause() : e;
-      String reason =
-          cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-      reason = reason.strip().replaceAll("\\s*\\R\\s*", "; ");
-      err.println("Detect: failed: " + input.file() + ": " + reason);
-      failed++;
-      try {
-        lines.write(DetectionJson.line(DetectionJson.failure(input.file(), reason)));
-      } catch (IOException io) {
-        err.println("Detect: cannot write " + JSON_LINES + ": " + io.getMessage());
-      }
-    }
-
-    Summary summary() {
-      return new Summary(ok, failed, detections);
-    }
   }
 }

@@ -14,7 +14,7 @@ import java.util.Map;
  * relative to the image as {@code x, y, w, h} and in its pixels as {@code x1, y1, x2, y2}), or the
  * reason it failed.
  */
-final class DetectionJson {
+public final class DetectionJson {
 
   private DetectionJson() {}
 
@@ -27,7 +27,7 @@ final class DetectionJson {
    * @param found its detections, boxes relative to the image
    * @return the object, ready for Gson
    */
-  static Map<String, Object> of(Path file, int width, int height, DetectedObjects found) {
+  public static Map<String, Object> of(Path file, int width, int height, DetectedObjects found) {
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("image", file.toString());
     root.put("width", width);
@@ -83,7 +83,7 @@ final class DetectionJson {
    * @param json the object
    * @return the text with a final newline
    */
-  static String line(Map<String, Object> json) {
+  public static String line(Map<String, Object> json) {
     return JsonUtils.GSON.toJson(json) + "\n";
   }
 }

@@ -171,6 +171,38 @@ class DetectTest {
   }
 
   @Test
+  void twoThreadsWriteWhatOneThreadWrites(@TempDir Path dir) throws IOException {
+    Path in = dir.resolve("in");
+    for (int i = 0; i < 5; i++) {
+      image(in.resolve("img" + i + ".png"), "png");
+    }
+    Path one = dir.resolve("one");
+    Path two = dir.resolve("two");
+    Run run = detect("--model-dir", model.toString(), "--out", one.toString(), in.toString());
+    assertEquals(0, run.code(), run.err());
+    run =
+        detect(
+            "--model-dir",
+            model.toString(),
+            "--out",
+            two.toString(),
+            "--threads",
+            "2",
+            "--batch",
+            "2",
+            in.toString());
+    assertEquals(0, run.code(), run.err());
+    assertTrue(run.out().contains("5 images: 5 ok, 0 failed"), run.out());
+    for (int i = 0; i < 5; i++) {
+      String name = "img" + i + ".png.json";
+      assertEquals(Files.readString(one.resolve(name)), Files.readString(two.resolve(name)), name);
+    }
+    assertEquals(
+        Files.readAllLines(one.resolve(Detect.JSON_LINES)).stream().sorted().toList(),
+        Files.readAllLines(two.resolve(Detect.JSON_LINES)).stream().sorted().toList());
+  }
+
+  @Test
   void batchZeroIsAUsageError() {
     Run run = detect("--model-dir", model.toString(), "--batch", "0", "x.png");
     assertEquals(Cli.USAGE_ERROR, run.code());

@@ -23,9 +23,9 @@ import java.util.Objects;
  * <p><b>Input.</b> Each image becomes a float32 RGB {@code (3, H, W)} array in {@code [0, 1]}
  * through {@link ImageTensors} (grey as stored, transparency over white); with an {@link
  * Builder#optInputSize input size} it is first resized to it as torchvision does ({@link
- * BilinearResize}, no antialiasing). A batch is the list of these arrays ({@link
- * ImageListBatchifier}), so images of different sizes share a batch and the model's own transform
- * resizes each as it would alone.
+ * BilinearResize}, no antialiasing). A batch of images of one size is stacked; images of different
+ * sizes stay a list ({@link ImageListBatchifier}), so they share a batch and the model's own
+ * transform resizes each as it would alone.
  *
  * <p><b>Output.</b> Class names come from the class list (label {@code k} is entry {@code k - 1}).
  * Boxes are DJL {@link Rectangle}s relative to the image, as {@link DetectedObjects} documents:
@@ -113,7 +113,7 @@ public final class DetectionTranslator implements Translator<Image, DetectedObje
   /** {@inheritDoc} */
   @Override
   public NDList batchProcessInput(TranslatorContext ctx, List<Image> inputs) {
-    NDList batch = new NDList(inputs.size());
+    NDList[] images = new NDList[inputs.size()];
     List<int[]> sizes = new ArrayList<>(inputs.size());
     for (Image image : inputs) {
       NDArray chw = ImageTensors.toChw(ctx.getNDManager(), Objects.requireNonNull(image, "image"));
@@ -121,11 +121,11 @@ public final class DetectionTranslator implements Translator<Image, DetectedObje
         chw = BilinearResize.resize(chw, height, width, false);
       }
       sizes.add(new int[] {(int) chw.getShape().get(1), (int) chw.getShape().get(2)});
-      batch.add(chw);
+      images[sizes.size() - 1] = new NDList(chw);
     }
     // one context serves the whole batch, so the sizes travel as one list
     ctx.setAttachment(SIZES, sizes);
-    return batch;
+    return BATCHIFIER.batchify(images);
   }
 
   /** {@inheritDoc} */

@@ -1,13 +1,14 @@
 package dev.jdetect.models.inference;
 
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.translate.Batchifier;
 
 /**
- * Batches images of different sizes the way jdetect models take them: the batch is the list of the
- * images' {@code (3, H_i, W_i)} arrays, unstacked, and each model resizes (and, for Faster R-CNN,
- * pads) them with its own transform. The model's output, three arrays per image (boxes, scores,
- * labels), is split back into one list per image.
+ * Batches images the way jdetect models take them: images of one size are stacked into one {@code
+ * (N, 3, H, W)} array; images of different sizes stay a list of {@code (3, H_i, W_i)} arrays, which
+ * each model resizes (and, for Faster R-CNN, pads) with its own transform. The model's output,
+ * three arrays per image (boxes, scores, labels), is split back into one list per image.
  */
 public final class ImageListBatchifier implements Batchifier {
 
@@ -16,15 +17,20 @@ public final class ImageListBatchifier implements Batchifier {
   /** {@inheritDoc} */
   @Override
   public NDList batchify(NDList[] inputs) {
+    if (inputs.length == 0) {
+      return new NDList();
+    }
     NDList batch = new NDList(inputs.length);
+    boolean oneSize = true;
     for (int i = 0; i < inputs.length; i++) {
       if (inputs[i].size() != 1) {
         throw new IllegalArgumentException(
             "inputs[" + i + "]: expected one image array, got " + inputs[i].size());
       }
       batch.add(inputs[i].head());
+      oneSize &= batch.head().getShape().equals(inputs[i].head().getShape());
     }
-    return batch;
+    return oneSize ? new NDList(NDArrays.stack(batch)) : batch;
   }
 
   /** {@inheritDoc} */

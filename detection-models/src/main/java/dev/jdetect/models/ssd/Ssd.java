@@ -37,9 +37,9 @@ import java.util.Map;
  * <ul>
  *   <li>{@code forward(ps, images, false)}: images float32 RGB {@code (N, 3, H, W)} in {@code [0,
  *       1]} (as the transform accepts them: torchvision's resizes any {@code H, W} to the model
- *       size), or several {@code (3, H_i, W_i)} arrays of different sizes (each transformed on its
- *       own; images that reach the same model input size share one pass of the network), returns
- *       the {@link Detections#toNDList} form, boxes in the pixels of the given images.
+ *       size), or two or more {@code (3, H_i, W_i)} arrays of different sizes (each transformed on
+ *       its own; images that reach the same model input size share one pass of the network),
+ *       returns the {@link Detections#toNDList} form, boxes in the pixels of the given images.
  *   <li>{@code forward(ps, images, targets, params)} with targets in the {@link Targets} form
  *       (boxes in the pixels of the given images), returns {@code {loss_bbox_regression,
  *       loss_classification}}.
@@ -226,7 +226,7 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
       throw new IllegalArgumentException(
           "training forward needs targets: call forward(parameterStore, images, targets, params)");
     }
-    if (inputs.size() > 1 || (inputs.size() == 1 && inputs.get(0).getShape().dimension() == 3)) {
+    if (inputs.size() > 1) {
       return SsdImageList.detect(this, parameterStore, inputs);
     }
     NDArray images = inputs.isEmpty() ? null : inputs.get(0);

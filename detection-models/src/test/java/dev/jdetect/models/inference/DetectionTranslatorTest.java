@@ -149,6 +149,9 @@ class DetectionTranslatorTest {
         assertEquals(
             List.of(new Shape(3, 40, 50), new Shape(3, 20, 300), new Shape(3, 32, 32)),
             model.lastShapes);
+        // images of one size are stacked into one array
+        predictor.batchPredict(List.of(blank(32, 32), blank(32, 32)));
+        assertEquals(List.of(new Shape(2, 3, 32, 32)), model.lastShapes);
         for (DetectedObjects d : all) {
           assertEquals(List.of("cat", "dog"), names(d));
           assertRect(
