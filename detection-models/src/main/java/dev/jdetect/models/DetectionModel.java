@@ -16,8 +16,10 @@ import ai.djl.nn.Block;
  *       of the images as they were given.
  * </ul>
  *
- * <p>Images enter as float32 RGB {@code (N, 3, H, W)} in {@code [0, 1]}; the model normalises and
- * resizes them itself, so weights and pre-processing travel together.
+ * <p>Images enter as float32 RGB in {@code [0, 1]}: one {@code (N, 3, H, W)} array, or in inference
+ * several {@code (3, H_i, W_i)} arrays of different sizes (what {@link
+ * dev.jdetect.models.inference.DetectionTranslator} passes); the model normalises and resizes them
+ * itself, so weights and pre-processing travel together.
  */
 public interface DetectionModel extends Block {
 

@@ -1,10 +1,13 @@
 package dev.jdetect.train;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.models.weights.SafetensorsWriter;
+import dev.jdetect.models.weights.TorchvisionNames;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -33,6 +36,7 @@ import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -48,9 +52,10 @@ import java.util.stream.Stream;
  * the run id, the hash and text of the run's {@link TrainingConfig#describe() settings}, epochs
  * done, global step, the trainer's {@link Random} (Java serialisation, which keeps its exact
  * internal state), the training history as CSV, every model parameter (including batch-norm running
- * statistics) as name + DJL-encoded array, and the optimizer state — followed by a trailer: the
- * body's length, its SHA-256 and the marker {@code "JDCKPEND"}. A truncated or corrupted file is
- * recognised before anything is loaded.
+ * statistics) as a safetensors blob under torchvision's names (the bytes of a saved model's {@code
+ * model.safetensors}; version 2 files, which stored DJL names and DJL-encoded arrays, are still
+ * read), and the optimizer state — followed by a trailer: the body's length, its SHA-256 and the
+ * marker {@code "JDCKPEND"}. A truncated or corrupted file is recognised before anything is loaded.
  */
 public final class Checkpoint {
 
@@ -58,7 +63,11 @@ public final class Checkpoint {
   public static final String BEST_FILE = "checkpoint-best.ckpt";
 
   private static final String MAGIC = "JDETECT-CKPT";
-  private static final int VERSION = 2;
+  private static final int VERSION = 3;
+
+  /** The last version that stored parameters under DJL's names; still read. */
+  private static final int DJL_NAMES_VERSION = 2;
+
   private static final byte[] END = "JDCKPEND".getBytes(StandardCharsets.US_ASCII);
   private static final int TRAILER = 8 + 32 + END.length;
   private static final Pattern NAME = Pattern.compile("checkpoint-epoch-(\\d+)\\.ckpt");
@@ -194,13 +203,10 @@ public final class Checkpoint {
     }
     writeBytes(out, rng.toByteArray());
     writeBytes(out, history.toCsv().getBytes(StandardCharsets.UTF_8));
-    List<Pair<String, Parameter>> params = new ArrayList<>();
-    model.getParameters().forEach(params::add);
-    out.writeInt(params.size());
-    for (Pair<String, Parameter> p : params) {
-      out.writeUTF(p.getKey());
-      writeBytes(out, p.getValue().getArray().encode());
-    }
+    // the parameters as the saved-model format stores them: safetensors, torchvision's names
+    Map<String, NDArray> params = SafetensorsWriter.arrays(model);
+    out.writeLong(SafetensorsWriter.size(params, Map.of()));
+    SafetensorsWriter.write(params, out, Map.of());
     optimizer.saveState(out);
   }
 
@@ -286,7 +292,7 @@ public final class Checkpoint {
       throw new CorruptCheckpointException(file, "not a jdetect checkpoint", null);
     }
     int version = in.readInt();
-    if (version != VERSION) {
+    if (version != VERSION && version != DJL_NAMES_VERSION) {
       throw new CorruptCheckpointException(
           file,
           "unsupported checkpoint version " + version + " (this jdetect reads " + VERSION + ")",
@@ -336,7 +342,11 @@ public final class Checkpoint {
       }
       TrainingHistory history =
           TrainingHistory.fromCsv(new String(readBytes(in), StandardCharsets.UTF_8));
-      readParameters(file, in, model, manager);
+      if (versionOf(file) == DJL_NAMES_VERSION) {
+        readParameters(file, in, model, manager);
+      } else {
+        readSafetensors(file, in, model, manager);
+      }
       optimizer.loadState(in);
       return new Restored(header, random, history);
     } catch (EOFException e) {
@@ -344,6 +354,64 @@ public final class Checkpoint {
     }
   }
 
+  private static int versionOf(Path file) throws IOException {
+    try (DataInputStream in =
+        new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
+      in.readUTF();
+      return in.readInt();
+    }
+  }
+
+  /** Reads the parameter section of the current version: a safetensors blob. */
+  private static void readSafetensors(Path file, DataInputStream in, Block model, NDManager manager)
+      throws IOException {
+    long size = in.readLong();
+    if (size < 8 || size > Integer.MAX_VALUE - 8) {
+      throw new CorruptCheckpointException(file, "parameter section of " + size + " bytes", null);
+    }
+    byte[] bytes = new byte[(int) size];
+    in.readFully(bytes);
+    Map<String, Parameter> params = TorchvisionNames.of(model);
+    try (NDManager scope = manager.newSubManager()) {
+      NDList arrays = NDList.decode(scope, new ByteArrayInputStream(bytes));
+      if (arrays.size() != params.size()) {
+        throw new IllegalArgumentException(
+            file
+                + " holds "
+                + arrays.size()
+                + " parameters but the model has "
+                + params.size()
+                + ": not the same architecture");
+      }
+      for (NDArray value : arrays) {
+        Parameter target = params.get(value.getName());
+        if (target == null) {
+          throw new IllegalArgumentException(
+              file + ": parameter '" + value.getName() + "' is not one of the model's");
+        }
+        copyChecked(file, value.getName(), value, target.getArray());
+      }
+    }
+  }
+
+  private static void copyChecked(Path file, String name, NDArray value, NDArray dest) {
+    if (!value.getShape().equals(dest.getShape()) || value.getDataType() != dest.getDataType()) {
+      throw new IllegalArgumentException(
+          file
+              + ": parameter '"
+              + name
+              + "' is "
+              + value.getDataType()
+              + value.getShape()
+              + " in the checkpoint but "
+              + dest.getDataType()
+              + dest.getShape()
+              + " in the model");
+    }
+    value.copyTo(dest);
+  }
+
+  /** Reads the parameter section of version 2: DJL names and DJL-encoded arrays. */
   private static void readParameters(Path file, DataInputStream in, Block model, NDManager manager)
       throws IOException {
     int count = in.readInt();
@@ -375,23 +443,7 @@ public final class Checkpoint {
                   + target.getKey()
                   + "'");
         }
-        NDArray value = scope.decode(bytes);
-        NDArray dest = target.getValue().getArray();
-        if (!value.getShape().equals(dest.getShape())
-            || value.getDataType() != dest.getDataType()) {
-          throw new IllegalArgumentException(
-              file
-                  + ": parameter '"
-                  + name
-                  + "' is "
-                  + value.getDataType()
-                  + value.getShape()
-                  + " in the checkpoint but "
-                  + dest.getDataType()
-                  + dest.getShape()
-                  + " in the model");
-        }
-        value.copyTo(dest);
+        copyChecked(file, name, scope.decode(bytes), target.getValue().getArray());
       }
     }
   }

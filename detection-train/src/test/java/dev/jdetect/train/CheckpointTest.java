@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.models.weights.TorchvisionNames;
 import dev.jdetect.testkit.NDManagerExtension;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.ByteArrayOutputStream;
@@ -106,6 +107,20 @@ class CheckpointTest {
     assertFalse(out.contains("null"), out);
     assertTrue(Files.exists(ckpt.resolve(Checkpoint.fileName(3) + ".damaged")));
     assertSameParameters(straight, snapshot(model));
+  }
+
+  @Test
+  void parametersAreStoredAsSafetensorsUnderTorchvisionNames(@TempDir Path dir) throws IOException {
+    Path ckpt = dir.resolve("ckpt");
+    trainThreeEpochs(ckpt);
+    String text =
+        new String(
+            Files.readAllBytes(ckpt.resolve(Checkpoint.fileName(3))), StandardCharsets.ISO_8859_1);
+    Map<String, Parameter> names = TorchvisionNames.of(newModel(1));
+    assertFalse(names.isEmpty());
+    for (String name : names.keySet()) {
+      assertTrue(text.contains("\"" + name + "\":{\"dtype\":\"F32\""), name);
+    }
   }
 
   @Test

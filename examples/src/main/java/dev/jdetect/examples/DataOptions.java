@@ -113,6 +113,24 @@ final class DataOptions {
     return new Splits(train, generated(root, "val"));
   }
 
+  /**
+   * Describes the training data for a model card.
+   *
+   * @param train the training split
+   * @return e.g. {@code "VOC VOCdevkit/VOC2007 split trainval, 5011 images"}
+   */
+  String describe(AnnotationSet train) {
+    String source;
+    if (voc != null) {
+      source = "VOC " + voc + " split " + trainSplit;
+    } else if (cocoTrain != null) {
+      source = "COCO " + cocoTrain;
+    } else {
+      source = "generated shapes (" + classes + " classes)";
+    }
+    return source + ", " + train.getImages().size() + " images";
+  }
+
   /** Prints what the box policy did, if anything. */
   private static Splits report(Splits splits) {
     for (AnnotationSet set : new AnnotationSet[] {splits.train(), splits.val()}) {

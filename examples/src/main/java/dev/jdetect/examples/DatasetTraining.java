@@ -1,14 +1,13 @@
 package dev.jdetect.examples;
 
-import ai.djl.modality.cv.Image;
-import ai.djl.modality.cv.ImageFactory;
-import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.examples.cli.ModelNames;
 import dev.jdetect.models.DetectionModel;
+import dev.jdetect.models.inference.ModelCard;
+import dev.jdetect.models.inference.ModelDescription;
 import dev.jdetect.models.zoo.ModelConfig;
 import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionEvaluation;
@@ -19,18 +18,13 @@ import dev.jdetect.train.TrainingHistory;
 import dev.jdetect.train.augment.HorizontalFlip;
 import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
-import dev.jdetect.train.data.ImageAnnotation;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.eval.VocResult;
-import dev.jdetect.train.inference.DetectionDrawer;
-import dev.jdetect.train.inference.Detector;
-import dev.jdetect.train.inference.ModelDescription;
 import dev.jdetect.train.optim.ResumableAdam;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -43,8 +37,8 @@ import picocli.CommandLine.Spec;
  * What {@code TrainSsd} and {@code TrainFasterRcnn} share: the data options (a VOC root, a COCO
  * annotation file, or a generated shapes set by default), a model from the {@link ModelZoo} by
  * name, the training loop with per-epoch VOC mAP@0.5 on the validation split, saving the model
- * directory (under the model's zoo name, so {@code Detect} and {@code Detector.load} rebuild it)
- * and drawing a few predictions. The two mains differ only in their defaults.
+ * directory (under the model's zoo name, so {@code Detect} and DJL's {@code Criteria} load it) and
+ * drawing a few predictions. The two mains differ only in their defaults.
  */
 abstract class DatasetTraining implements Callable<Integer> {
 
@@ -160,23 +154,21 @@ abstract class DatasetTraining implements Callable<Integer> {
     System.out.println(result.toTable(val.getClassNames()));
     ModelDescription description =
         ModelDescription.builder()
-            .setModelType(model)
+            .setArchitecture(model)
             .setClasses(train.getClassNames())
             .optInputSize(input, input)
             .optScoreThreshold(0.3f)
+            .optCard(
+                new ModelCard(
+                    data.describe(train),
+                    history.getEpochs().size(),
+                    "VOC mAP@0.5 on the validation split",
+                    result.getMap(),
+                    null))
             .build();
     Path modelDir = out.resolve("model");
-    Detector.save(net, description, modelDir);
-    try (Detector detector = Detector.of(net, description)) {
-      List<ImageAnnotation> images = val.getImages();
-      for (int i = 0; i < Math.min(4, images.size()); i++) {
-        Image image = ImageFactory.getInstance().fromFile(images.get(i).getFile());
-        DetectedObjects found = detector.detect(image);
-        DetectionDrawer.savePng(
-            DetectionDrawer.draw(image, found),
-            out.resolve("predictions").resolve(images.get(i).getId() + ".png"));
-      }
-    }
+    SavedPredictions.save(
+        net, description, modelDir, val.getImages(), 4, out.resolve("predictions"));
     System.out.printf(
         Locale.ROOT,
         "validation VOC mAP@0.5 = %.4f after %d epochs (%.1f s); model saved to %s%n",

@@ -11,8 +11,11 @@ import dev.jdetect.core.match.BalancedPositiveNegativeSampler;
 import dev.jdetect.core.match.Matcher;
 import dev.jdetect.core.match.SampleMasks;
 import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.inference.ImageTensors;
+import dev.jdetect.models.inference.ModelDescription;
+import dev.jdetect.models.inference.SavedModel;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
@@ -29,8 +32,6 @@ import dev.jdetect.train.data.ObjectAnnotation;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.VocReader;
-import dev.jdetect.train.inference.DetectionDrawer;
-import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -120,16 +121,17 @@ public final class ExplainFasterRcnn implements Callable<Integer> {
     ImageAnnotation image = val.getImages().get(0);
 
     if (modelDir != null) {
-      try (Detector detector = Detector.load(modelDir)) {
-        if (!(detector.getModel() instanceof FasterRcnn)) {
+      try (NDManager manager = NDManager.newBaseManager()) {
+        DetectionModel loaded = SavedModel.load(modelDir, manager);
+        if (!(loaded instanceof FasterRcnn)) {
           throw new IllegalArgumentException(
               "--model-dir "
                   + modelDir
                   + " holds a "
-                  + detector.getDescription().getModelType()
+                  + ModelDescription.read(modelDir).getArchitecture()
                   + ", not a Faster R-CNN");
         }
-        explain((FasterRcnn) detector.getModel(), image, out);
+        explain((FasterRcnn) loaded, image, out);
       }
       return 0;
     }

@@ -1,8 +1,5 @@
 package dev.jdetect.examples;
 
-import ai.djl.modality.cv.Image;
-import ai.djl.modality.cv.ImageFactory;
-import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -11,6 +8,8 @@ import ai.djl.training.ParameterStore;
 import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.ImageTargets;
+import dev.jdetect.models.inference.ModelCard;
+import dev.jdetect.models.inference.ModelDescription;
 import dev.jdetect.models.ssd.D2lLoss;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.ssd.TinySsd;
@@ -31,9 +30,6 @@ import dev.jdetect.train.data.ImageAnnotation;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.eval.TinySsdMetrics;
-import dev.jdetect.train.inference.DetectionDrawer;
-import dev.jdetect.train.inference.Detector;
-import dev.jdetect.train.inference.ModelDescription;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -354,24 +350,27 @@ public final class TrainTinySsd implements Callable<Integer> {
 
       ModelDescription description =
           ModelDescription.builder()
-              .setModelType(TINY_SSD)
+              .setArchitecture(TINY_SSD)
               .setClasses(all.getClassNames())
               .optOption("loss", config.option("loss"))
               .optInputSize(s.input, s.input)
               .optScoreThreshold(0.3f)
+              .optCard(
+                  new ModelCard(
+                      "generated banana images, " + train.getImages().size() + " for training",
+                      result.history.getEpochs().size(),
+                      "VOC mAP@0.5 on the validation split",
+                      result.map,
+                      null))
               .build();
       result.modelDir = s.out.resolve("model");
-      Detector.save(model, description, result.modelDir);
-      try (Detector detector = Detector.of(model, description)) {
-        for (int i = 0; i < Math.min(s.draw, val.getImages().size()); i++) {
-          ImageAnnotation a = val.getImages().get(i);
-          Image image = ImageFactory.getInstance().fromFile(a.getFile());
-          DetectedObjects found = detector.detect(image);
-          DetectionDrawer.savePng(
-              DetectionDrawer.draw(image, found),
-              s.out.resolve("predictions").resolve(a.getId().replace(".png", "") + ".png"));
-        }
-      }
+      SavedPredictions.save(
+          model,
+          description,
+          result.modelDir,
+          val.getImages(),
+          s.draw,
+          s.out.resolve("predictions"));
     }
     result.seconds = (System.nanoTime() - start) / 1e9;
     return result;

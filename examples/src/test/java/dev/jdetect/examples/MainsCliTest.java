@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jdetect.examples.bench.CoreBenchmark;
 import dev.jdetect.examples.bench.FasterRcnnBenchmark;
+import dev.jdetect.examples.bench.FolderBenchmark;
 import dev.jdetect.examples.bench.MemorySoak;
 import dev.jdetect.examples.bench.SsdBenchmark;
 import dev.jdetect.examples.cli.Cli;
@@ -35,6 +36,7 @@ class MainsCliTest {
           new Main(CoreBenchmark.class, "--iters"),
           new Main(SsdBenchmark.class, "--iters"),
           new Main(FasterRcnnBenchmark.class, "--iters"),
+          new Main(FolderBenchmark.class, "--iters"),
           new Main(MemorySoak.class, "--steps"));
 
   /** The output and exit code of one run. */

@@ -70,14 +70,17 @@ class TrainTinySsdCiTest {
       images = files.sorted().limit(3).collect(Collectors.toList());
     }
     Path out = dir.resolve("detect");
-    int found = Detect.run(r.modelDir, images, out, 0.2f, 2);
+    Detect.Summary summary = Detect.run(r.modelDir, images, out, 0.2f, 2);
+    assertEquals(new Detect.Summary(3, 0, summary.detections()), summary);
+    int found = summary.detections();
     assertTrue(found >= 1, "no detection with score >= 0.2 in 3 training images");
     int listed = 0;
     for (Path image : images) {
-      String stem = image.getFileName().toString().replace(".png", "");
-      assertTrue(Files.isRegularFile(out.resolve(stem + ".png")));
+      // outputs keep the image's extension in their name, so a.jpg and a.png do not collide
+      String name = image.getFileName().toString();
+      assertTrue(Files.isRegularFile(out.resolve(name + ".png")));
       JsonObject json =
-          JsonUtils.GSON.fromJson(Files.readString(out.resolve(stem + ".json")), JsonObject.class);
+          JsonUtils.GSON.fromJson(Files.readString(out.resolve(name + ".json")), JsonObject.class);
       assertEquals(256, json.get("width").getAsInt());
       for (JsonElement e : json.getAsJsonArray("detections")) {
         JsonObject d = e.getAsJsonObject();

@@ -37,8 +37,9 @@ import java.util.Map;
  * <ul>
  *   <li>{@code forward(ps, images, false)}: images float32 RGB {@code (N, 3, H, W)} in {@code [0,
  *       1]} (as the transform accepts them: torchvision's resizes any {@code H, W} to the model
- *       size), returns the {@link Detections#toNDList} form, boxes in the pixels of the given
- *       images.
+ *       size), or two or more {@code (3, H_i, W_i)} arrays of different sizes (each transformed on
+ *       its own; images that reach the same model input size share one pass of the network),
+ *       returns the {@link Detections#toNDList} form, boxes in the pixels of the given images.
  *   <li>{@code forward(ps, images, targets, params)} with targets in the {@link Targets} form
  *       (boxes in the pixels of the given images), returns {@code {loss_bbox_regression,
  *       loss_classification}}.
@@ -185,7 +186,14 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
 
   /** Transform, backbone, head and anchors; intermediates are left to the caller's scope. */
   private NDList heads(ParameterStore parameterStore, NDArray images, boolean training) {
-    NDArray x = transform.apply(images);
+    return headsOn(parameterStore, transform.apply(images), training, images.getManager());
+  }
+
+  /**
+   * Backbone, head and anchors on an already transformed model input; the anchors go to {@code
+   * target}.
+   */
+  NDList headsOn(ParameterStore parameterStore, NDArray x, boolean training, NDManager target) {
     NDList features = backbone.forward(parameterStore, new NDList(x), training);
     int sources = head.classificationHead().moduleList().size();
     if (features.size() != sources) {
@@ -193,8 +201,7 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
           "backbone returned " + features.size() + " sources but the head expects " + sources);
     }
     NDList out = head.forward(parameterStore, features, training);
-    NDArray anchorsCopy =
-        anchors.copy(parameterStore.getManager(), features, x, images.getManager());
+    NDArray anchorsCopy = anchors.copy(parameterStore.getManager(), features, x, target);
     long a = out.get(0).getShape().get(1);
     if (anchorsCopy.getShape().get(0) != a) {
       throw new IllegalStateException(
@@ -218,6 +225,9 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
     if (training) {
       throw new IllegalArgumentException(
           "training forward needs targets: call forward(parameterStore, images, targets, params)");
+    }
+    if (inputs.size() > 1) {
+      return SsdImageList.detect(this, parameterStore, inputs);
     }
     NDArray images = inputs.isEmpty() ? null : inputs.get(0);
     if (images == null || images.getShape().dimension() != 4) {
@@ -287,7 +297,10 @@ public class Ssd extends AbstractBlock implements DetectionModel, TorchvisionAli
   /** {@inheritDoc} */
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    long n = inputShapes[0].get(0);
+    long n =
+        inputShapes.length == 1 && inputShapes[0].dimension() == 4
+            ? inputShapes[0].get(0)
+            : inputShapes.length;
     Shape[] out = new Shape[(int) n * 3];
     for (int i = 0; i < n; i++) {
       out[3 * i] = new Shape(-1, 4);

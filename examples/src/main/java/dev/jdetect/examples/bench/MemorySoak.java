@@ -1,5 +1,6 @@
 package dev.jdetect.examples.bench;
 
+import ai.djl.inference.Predictor;
 import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
@@ -8,11 +9,15 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.TranslateException;
 import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.examples.cli.Values;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.inference.ImageTensors;
+import dev.jdetect.models.inference.ModelDescription;
+import dev.jdetect.models.inference.ZooModels;
 import dev.jdetect.models.zoo.ModelConfig;
 import dev.jdetect.models.zoo.ModelZoo;
 import dev.jdetect.train.DetectionTrainer;
@@ -28,8 +33,6 @@ import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.data.TrainingData;
-import dev.jdetect.train.inference.Detector;
-import dev.jdetect.train.inference.ModelDescription;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.awt.image.BufferedImage;
@@ -56,7 +59,7 @@ import picocli.CommandLine.TypeConversionException;
 /**
  * Checks that native memory stays flat over a long run (issue 5, "Reliability"): trains a model for
  * {@code --steps} steps through {@link DetectionTrainer}, then runs {@code --predictions}
- * single-image predictions through a {@link Detector}.
+ * single-image predictions through a DJL {@link Predictor}.
  *
  * <p>Models ({@code --model}):
  *
@@ -110,7 +113,7 @@ import picocli.CommandLine.TypeConversionException;
 @Command(
     name = "MemorySoak",
     description = {
-      "Trains a model through DetectionTrainer, then predicts through Detector, and samples live"
+      "Trains a model through DetectionTrainer, then predicts through a Predictor, and samples live"
           + " NDArrays and process RSS to show that native memory stays flat.",
       "Exit code 1 if live arrays grow after the first sample of a phase."
     })
@@ -305,7 +308,7 @@ public final class MemorySoak implements Callable<Integer> {
   }
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, TranslateException {
     int input = o.input();
     PrintStream out = System.out;
     NDManager probe = NDManager.newBaseManager();
@@ -361,9 +364,11 @@ public final class MemorySoak implements Callable<Integer> {
         List<Image> images = setup.images;
         long predictStart = System.nanoTime();
         long found = 0;
-        try (Detector detector = Detector.of(model, setup.description)) {
+        try (ZooModel<Image, DetectedObjects> zoo =
+                ZooModels.of(model, setup.description, Map.of());
+            Predictor<Image, DetectedObjects> detector = zoo.newPredictor()) {
           for (int i = 1; i <= o.predictions; i++) {
-            DetectedObjects result = detector.detect(images.get((i - 1) % images.size()));
+            DetectedObjects result = detector.predict(images.get((i - 1) % images.size()));
             found += result.getNumberOfObjects();
             if (i % o.predictEvery == 0) {
               samples.add(sample(root, "predict", i));
@@ -438,7 +443,7 @@ public final class MemorySoak implements Callable<Integer> {
     }
     ModelDescription description =
         ModelDescription.builder()
-            .setModelType("tiny-ssd")
+            .setArchitecture("tiny-ssd")
             .setClasses(generator.getClassNames())
             .optInputSize(o.input(), o.input())
             .optScoreThreshold(0.3f)
@@ -492,7 +497,7 @@ public final class MemorySoak implements Callable<Integer> {
       }
       ModelDescription description =
           ModelDescription.builder()
-              .setModelType(type)
+              .setArchitecture(type)
               .setClasses(set.getClassNames())
               .optInputSize(o.input(), o.input())
               .optScoreThreshold(0.3f)

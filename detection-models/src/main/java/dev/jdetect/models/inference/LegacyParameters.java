@@ -1,4 +1,4 @@
-package dev.jdetect.train.inference;
+package dev.jdetect.models.inference;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -6,76 +6,41 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.UTFDataFormatException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Reads and writes the weights file of a model directory: every parameter of a block (batch-norm
- * running statistics included) as its name and DJL-encoded array. Loading copies values into an
- * initialized block's arrays by name and reports missing, unexpected or mis-shaped entries.
+ * Reads the weights file of the first jdetect model format, {@code weights.params}: a magic string,
+ * a version, then every parameter as its DJL name and DJL-encoded array. Only {@link
+ * SavedModel#upgrade} reads it; nothing writes it any more.
  */
-public final class ParameterFiles {
+final class LegacyParameters {
+
+  /** The weights file name of the first format. */
+  static final String FILE_NAME = "weights.params";
 
   private static final String MAGIC = "JDETECT-PARAMS";
   private static final int VERSION = 1;
 
-  private ParameterFiles() {}
+  private LegacyParameters() {}
 
   /**
-   * Writes all parameters of an initialized block, atomically.
+   * Copies a {@code weights.params} file into an initialised block by DJL parameter name.
    *
-   * @param block the block
-   * @param file the target file
-   * @throws IOException if writing fails
-   * @throws IllegalArgumentException if a parameter is not initialized
-   */
-  public static void save(Block block, Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
-    try {
-      try (DataOutputStream out =
-          new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
-        out.writeUTF(MAGIC);
-        out.writeInt(VERSION);
-        out.writeInt(block.getParameters().size());
-        for (Pair<String, Parameter> p : block.getParameters()) {
-          if (!p.getValue().isInitialized()) {
-            throw new IllegalArgumentException(
-                "parameter '" + p.getKey() + "' is not initialized; nothing to save");
-          }
-          out.writeUTF(p.getKey());
-          byte[] bytes = p.getValue().getArray().encode();
-          out.writeInt(bytes.length);
-          out.write(bytes);
-        }
-      }
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
-  }
-
-  /**
-   * Loads a weights file into an initialized block: each stored array is copied into the block's
-   * parameter of the same name.
-   *
-   * @param block the initialized block
+   * @param block the initialised block
    * @param file the weights file
    * @param manager a manager for temporaries
    * @throws IOException if reading fails
-   * @throws IllegalArgumentException if the file is not a weights file, or names or shapes do not
+   * @throws IllegalArgumentException if the file is not such a file, or names or shapes do not
    *     match (the message lists them)
    */
-  public static void load(Block block, Path file, NDManager manager) throws IOException {
+  static void load(Block block, Path file, NDManager manager) throws IOException {
     Map<String, Parameter> params = new LinkedHashMap<>();
     for (Pair<String, Parameter> p : block.getParameters()) {
       params.put(p.getKey(), p.getValue());
@@ -87,7 +52,7 @@ public final class ParameterFiles {
       String magic;
       try {
         magic = in.readUTF();
-      } catch (EOFException | java.io.UTFDataFormatException e) {
+      } catch (EOFException | UTFDataFormatException e) {
         magic = "";
       }
       if (!MAGIC.equals(magic)) {

@@ -1,19 +1,24 @@
-package dev.jdetect.train.inference;
+package dev.jdetect.models.inference;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.ConstantInitializer;
 import ai.djl.util.PairList;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -28,6 +33,16 @@ final class FixedBoxModel extends AbstractBlock implements DetectionModel {
 
   /** The pixels of the last batch the model was given. */
   volatile float[] lastInput;
+
+  /** The shapes of the arrays of the last batch. */
+  volatile List<Shape> lastShapes;
+
+  /** Every array the parameter store handed out for the weight (by identity). */
+  final Set<NDArray> weightsSeen =
+      Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+
+  /** Whether PyTorch recorded gradients during any forward pass. */
+  volatile boolean recordedGradients;
 
   private final Parameter scale;
 
@@ -56,14 +71,32 @@ final class FixedBoxModel extends AbstractBlock implements DetectionModel {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     forwardCalls.incrementAndGet();
-    NDArray images = inputs.head();
-    lastInput = images.toFloatArray();
-    NDManager m = images.getManager();
-    float h = images.getShape().get(2);
-    float w = images.getShape().get(3);
-    float s = ps.getValue(scale, images.getDevice(), false).getFloat(0);
+    recordedGradients |= JniUtils.isGradMode();
+    List<Shape> shapes = new ArrayList<>();
+    for (NDArray a : inputs) {
+      shapes.add(a.getShape());
+    }
+    lastShapes = shapes;
+    boolean stacked = inputs.size() == 1 && inputs.head().getShape().dimension() == 4;
+    List<NDArray> images = new ArrayList<>();
+    if (stacked) {
+      for (int i = 0; i < inputs.head().getShape().get(0); i++) {
+        images.add(inputs.head().get(i));
+      }
+    } else {
+      images.addAll(inputs);
+    }
+    NDArray all =
+        NDArrays.concat(new NDList(images.stream().map(NDArray::flatten).toArray(NDArray[]::new)));
+    lastInput = all.toFloatArray();
+    NDManager m = inputs.head().getManager();
+    NDArray weight = ps.getValue(scale, inputs.head().getDevice(), false);
+    weightsSeen.add(weight);
+    float s = weight.getFloat(0);
     List<Detections> out = new ArrayList<>();
-    for (int i = 0; i < images.getShape().get(0); i++) {
+    for (NDArray image : images) {
+      float h = image.getShape().get(1);
+      float w = image.getShape().get(2);
       NDArray boxes = m.create(new float[] {w / 4, h / 2, 3 * w / 4, h, 0, 0, w / 10, h / 10});
       out.add(
           new Detections(

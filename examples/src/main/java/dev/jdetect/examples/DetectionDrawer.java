@@ -1,4 +1,4 @@
-package dev.jdetect.train.inference;
+package dev.jdetect.examples;
 
 import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.output.BoundingBox;

@@ -1,4 +1,4 @@
-package dev.jdetect.train.inference;
+package dev.jdetect.models.inference;
 
 import ai.djl.util.JsonUtils;
 import com.google.gson.JsonParseException;
@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,36 +19,52 @@ import java.util.Objects;
  *
  * <pre>{@code
  * {
- *   "modelType": "tiny-ssd",            // a ModelZoo name
- *   "classes": ["banana"],              // class k (1-based) is classes[k - 1]
- *   "inputWidth": 256, "inputHeight": 256,   // images are resized to this; 0 = as given
- *   "weights": "weights.params",        // file next to model.json
- *   "scoreThreshold": 0.0,              // detections below are dropped by the Detector
- *   "options": {"backbone": "..."}      // model-specific settings for the factory
+ *   "format": "jdetect-model/2",
+ *   "architecture": "tiny-ssd",          // a ModelZoo name
+ *   "classes": ["banana"],               // class k (1-based) is classes[k - 1]
+ *   "inputWidth": 256, "inputHeight": 256,   // images are resized to this first; 0 = as given
+ *   "weights": "model.safetensors",      // file next to model.json, torchvision's tensor names
+ *   "scoreThreshold": 0.0,               // the translator's default threshold
+ *   "transform": "...",                  // how the model itself normalises and resizes images
+ *   "options": {"loss": "d2l"},          // model-specific settings for the zoo
+ *   "card": {...}                        // optional ModelCard
  * }
  * }</pre>
+ *
+ * <p>Directories written by earlier jdetect versions name the architecture {@code modelType} and
+ * hold {@code weights.params}; they are read as well (see {@link SavedModel#upgrade}).
  */
 public final class ModelDescription {
 
   /** The file name of the description inside a model directory. */
   public static final String FILE_NAME = "model.json";
 
-  private final String modelType;
+  /** The format tag written into every description. */
+  public static final String FORMAT = "jdetect-model/2";
+
+  /** The weights file name of the current format. */
+  public static final String WEIGHTS_FILE = "model.safetensors";
+
+  private final String architecture;
   private final List<String> classes;
   private final int inputWidth;
   private final int inputHeight;
   private final String weights;
   private final float scoreThreshold;
+  private final String transform;
   private final Map<String, String> options;
+  private final ModelCard card;
 
   private ModelDescription(Builder b) {
-    this.modelType = b.modelType;
+    this.architecture = b.architecture;
     this.classes = List.copyOf(b.classes);
     this.inputWidth = b.inputWidth;
     this.inputHeight = b.inputHeight;
     this.weights = b.weights;
     this.scoreThreshold = b.scoreThreshold;
-    this.options = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(b.options));
+    this.transform = b.transform;
+    this.options = Collections.unmodifiableMap(new LinkedHashMap<>(b.options));
+    this.card = b.card;
   }
 
   /**
@@ -60,12 +77,12 @@ public final class ModelDescription {
   }
 
   /**
-   * Returns the model-zoo name of the model, e.g. {@code "tiny-ssd"}.
+   * Returns the model-zoo name of the architecture, e.g. {@code "tiny-ssd"}.
    *
-   * @return the type name
+   * @return the name
    */
-  public String getModelType() {
-    return modelType;
+  public String getArchitecture() {
+    return architecture;
   }
 
   /**
@@ -78,48 +95,59 @@ public final class ModelDescription {
   }
 
   /**
-   * Returns the width images are resized to before the model sees them.
+   * Returns the input width the model was built and trained for; the translator resizes images to
+   * it unless told otherwise.
    *
-   * @return pixels, or 0 to pass images at their own size
+   * @return pixels, or 0 for images as given
    */
   public int getInputWidth() {
     return inputWidth;
   }
 
   /**
-   * Returns the height images are resized to before the model sees them.
+   * Returns the input height the model was built and trained for.
    *
-   * @return pixels, or 0 to pass images at their own size
+   * @return pixels, or 0 for images as given
    */
   public int getInputHeight() {
     return inputHeight;
   }
 
   /**
-   * Returns whether images are resized to a fixed input size.
+   * Returns whether an input size is recorded.
    *
    * @return {@code true} if both input sizes are positive
    */
-  public boolean hasFixedInputSize() {
+  public boolean hasInputSize() {
     return inputWidth > 0 && inputHeight > 0;
   }
 
   /**
    * Returns the weights file name, relative to the model directory.
    *
-   * @return e.g. {@code "weights.params"}
+   * @return the file name
    */
   public String getWeights() {
     return weights;
   }
 
   /**
-   * Returns the score below which the {@link Detector} drops detections.
+   * Returns the score below which the translator drops detections unless its {@code threshold}
+   * argument says otherwise.
    *
    * @return the threshold, in {@code [0, 1]}
    */
   public float getScoreThreshold() {
     return scoreThreshold;
+  }
+
+  /**
+   * Returns how the model normalises and resizes images, as text for readers of the file.
+   *
+   * @return the description, or {@code null} if not recorded
+   */
+  public String getTransform() {
+    return transform;
   }
 
   /**
@@ -132,30 +160,30 @@ public final class ModelDescription {
   }
 
   /**
-   * Returns an option.
+   * Returns the model card.
    *
-   * @param key the option name
-   * @param defaultValue the value if absent
-   * @return the value
+   * @return the card, or {@code null} if none was written
    */
-  public String getOption(String key, String defaultValue) {
-    return options.getOrDefault(key, defaultValue);
+  public ModelCard getCard() {
+    return card;
   }
 
   /**
-   * Returns a builder initialized with this description's values.
+   * Returns a builder initialised with this description's values.
    *
    * @return a builder
    */
   public Builder toBuilder() {
     Builder b = new Builder();
-    b.modelType = modelType;
+    b.architecture = architecture;
     b.classes = new ArrayList<>(classes);
     b.inputWidth = inputWidth;
     b.inputHeight = inputHeight;
     b.weights = weights;
     b.scoreThreshold = scoreThreshold;
+    b.transform = transform;
     b.options.putAll(options);
+    b.card = card;
     return b;
   }
 
@@ -168,13 +196,16 @@ public final class ModelDescription {
   public void write(Path dir) throws IOException {
     Files.createDirectories(dir);
     Json json = new Json();
-    json.modelType = modelType;
+    json.format = FORMAT;
+    json.architecture = architecture;
     json.classes = classes;
     json.inputWidth = inputWidth;
     json.inputHeight = inputHeight;
     json.weights = weights;
     json.scoreThreshold = scoreThreshold;
+    json.transform = transform;
     json.options = options;
+    json.card = card;
     Files.writeString(
         dir.resolve(FILE_NAME), JsonUtils.GSON_PRETTY.toJson(json) + "\n", StandardCharsets.UTF_8);
   }
@@ -203,14 +234,19 @@ public final class ModelDescription {
       throw new IllegalArgumentException(file + ": empty file");
     }
     try {
+      String name = json.architecture != null ? json.architecture : json.modelType;
       Builder b =
           builder()
-              .setModelType(json.modelType)
+              .setArchitecture(name)
               .setClasses(json.classes)
               .optInputSize(json.inputWidth, json.inputHeight)
-              .optScoreThreshold(json.scoreThreshold);
+              .optScoreThreshold(json.scoreThreshold)
+              .optTransform(json.transform)
+              .optCard(json.card);
       if (json.weights != null) {
         b.optWeights(json.weights);
+      } else if (json.architecture == null) {
+        b.optWeights(LegacyParameters.FILE_NAME); // the first format's default
       }
       if (json.options != null) {
         json.options.forEach(b::optOption);
@@ -223,43 +259,49 @@ public final class ModelDescription {
 
   @Override
   public String toString() {
-    return modelType
+    return architecture
         + " "
         + classes
-        + (hasFixedInputSize() ? " " + inputWidth + "x" + inputHeight : " any size");
+        + (hasInputSize() ? " " + inputWidth + "x" + inputHeight : " default size");
   }
 
   /** The JSON form. */
   private static final class Json {
+    String format;
+    String architecture;
     String modelType;
     List<String> classes;
     int inputWidth;
     int inputHeight;
     String weights;
     float scoreThreshold;
+    String transform;
     Map<String, String> options;
+    ModelCard card;
   }
 
   /** Builds a {@link ModelDescription}. */
   public static final class Builder {
-    private String modelType;
+    private String architecture;
     private List<String> classes = new ArrayList<>();
     private int inputWidth;
     private int inputHeight;
-    private String weights = "weights.params";
+    private String weights = WEIGHTS_FILE;
     private float scoreThreshold;
+    private String transform;
     private final Map<String, String> options = new LinkedHashMap<>();
+    private ModelCard card;
 
     private Builder() {}
 
     /**
-     * Sets the model-zoo name (required).
+     * Sets the model-zoo name of the architecture (required).
      *
-     * @param modelType e.g. {@code "tiny-ssd"}
+     * @param architecture e.g. {@code "tiny-ssd"}
      * @return this builder
      */
-    public Builder setModelType(String modelType) {
-      this.modelType = Objects.requireNonNull(modelType, "field 'modelType' is missing");
+    public Builder setArchitecture(String architecture) {
+      this.architecture = Objects.requireNonNull(architecture, "field 'architecture' is missing");
       return this;
     }
 
@@ -276,9 +318,9 @@ public final class ModelDescription {
     }
 
     /**
-     * Sets the fixed input size.
+     * Sets the input size the model is built for.
      *
-     * @param width pixels, or 0 together with height 0 for images as given
+     * @param width pixels, or 0 together with height 0 for the model's default
      * @param height pixels
      * @return this builder
      */
@@ -295,11 +337,11 @@ public final class ModelDescription {
     /**
      * Sets the weights file name.
      *
-     * @param weights a file name relative to the model directory (default {@code weights.params})
+     * @param weights a file name relative to the model directory (default {@value #WEIGHTS_FILE})
      * @return this builder
      */
     public Builder optWeights(String weights) {
-      if (weights.isEmpty() || weights.contains("..")) {
+      if (weights.isEmpty() || weights.contains("..") || weights.contains("/")) {
         throw new IllegalArgumentException("field 'weights' must be a plain file name: " + weights);
       }
       this.weights = weights;
@@ -307,7 +349,7 @@ public final class ModelDescription {
     }
 
     /**
-     * Sets the score threshold of the {@link Detector}.
+     * Sets the default score threshold of the translator.
      *
      * @param threshold in {@code [0, 1]}, default 0
      * @return this builder
@@ -318,6 +360,17 @@ public final class ModelDescription {
             "field 'scoreThreshold' must be in [0, 1], got " + threshold);
       }
       this.scoreThreshold = threshold;
+      return this;
+    }
+
+    /**
+     * Sets the description of the model's own transform ({@link SavedModel#save} fills it in).
+     *
+     * @param transform text, or {@code null}
+     * @return this builder
+     */
+    public Builder optTransform(String transform) {
+      this.transform = transform;
       return this;
     }
 
@@ -334,21 +387,32 @@ public final class ModelDescription {
     }
 
     /**
+     * Sets the model card.
+     *
+     * @param card the card, or {@code null} for none
+     * @return this builder
+     */
+    public Builder optCard(ModelCard card) {
+      this.card = card;
+      return this;
+    }
+
+    /**
      * Builds the description.
      *
      * @return the description
-     * @throws IllegalArgumentException if the type or the classes are missing
+     * @throws IllegalArgumentException if the architecture or the classes are missing
      */
     public ModelDescription build() {
-      if (modelType == null || modelType.isEmpty()) {
-        throw new IllegalArgumentException("field 'modelType' is missing");
+      if (architecture == null || architecture.isEmpty()) {
+        throw new IllegalArgumentException("field 'architecture' is missing");
       }
       if (classes.isEmpty()) {
         throw new IllegalArgumentException("field 'classes' must list at least one class");
       }
       for (String c : classes) {
-        if (c == null || c.isEmpty()) {
-          throw new IllegalArgumentException("field 'classes' holds an empty name");
+        if (c == null || c.isEmpty() || c.contains("\n")) {
+          throw new IllegalArgumentException("field 'classes' holds an empty or multi-line name");
         }
       }
       return new ModelDescription(this);
