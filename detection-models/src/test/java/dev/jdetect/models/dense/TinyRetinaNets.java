@@ -130,10 +130,7 @@ final class TinyRetinaNets {
                 .optBoxLoss(v2 ? RetinaNetLoss.BoxLoss.GIOU : RetinaNetLoss.BoxLoss.L1)
                 .build())
         .optPostProcessor(
-            RetinaNetPostProcessor.builder()
-                .optTopkCandidates(20)
-                .optDetectionsPerImage(30)
-                .build())
+            DensePostProcessor.builder().optTopkCandidates(20).optDetectionsPerImage(30).build())
         .build();
   }
 

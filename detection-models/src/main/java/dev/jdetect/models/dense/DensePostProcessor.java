@@ -7,39 +7,40 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
 import dev.jdetect.core.box.Boxes;
 import dev.jdetect.core.coder.BoxCoder;
 import dev.jdetect.core.nms.Nms;
 import dev.jdetect.models.Detections;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BinaryOperator;
 
 /**
- * RetinaNet's inference post-processing, as torchvision's {@code RetinaNet.postprocess_detections}:
- * on every pyramid level of an image, the sigmoid of every (anchor, class) logit above the score
- * threshold (0.05) competes for the level's {@code topkCandidates} (1000) places; the survivors'
- * boxes are decoded against their anchors and clipped to the image; then NMS (0.5) runs per class
- * over all levels and the best {@code detectionsPerImage} (300) are kept. A detection's label is
- * its logit's column.
+ * The inference post-processing of torchvision's dense detectors ({@code
+ * RetinaNet.postprocess_detections}, {@code FCOS.postprocess_detections}): on every pyramid level
+ * of an image, every (anchor, class) score above the score threshold competes for the level's
+ * {@code topkCandidates} places; the survivors' boxes are decoded against their anchors and clipped
+ * to the image; then NMS runs per class over all levels and the best {@code detectionsPerImage} are
+ * kept. A detection's label is its score's column. The defaults are RetinaNet's (0.05, 1000, NMS
+ * 0.5, 300, {@link BoxCoder} with weights 1); FCOS sets its own.
  *
  * <p>The arithmetic that turns a flat (anchor, class) position into its anchor and class runs in
  * Java on at most {@code topkCandidates} indices per level.
  */
-public final class RetinaNetPostProcessor {
+public final class DensePostProcessor {
 
   private final float scoreThreshold;
   private final int topkCandidates;
   private final float nmsThreshold;
   private final int detectionsPerImage;
-  private final BoxCoder boxCoder;
+  private final BinaryOperator<NDArray> boxDecoder;
 
-  private RetinaNetPostProcessor(Builder b) {
+  private DensePostProcessor(Builder b) {
     this.scoreThreshold = b.scoreThreshold;
     this.topkCandidates = b.topkCandidates;
     this.nmsThreshold = b.nmsThreshold;
     this.detectionsPerImage = b.detectionsPerImage;
-    this.boxCoder = b.boxCoder;
+    this.boxDecoder = b.boxDecoder;
   }
 
   /**
@@ -52,26 +53,27 @@ public final class RetinaNetPostProcessor {
   }
 
   /**
-   * Turns the head's outputs into detections.
+   * Turns a head's scores and box deltas into detections.
    *
-   * @param predictions the head's outputs for a batch
+   * @param scores {@code (N, T, K)} class scores in [0, 1] of every anchor
+   * @param deltas {@code (N, T, 4)} box deltas of every anchor
    * @param anchors {@code (T, 4)} anchors (the same for every image)
+   * @param anchorsPerLevel the number of anchors of each level, summing to {@code T}
    * @param imageSizes {@code {h, w}} of each image after resizing; boxes are clipped to it
    * @return the detections per image, in resized pixels, in the caller's scope
    */
   public List<Detections> process(
-      RetinaNetHead.Predictions predictions, NDArray anchors, List<int[]> imageSizes) {
+      NDArray scores,
+      NDArray deltas,
+      NDArray anchors,
+      int[] anchorsPerLevel,
+      List<int[]> imageSizes) {
     List<Detections> out = new ArrayList<>(imageSizes.size());
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       for (int i = 0; i < imageSizes.size(); i++) {
         Detections d =
-            image(
-                predictions.logits().get(i),
-                predictions.deltas().get(i),
-                anchors,
-                predictions.anchorsPerLevel(),
-                imageSizes.get(i));
+            image(scores.get(i), deltas.get(i), anchors, anchorsPerLevel, imageSizes.get(i));
         NDScope.unregister(d.boxes(), d.scores(), d.labels());
         out.add(d);
       }
@@ -85,17 +87,17 @@ public final class RetinaNetPostProcessor {
   }
 
   private Detections image(
-      NDArray logits, NDArray deltas, NDArray anchors, int[] anchorsPerLevel, int[] imageSize) {
-    NDManager manager = logits.getManager();
-    int numLogits = (int) logits.getShape().get(1);
+      NDArray scores, NDArray deltas, NDArray anchors, int[] anchorsPerLevel, int[] imageSize) {
+    NDManager manager = scores.getManager();
+    int numClasses = (int) scores.getShape().get(1);
     NDList boxes = new NDList();
-    NDList scores = new NDList();
+    NDList kept = new NDList();
     NDList labels = new NDList();
     int offset = 0;
     for (int count : anchorsPerLevel) {
       String rows = offset + ":" + (offset + count);
       offset += count;
-      NDArray levelScores = Activation.sigmoid(logits.get(rows)).reshape(-1);
+      NDArray levelScores = scores.get(rows).reshape(-1);
       NDArray candidates = levelScores.gt(scoreThreshold).nonzero().reshape(-1);
       long above = candidates.getShape().get(0);
       if (above == 0) {
@@ -107,24 +109,24 @@ public final class RetinaNetPostProcessor {
       long[] anchorIndex = new long[k];
       long[] label = new long[k];
       for (int j = 0; j < k; j++) {
-        anchorIndex[j] = flat[j] / numLogits;
-        label[j] = flat[j] % numLogits;
+        anchorIndex[j] = flat[j] / numClasses;
+        label[j] = flat[j] % numClasses;
       }
-      NDArray picked = manager.create(anchorIndex).toDevice(logits.getDevice(), false);
+      NDArray picked = manager.create(anchorIndex).toDevice(scores.getDevice(), false);
       NDArray decoded =
-          boxCoder.decode(deltas.get(rows).get(picked), anchors.get(rows).get(picked));
+          boxDecoder.apply(deltas.get(rows).get(picked), anchors.get(rows).get(picked));
       boxes.add(Boxes.clip(decoded, imageSize[0], imageSize[1]));
-      scores.add(top.get(0));
-      labels.add(manager.create(label).toDevice(logits.getDevice(), false));
+      kept.add(top.get(0));
+      labels.add(manager.create(label).toDevice(scores.getDevice(), false));
     }
     if (boxes.isEmpty()) {
       return new Detections(
-          manager.zeros(new Shape(0, 4), logits.getDataType()),
-          manager.zeros(new Shape(0), logits.getDataType()),
+          manager.zeros(new Shape(0, 4), scores.getDataType()),
+          manager.zeros(new Shape(0), scores.getDataType()),
           manager.zeros(new Shape(0), DataType.INT64));
     }
     NDArray allBoxes = NDArrays.concat(boxes, 0);
-    NDArray allScores = NDArrays.concat(scores, 0);
+    NDArray allScores = NDArrays.concat(kept, 0);
     NDArray allLabels = NDArrays.concat(labels, 0);
     NDArray keep = Nms.batchedNms(allBoxes, allScores, allLabels, nmsThreshold);
     if (keep.getShape().get(0) > detectionsPerImage) {
@@ -133,14 +135,15 @@ public final class RetinaNetPostProcessor {
     return new Detections(allBoxes.get(keep), allScores.get(keep), allLabels.get(keep));
   }
 
-  /** A builder of {@link RetinaNetPostProcessor} with torchvision's defaults. */
+  /** A builder of {@link DensePostProcessor} with torchvision's defaults. */
   public static final class Builder {
 
     private float scoreThreshold = 0.05f;
     private int topkCandidates = 1000;
     private float nmsThreshold = 0.5f;
     private int detectionsPerImage = 300;
-    private BoxCoder boxCoder = BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build();
+    private BinaryOperator<NDArray> boxDecoder =
+        BoxCoder.builder().optWeights(1f, 1f, 1f, 1f).build()::decode;
 
     private Builder() {}
 
@@ -189,13 +192,14 @@ public final class RetinaNetPostProcessor {
     }
 
     /**
-     * Sets the box coder (default weights 1, 1, 1, 1).
+     * Sets how deltas become boxes: {@code (deltas (K, 4), anchors (K, 4)) -> boxes (K, 4)}
+     * (default {@link BoxCoder#decode} with weights 1, 1, 1, 1).
      *
-     * @param boxCoder the coder
+     * @param boxDecoder the decoder
      * @return this builder
      */
-    public Builder optBoxCoder(BoxCoder boxCoder) {
-      this.boxCoder = boxCoder;
+    public Builder optBoxDecoder(BinaryOperator<NDArray> boxDecoder) {
+      this.boxDecoder = boxDecoder;
       return this;
     }
 
@@ -205,16 +209,16 @@ public final class RetinaNetPostProcessor {
      * @return the post-processor
      * @throws IllegalArgumentException on invalid settings
      */
-    public RetinaNetPostProcessor build() {
-      if (topkCandidates < 1 || detectionsPerImage < 0 || boxCoder == null) {
+    public DensePostProcessor build() {
+      if (topkCandidates < 1 || detectionsPerImage < 0 || boxDecoder == null) {
         throw new IllegalArgumentException(
             "topkCandidates must be >= 1 (got "
                 + topkCandidates
                 + "), detectionsPerImage >= 0 (got "
                 + detectionsPerImage
-                + ") and boxCoder set");
+                + ") and boxDecoder set");
       }
-      return new RetinaNetPostProcessor(this);
+      return new DensePostProcessor(this);
     }
   }
 }
