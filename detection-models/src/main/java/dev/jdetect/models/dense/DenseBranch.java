@@ -26,10 +26,12 @@ import java.util.List;
  * shape.
  *
  * <p>Children carry torchvision's names: {@code conv} (a sequence of conv-norm-ReLU sequences, so
- * the first convolution is {@code conv.0.0} and its norm {@code conv.0.1}) and one child per output
- * under its given name ({@code cls_logits}, {@code bbox_reg}, ...). Tower convolutions have a bias
- * only without a norm, as torchvision's {@code Conv2dNormActivation}. Every convolution weight
- * starts as N(0, 0.01); biases start at 0 unless an output asks for another constant (RetinaNet's
+ * the first convolution is {@code conv.0.0} and its norm {@code conv.0.1}, as RetinaNet's {@code
+ * Conv2dNormActivation}; or, in the flat layout of FCOS, one sequence {@code conv.0} (conv), {@code
+ * conv.1} (norm), {@code conv.2} (ReLU), {@code conv.3} (conv), ...) and one child per output under
+ * its given name ({@code cls_logits}, {@code bbox_reg}, ...). Tower convolutions have a bias only
+ * without a norm in the nested layout, always in the flat one. Every convolution weight starts as
+ * N(0, 0.01); biases start at 0 unless an output asks for another constant (RetinaNet's
  * prior-probability bias).
  *
  * <p>Forward: one {@code (N, C, H_l, W_l)} map per level in; out the maps of the first output for
@@ -47,13 +49,16 @@ public final class DenseBranch extends AbstractBlock {
     super(VERSION);
     SequentialBlock convs = new SequentialBlock();
     for (int i = 0; i < b.depth; i++) {
-      SequentialBlock layer = new SequentialBlock();
-      layer.add(ConvBlocks.conv(b.inChannels, 3, 1, 1, 1, b.groupNormGroups == 0));
+      // the flat layout keeps every convolution's bias, as FCOS's plain nn.Conv2d
+      SequentialBlock layer = b.flat ? convs : new SequentialBlock();
+      layer.add(ConvBlocks.conv(b.inChannels, 3, 1, 1, 1, b.flat || b.groupNormGroups == 0));
       if (b.groupNormGroups > 0) {
         layer.add(new GroupNorm(b.groupNormGroups));
       }
       layer.add(Activation.reluBlock());
-      convs.add(layer);
+      if (!b.flat) {
+        convs.add(layer);
+      }
     }
     this.tower = addChildBlock("conv", convs);
     this.outputChannels = new int[b.names.size()];
@@ -142,6 +147,7 @@ public final class DenseBranch extends AbstractBlock {
     private int inChannels = -1;
     private int depth = 4;
     private int groupNormGroups;
+    private boolean flat;
     private final List<String> names = new ArrayList<>();
     private final List<Integer> channels = new ArrayList<>();
     private final List<Float> biases = new ArrayList<>();
@@ -179,6 +185,18 @@ public final class DenseBranch extends AbstractBlock {
      */
     public Builder optGroupNorm(int groups) {
       this.groupNormGroups = groups;
+      return this;
+    }
+
+    /**
+     * Lays the tower out flat as torchvision's FCOS heads do (default false, RetinaNet's nested
+     * layout).
+     *
+     * @param flat whether conv, norm and ReLU are consecutive children of one sequence
+     * @return this builder
+     */
+    public Builder optFlatTower(boolean flat) {
+      this.flat = flat;
       return this;
     }
 

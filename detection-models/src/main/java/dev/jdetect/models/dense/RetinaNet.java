@@ -14,7 +14,7 @@ import java.util.List;
  * anchors from an {@link AnchorGenerator}; {@link RetinaNetLoss} in training ({@code
  * loss_classification}, {@code loss_bbox_regression}), {@link DensePostProcessor} on the sigmoid of
  * the logits in inference. See {@link DenseDetector} for inputs and outputs; build with {@link
- * #builder()} or {@code dev.jdetect.models.zoo.TorchvisionRetinaNets}.
+ * #builder()} or {@code dev.jdetect.models.zoo.TorchvisionDenseDetectors}.
  *
  * <p>Parameters carry torchvision's names ({@code head.classification_head.cls_logits.weight},
  * ...). A model built for {@code C} object classes has {@code C + 1} logits per anchor, as

@@ -1,14 +1,9 @@
 package dev.jdetect.models.dense;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 
 /**
  * RetinaNet's head (torchvision's {@code RetinaNetHead}): a classification branch ({@code
@@ -22,36 +17,27 @@ import ai.djl.util.PairList;
  * background, so its COCO head has 91 logits per anchor although the background column never
  * receives a positive target; jdetect keeps that layout so torchvision's weights load.
  */
-public final class RetinaNetHead extends AbstractBlock {
-
-  private static final byte VERSION = 1;
+public final class RetinaNetHead extends DenseHead {
 
   private final int numAnchors;
   private final int numLogits;
-  private final DenseBranch classification;
-  private final DenseBranch regression;
 
   private RetinaNetHead(Builder b) {
-    super(VERSION);
+    super(
+        branch(b)
+            .addOutput("cls_logits", b.numAnchors * b.numLogits, priorBias(b.priorProbability))
+            .build(),
+        branch(b).addOutput("bbox_reg", b.numAnchors * 4, 0f).build());
     this.numAnchors = b.numAnchors;
     this.numLogits = b.numLogits;
-    float priorBias = (float) -Math.log((1 - b.priorProbability) / b.priorProbability);
-    this.classification =
-        addChildBlock(
-            "classification_head",
-            DenseBranch.builder()
-                .setInChannels(b.inChannels)
-                .optGroupNorm(b.groupNormGroups)
-                .addOutput("cls_logits", numAnchors * numLogits, priorBias)
-                .build());
-    this.regression =
-        addChildBlock(
-            "regression_head",
-            DenseBranch.builder()
-                .setInChannels(b.inChannels)
-                .optGroupNorm(b.groupNormGroups)
-                .addOutput("bbox_reg", numAnchors * 4, 0f)
-                .build());
+  }
+
+  private static DenseBranch.Builder branch(Builder b) {
+    return DenseBranch.builder().setInChannels(b.inChannels).optGroupNorm(b.groupNormGroups);
+  }
+
+  private static float priorBias(double priorProbability) {
+    return (float) -Math.log((1 - priorProbability) / priorProbability);
   }
 
   /**
@@ -108,49 +94,10 @@ public final class RetinaNetHead extends AbstractBlock {
     for (int l = 0; l < levels; l++) {
       Shape s = features.get(l).getShape();
       perLevel[l] = (int) (s.get(2) * s.get(3) * numAnchors);
-      logits.add(perAnchor(out.get(l), numLogits));
-      deltas.add(perAnchor(out.get(levels + l), 4));
+      logits.add(perAnchor(out.get(l), numAnchors, numLogits));
+      deltas.add(perAnchor(out.get(levels + l), numAnchors, 4));
     }
     return new Predictions(concat(logits), concat(deltas), perLevel);
-  }
-
-  /** {@code (N, A * k, H, W)} to {@code (N, H * W * A, k)}, as torchvision's view and permute. */
-  private NDArray perAnchor(NDArray map, int k) {
-    Shape s = map.getShape();
-    return map.reshape(s.get(0), numAnchors, k, s.get(2), s.get(3))
-        .transpose(0, 3, 4, 1, 2)
-        .reshape(s.get(0), -1, k);
-  }
-
-  private static NDArray concat(NDList parts) {
-    return parts.size() == 1 ? parts.get(0) : NDArrays.concat(parts, 1);
-  }
-
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    NDList out = classification.forward(parameterStore, inputs, training);
-    out.addAll(regression.forward(parameterStore, inputs, training));
-    return out;
-  }
-
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    Shape[] cls = classification.getOutputShapes(inputShapes);
-    Shape[] reg = regression.getOutputShapes(inputShapes);
-    Shape[] out = new Shape[cls.length + reg.length];
-    System.arraycopy(cls, 0, out, 0, cls.length);
-    System.arraycopy(reg, 0, out, cls.length, reg.length);
-    return out;
-  }
-
-  @Override
-  protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
-    classification.initialize(manager, dataType, inputShapes);
-    regression.initialize(manager, dataType, inputShapes);
   }
 
   /** A builder of {@link RetinaNetHead}. */

@@ -18,13 +18,13 @@ import dev.jdetect.testkit.Fixtures;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** GroupNorm equals PyTorch's nn.GroupNorm (gen_models_retinanet.py, group_norm.npz). */
+/** GroupNorm equals PyTorch's nn.GroupNorm (gen_models_dense.py, group_norm.npz). */
 class GroupNormTest {
 
   @Test
   void forwardAndGradientsMatchPyTorch() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      NDList f = Fixtures.load(manager, "/fixtures/retinanet/group_norm.npz");
+      NDList f = Fixtures.load(manager, "/fixtures/dense/group_norm.npz");
       GroupNorm norm = new GroupNorm(4);
       norm.initialize(manager, DataType.FLOAT32, new Shape(2, 16, 5, 7));
       Map<String, Parameter> params = TorchvisionNames.of(norm);

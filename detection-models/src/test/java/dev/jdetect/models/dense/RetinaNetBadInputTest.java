@@ -26,7 +26,7 @@ class RetinaNetBadInputTest {
             .setOutChannels(16)
             .optExtraBlocks(new LastLevelP6P7(16, 16))
             .build();
-    return new BackboneWithFpn(new TinyRetinaNets.TinyBody(), fpn);
+    return new BackboneWithFpn(new TinyDenseModels.TinyBody(), fpn);
   }
 
   private static RetinaNetHead head(int anchors) {
@@ -59,7 +59,7 @@ class RetinaNetBadInputTest {
                 RetinaNet.builder()
                     .setBackbone(backbone())
                     .setHead(head(3))
-                    .setAnchorGenerator(TinyRetinaNets.anchors())
+                    .setAnchorGenerator(TinyDenseModels.anchors())
                     .build());
     assertTrue(anchors.getMessage().contains("3 anchors"), anchors.getMessage());
     assertThrows(
@@ -85,7 +85,7 @@ class RetinaNetBadInputTest {
   @Test
   void trainingNeedsValidTargets() {
     try (NDManager manager = NDManager.newBaseManager()) {
-      RetinaNet model = TinyRetinaNets.build("v1");
+      RetinaNet model = TinyDenseModels.build("v1");
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       ParameterStore ps = new ParameterStore(manager, false);
       NDList images = new NDList(manager.ones(new Shape(3, 40, 50)));

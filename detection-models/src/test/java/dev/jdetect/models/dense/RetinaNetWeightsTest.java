@@ -53,25 +53,25 @@ class RetinaNetWeightsTest {
     try (NDManager manager = NDManager.newBaseManager()) {
       StateDict today;
       try (InputStream is =
-          RetinaNetWeightsTest.class.getResourceAsStream(TinyRetinaNets.DIR + "v1_weights.npz")) {
+          RetinaNetWeightsTest.class.getResourceAsStream(TinyDenseModels.DIR + "v1_weights.npz")) {
         today = StateDict.fromNpz(manager, is);
       }
       StateDict legacy = toLegacyNames(today);
       assertTrue(legacy.arrays().containsKey("head.classification_head.conv.6.weight"));
       assertTrue(legacy.arrays().containsKey("head.regression_head.conv.4.bias"));
 
-      RetinaNet plain = TinyRetinaNets.build("v1");
+      RetinaNet plain = TinyDenseModels.build("v1");
       plain.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       assertThrows(WeightImportException.class, () -> WeightImport.load(plain, legacy));
 
-      RetinaNet model = TinyRetinaNets.build("v1");
+      RetinaNet model = TinyDenseModels.build("v1");
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       ImportReport report =
           WeightImport.builder().optRename(LegacyNames::upgrade).build().apply(model, legacy);
       assertEquals(today.arrays().size(), report.loaded().size());
 
-      NDList in = Fixtures.load(manager, TinyRetinaNets.DIR + "images.npz");
-      NDList out = Fixtures.load(manager, TinyRetinaNets.DIR + "v1_outputs.npz");
+      NDList in = Fixtures.load(manager, TinyDenseModels.DIR + "images.npz");
+      NDList out = Fixtures.load(manager, TinyDenseModels.DIR + "v1_outputs.npz");
       ParameterStore ps = new ParameterStore(manager, false);
       NDList images = new NDList(Fixtures.get(in, "image_0"), Fixtures.get(in, "image_1"));
       NDArray logits = model.predict(ps, model.features(ps, images, false), false).logits();

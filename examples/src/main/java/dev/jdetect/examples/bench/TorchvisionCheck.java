@@ -15,8 +15,8 @@ import dev.jdetect.models.inference.ImageTensors;
 import dev.jdetect.models.weights.ImportReport;
 import dev.jdetect.models.weights.WeightImport;
 import dev.jdetect.models.zoo.CocoCategories;
+import dev.jdetect.models.zoo.TorchvisionDenseDetectors;
 import dev.jdetect.models.zoo.TorchvisionDetectors;
-import dev.jdetect.models.zoo.TorchvisionRetinaNets;
 import dev.jdetect.train.data.ImageFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -88,9 +88,10 @@ public final class TorchvisionCheck implements Callable<Integer> {
         return TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(
             TorchvisionDetectors.COCO_CLASSES, 3);
       case "retinanet_resnet50_fpn":
-        return TorchvisionRetinaNets.retinaNetResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
+        return TorchvisionDenseDetectors.retinaNetResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
       case "retinanet_resnet50_fpn_v2":
-        return TorchvisionRetinaNets.retinaNetResNet50FpnV2(TorchvisionDetectors.COCO_CLASSES, 3);
+        return TorchvisionDenseDetectors.retinaNetResNet50FpnV2(
+            TorchvisionDetectors.COCO_CLASSES, 3);
       default:
         throw new IllegalArgumentException("unknown model " + name);
     }

@@ -31,12 +31,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * State-dict names, shapes, parameter counts and anchors equal torchvision 0.14.1's RetinaNet
- * builders (gen_models_retinanet.py).
+ * builders (gen_models_dense.py).
  */
-class TorchvisionRetinaNetsTest {
+class TorchvisionDenseDetectorsTest {
 
   private static String read(String resource) throws IOException {
-    try (InputStream in = TorchvisionRetinaNetsTest.class.getResourceAsStream(resource)) {
+    try (InputStream in = TorchvisionDenseDetectorsTest.class.getResourceAsStream(resource)) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
   }
@@ -78,31 +78,33 @@ class TorchvisionRetinaNetsTest {
 
   @Test
   void resNet50FpnIsTorchvisions() throws IOException {
-    assertLayout("retinanet_resnet50_fpn", TorchvisionRetinaNets::retinaNetResNet50FpnCoco);
-    RetinaNet v1 = TorchvisionRetinaNets.retinaNetResNet50Fpn(20, 3);
+    assertLayout("retinanet_resnet50_fpn", TorchvisionDenseDetectors::retinaNetResNet50FpnCoco);
+    RetinaNet v1 = TorchvisionDenseDetectors.retinaNetResNet50Fpn(20, 3);
     assertEquals(20, v1.numClasses());
     // torchvision 0.14.1: v1 computes P6 from P5 (LastLevelP6P7(256, 256)), v2 from C5
     assertTrue(extraLevels(v1).usesP5());
-    assertFalse(extraLevels(TorchvisionRetinaNets.retinaNetResNet50FpnV2(20, 5)).usesP5());
+    assertFalse(extraLevels(TorchvisionDenseDetectors.retinaNetResNet50FpnV2(20, 5)).usesP5());
   }
 
   @Test
   void resNet50FpnV2IsTorchvisions() throws IOException {
-    assertLayout("retinanet_resnet50_fpn_v2", TorchvisionRetinaNets::retinaNetResNet50FpnV2Coco);
+    assertLayout(
+        "retinanet_resnet50_fpn_v2", TorchvisionDenseDetectors::retinaNetResNet50FpnV2Coco);
   }
 
   @Test
   void cocoV1WeightsUseEpsilonZeroAndV2HasNoFrozenNorms() {
-    RetinaNet coco = TorchvisionRetinaNets.retinaNetResNet50FpnCoco();
+    RetinaNet coco = TorchvisionDenseDetectors.retinaNetResNet50FpnCoco();
     // 53 frozen norms in ResNet-50, all set to 0 (torchvision's overwrite_eps)
     assertEquals(53, FrozenBatchNorm2d.overwriteEps(coco, 0f));
     assertEquals(
-        0, FrozenBatchNorm2d.overwriteEps(TorchvisionRetinaNets.retinaNetResNet50FpnV2Coco(), 0f));
+        0,
+        FrozenBatchNorm2d.overwriteEps(TorchvisionDenseDetectors.retinaNetResNet50FpnV2Coco(), 0f));
   }
 
   @Test
   void anchorsAreTorchvisions() {
-    AnchorGenerator anchors = TorchvisionRetinaNets.anchors();
+    AnchorGenerator anchors = TorchvisionDenseDetectors.anchors();
     try (NDManager manager = NDManager.newBaseManager()) {
       NDList cells = Fixtures.load(manager, "/fixtures/zoo/retinanet_cell_anchors.npz");
       assertEquals(5, anchors.numLevels());

@@ -3,6 +3,8 @@ package dev.jdetect.models.zoo;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
 import dev.jdetect.models.backbone.ResNet50;
+import dev.jdetect.models.dense.Fcos;
+import dev.jdetect.models.dense.FcosHead;
 import dev.jdetect.models.dense.RetinaNet;
 import dev.jdetect.models.dense.RetinaNetHead;
 import dev.jdetect.models.dense.RetinaNetLoss;
@@ -13,25 +15,28 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * torchvision 0.14.1's RetinaNet builders, with its architectures, parameter names and defaults, so
- * the {@code .pth} files torchvision publishes load with {@code WeightImport.load(model,
- * Path.of("....pth"))} (files saved before torchvision 0.13 too, through {@code LegacyNames}):
+ * torchvision 0.14.1's RetinaNet and FCOS builders, with its architectures, parameter names and
+ * defaults, so the {@code .pth} files torchvision publishes load with {@code
+ * WeightImport.load(model, Path.of("....pth"))} (files saved before torchvision 0.13 too, through
+ * {@code LegacyNames}):
  *
  * <ul>
  *   <li>{@link #retinaNetResNet50Fpn(int, int)}: {@code retinanet_resnet50_fpn};
- *   <li>{@link #retinaNetResNet50FpnV2(int, int)}: {@code retinanet_resnet50_fpn_v2}.
+ *   <li>{@link #retinaNetResNet50FpnV2(int, int)}: {@code retinanet_resnet50_fpn_v2};
+ *   <li>{@link #fcosResNet50Fpn(int, int)}: {@code fcos_resnet50_fpn}.
  * </ul>
  *
  * <p>Both take ResNet-50's layers 2 to 4 under a 256-channel feature pyramid with two extra levels
- * ({@link LastLevelP6P7}), anchors {@code (x, x 2^(1/3), x 2^(2/3))} (truncated to whole pixels)
- * for {@code x} = 32 to 512 with ratios 0.5, 1, 2, and images 800 / at most 1333. A model for
- * {@code C} classes has {@code C + 1} logits per anchor, as torchvision's {@code num_classes = C +
- * 1}. The {@code ...Coco()} variants fit torchvision's COCO weights (91 logits in torchvision's
- * category order, see {@link CocoCategories}; three trainable backbone stages).
+ * ({@link LastLevelP6P7}) and images 800 / at most 1333; RetinaNet's anchors are {@code (x, x
+ * 2^(1/3), x 2^(2/3))} (truncated to whole pixels) for {@code x} = 32 to 512 with ratios 0.5, 1, 2,
+ * FCOS's one square of the level's stride per location. A model for {@code C} classes has {@code C
+ * + 1} logits per anchor, as torchvision's {@code num_classes = C + 1}. The {@code ...Coco()}
+ * variants fit torchvision's COCO weights (91 logits in torchvision's category order, see {@link
+ * CocoCategories}; three trainable backbone stages).
  */
-public final class TorchvisionRetinaNets {
+public final class TorchvisionDenseDetectors {
 
-  private TorchvisionRetinaNets() {}
+  private TorchvisionDenseDetectors() {}
 
   /**
    * torchvision's {@code retinanet_resnet50_fpn}: ResNet-50 with frozen batch norms, P6 computed
@@ -93,6 +98,53 @@ public final class TorchvisionRetinaNets {
   }
 
   /**
+   * torchvision's {@code fcos_resnet50_fpn}: ResNet-50 with frozen batch norms, P6 computed from P5
+   * ({@code LastLevelP6P7(256, 256)}), {@link FcosHead} with GroupNorm(32), one location per cell
+   * (anchors 8 to 128, ratio 1), centre sampling 1.5, post-processing score 0.2, NMS 0.6, 100
+   * detections.
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers ResNet stages that train, counted from the top (torchvision: 3)
+   * @return the model (not initialised)
+   */
+  public static Fcos fcosResNet50Fpn(int numClasses, int trainableLayers) {
+    if (numClasses < 1) {
+      throw new IllegalArgumentException("numClasses must be >= 1, got " + numClasses);
+    }
+    ResNet50 body =
+        ResNet50.builder()
+            .optFrozenBatchNorm(true)
+            .optReturnedLayers(2, 3, 4)
+            .optTrainableLayers(trainableLayers)
+            .build();
+    List<float[]> sizes = new ArrayList<>();
+    for (int stride = 8; stride <= 128; stride *= 2) {
+      sizes.add(new float[] {stride});
+    }
+    AnchorGenerator points =
+        AnchorGenerator.builder()
+            .optSizes(sizes)
+            .optAspectRatios(List.of(new float[] {1f}))
+            .build();
+    return Fcos.builder()
+        .setBackbone(new BackboneWithFpn(body, fpn(body, new LastLevelP6P7(256, 256))))
+        .setHead(new FcosHead(256, numClasses + 1, 32))
+        .setAnchorGenerator(points)
+        .optBackboneTrainingMode(false)
+        .build();
+  }
+
+  /**
+   * {@link #fcosResNet50Fpn(int, int)} for torchvision's {@code FCOS_ResNet50_FPN_Weights.COCO_V1}:
+   * 91 logits and three trainable stages.
+   *
+   * @return the model (not initialised)
+   */
+  public static Fcos fcosResNet50FpnCoco() {
+    return fcosResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
+  }
+
+  /**
    * torchvision's RetinaNet anchors ({@code _default_anchorgen}): on the five levels, sizes {@code
    * (x, int(x 2^(1/3)), int(x 2^(2/3)))} for {@code x} = 32, 64, 128, 256, 512, ratios 0.5, 1, 2.
    *
@@ -129,18 +181,20 @@ public final class TorchvisionRetinaNets {
       RetinaNetHead head,
       RetinaNetLoss.BoxLoss boxLoss,
       boolean backboneTrainingMode) {
-    FeaturePyramidNetwork fpn =
-        FeaturePyramidNetwork.builder()
-            .setInChannels(body.outChannels())
-            .setOutChannels(256)
-            .optExtraBlocks(extra)
-            .build();
     return RetinaNet.builder()
-        .setBackbone(new BackboneWithFpn(body, fpn))
+        .setBackbone(new BackboneWithFpn(body, fpn(body, extra)))
         .setHead(head)
         .setAnchorGenerator(anchors())
         .optLoss(RetinaNetLoss.builder().optBoxLoss(boxLoss).build())
         .optBackboneTrainingMode(backboneTrainingMode)
+        .build();
+  }
+
+  private static FeaturePyramidNetwork fpn(ResNet50 body, LastLevelP6P7 extra) {
+    return FeaturePyramidNetwork.builder()
+        .setInChannels(body.outChannels())
+        .setOutChannels(256)
+        .optExtraBlocks(extra)
         .build();
   }
 }

@@ -1,5 +1,9 @@
 package dev.jdetect.models.dense;
 
+import static dev.jdetect.testkit.NDAssertions.assertCloseScaled;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -12,6 +16,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.models.Backbone;
+import dev.jdetect.models.Targets;
 import dev.jdetect.models.backbone.ConvBlocks;
 import dev.jdetect.models.neck.BackboneWithFpn;
 import dev.jdetect.models.neck.FeaturePyramidNetwork;
@@ -19,18 +24,21 @@ import dev.jdetect.models.neck.LastLevelP6P7;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.weights.StateDict;
 import dev.jdetect.models.weights.WeightImport;
+import dev.jdetect.testkit.Fixtures;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The small RetinaNets of gen_models_retinanet.py ("v1" and "v2"), with their weights. */
-final class TinyRetinaNets {
+/**
+ * The small RetinaNets ("v1", "v2") and FCOS ("fcos") of gen_models_dense.py, with their weights.
+ */
+final class TinyDenseModels {
 
-  static final String DIR = "/fixtures/retinanet/";
+  static final String DIR = "/fixtures/dense/";
 
-  private TinyRetinaNets() {}
+  private TinyDenseModels() {}
 
   /** {@code stem} (stride 8, 16 ch), {@code layer3} (16, 24 ch), {@code layer4} (32, 32 ch). */
   static final class TinyBody extends AbstractBlock implements Backbone {
@@ -99,6 +107,61 @@ final class TinyRetinaNets {
         .build();
   }
 
+  /** The generator's small FCOS: GroupNorm(8) heads, P6 from P5, points of strides 8 to 128. */
+  static Fcos buildFcos() {
+    List<float[]> sizes = new ArrayList<>();
+    for (int stride = 8; stride <= 128; stride *= 2) {
+      sizes.add(new float[] {stride});
+    }
+    return Fcos.builder()
+        .setBackbone(new BackboneWithFpn(new TinyBody(), fpn(16)))
+        .setHead(new FcosHead(16, 4, 8))
+        .setAnchorGenerator(
+            AnchorGenerator.builder()
+                .optSizes(sizes)
+                .optAspectRatios(List.of(new float[] {1f}))
+                .build())
+        .optTransform(transform())
+        .optPostProcessor(
+            Fcos.torchvisionPostProcessing()
+                .optTopkCandidates(20)
+                .optDetectionsPerImage(30)
+                .build())
+        .build();
+  }
+
+  private static FeaturePyramidNetwork fpn(int p6Source) {
+    return FeaturePyramidNetwork.builder()
+        .setInChannels(16, 24, 32)
+        .setOutChannels(16)
+        .optExtraBlocks(new LastLevelP6P7(p6Source, 16))
+        .build();
+  }
+
+  private static RcnnTransform transform() {
+    return RcnnTransform.builder().optMinSize(64).optMaxSize(100).build();
+  }
+
+  /** The two images of the generator. */
+  static NDList images(NDList f) {
+    return new NDList(Fixtures.get(f, "image_0"), Fixtures.get(f, "image_1"));
+  }
+
+  /** Image 0's three objects and image 1 without objects. */
+  static NDList targets(NDManager manager, NDList f) {
+    return Targets.pad(
+        manager,
+        List.of(Fixtures.get(f, "target_boxes_0"), manager.zeros(new Shape(0, 4))),
+        List.of(Fixtures.get(f, "target_labels_0"), manager.zeros(new Shape(0), DataType.INT64)));
+  }
+
+  /** A finite scalar loss equal to torchvision's, relative to its size. */
+  static void assertLoss(NDArray want, NDArray got, String what) {
+    assertEquals(new Shape(), got.getShape(), what + " is a scalar");
+    assertTrue(Float.isFinite(got.getFloat()), what + " is finite: " + got.getFloat());
+    assertCloseScaled(want.reshape(), got, 1e-5f, what);
+  }
+
   /**
    * The generator's small RetinaNet.
    *
@@ -107,12 +170,7 @@ final class TinyRetinaNets {
    */
   static RetinaNet build(String version) {
     boolean v2 = "v2".equals(version);
-    FeaturePyramidNetwork fpn =
-        FeaturePyramidNetwork.builder()
-            .setInChannels(16, 24, 32)
-            .setOutChannels(16)
-            .optExtraBlocks(new LastLevelP6P7(v2 ? 32 : 16, 16))
-            .build();
+    FeaturePyramidNetwork fpn = fpn(v2 ? 32 : 16);
     RetinaNetHead head =
         RetinaNetHead.builder()
             .setInChannels(16)
@@ -124,7 +182,7 @@ final class TinyRetinaNets {
         .setBackbone(new BackboneWithFpn(new TinyBody(), fpn))
         .setHead(head)
         .setAnchorGenerator(anchors())
-        .optTransform(RcnnTransform.builder().optMinSize(64).optMaxSize(100).build())
+        .optTransform(transform())
         .optLoss(
             RetinaNetLoss.builder()
                 .optBoxLoss(v2 ? RetinaNetLoss.BoxLoss.GIOU : RetinaNetLoss.BoxLoss.L1)
@@ -136,10 +194,14 @@ final class TinyRetinaNets {
 
   /** Builds, initialises and loads the generator's weights (strict). */
   static RetinaNet load(NDManager manager, String version) {
-    RetinaNet model = build(version);
+    return load(manager, version, build(version));
+  }
+
+  /** Initialises the model and loads the generator's weights for it (strict). */
+  static <T extends DenseDetector> T load(NDManager manager, String version, T model) {
     model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
     try (InputStream is =
-        TinyRetinaNets.class.getResourceAsStream(DIR + version + "_weights.npz")) {
+        TinyDenseModels.class.getResourceAsStream(DIR + version + "_weights.npz")) {
       WeightImport.load(model, StateDict.fromNpz(manager, is));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
