@@ -13,6 +13,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
+import dev.jdetect.models.dense.DenseDetector;
+import dev.jdetect.models.dense.Fcos;
 import dev.jdetect.models.dense.RetinaNet;
 import dev.jdetect.models.neck.BackboneWithFpn;
 import dev.jdetect.models.neck.LastLevelP6P7;
@@ -41,11 +43,12 @@ class TorchvisionDenseDetectorsTest {
     }
   }
 
-  private static void assertLayout(String builder, Supplier<RetinaNet> factory) throws IOException {
+  private static void assertLayout(String builder, Supplier<? extends DenseDetector> factory)
+      throws IOException {
     List<String> want = List.of(read("/fixtures/zoo/" + builder + ".txt").split("\n"));
     Properties counts = new Properties();
-    counts.load(new StringReader(read("/fixtures/zoo/retinanet_param_counts.properties")));
-    RetinaNet model = factory.get();
+    counts.load(new StringReader(read("/fixtures/zoo/dense_param_counts.properties")));
+    DenseDetector model = factory.get();
     try (NDManager manager = NDManager.newBaseManager()) {
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
       List<String> got = new ArrayList<>();
@@ -90,6 +93,19 @@ class TorchvisionDenseDetectorsTest {
   void resNet50FpnV2IsTorchvisions() throws IOException {
     assertLayout(
         "retinanet_resnet50_fpn_v2", TorchvisionDenseDetectors::retinaNetResNet50FpnV2Coco);
+  }
+
+  @Test
+  void fcosResNet50FpnIsTorchvisions() throws IOException {
+    assertLayout("fcos_resnet50_fpn", TorchvisionDenseDetectors::fcosResNet50FpnCoco);
+    Fcos fcos = TorchvisionDenseDetectors.fcosResNet50Fpn(20, 3);
+    assertEquals(20, fcos.numClasses());
+    assertEquals(3, fcos.lossNames().length);
+    // one point per location: anchors of the level's stride, ratio 1
+    assertEquals(5, fcos.getAnchorGenerator().numLevels());
+    for (int n : fcos.getAnchorGenerator().numAnchorsPerLocation()) {
+      assertEquals(1, n);
+    }
   }
 
   @Test
