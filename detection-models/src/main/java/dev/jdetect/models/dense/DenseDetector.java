@@ -226,17 +226,7 @@ public abstract class DenseDetector extends AbstractBlock implements DetectionMo
   /** {@inheritDoc} */
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    int n =
-        inputShapes.length == 1 && inputShapes[0].dimension() == 4
-            ? (int) inputShapes[0].get(0)
-            : inputShapes.length;
-    Shape[] out = new Shape[3 * n];
-    for (int i = 0; i < n; i++) {
-      out[3 * i] = new Shape(-1, 4);
-      out[3 * i + 1] = new Shape(-1);
-      out[3 * i + 2] = new Shape(-1);
-    }
-    return out;
+    return Detections.outputShapes(inputShapes);
   }
 
   /** {@inheritDoc} */

@@ -49,8 +49,8 @@ public final class TorchvisionCheck implements Callable<Integer> {
       required = true,
       description =
           "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,"
-              + " fasterrcnn_mobilenet_v3_large_320_fpn, retinanet_resnet50_fpn or"
-              + " retinanet_resnet50_fpn_v2.")
+              + " fasterrcnn_mobilenet_v3_large_320_fpn, retinanet_resnet50_fpn,"
+              + " retinanet_resnet50_fpn_v2 or fcos_resnet50_fpn.")
   String model;
 
   @Option(
@@ -92,6 +92,8 @@ public final class TorchvisionCheck implements Callable<Integer> {
       case "retinanet_resnet50_fpn_v2":
         return TorchvisionDenseDetectors.retinaNetResNet50FpnV2(
             TorchvisionDetectors.COCO_CLASSES, 3);
+      case "fcos_resnet50_fpn":
+        return TorchvisionDenseDetectors.fcosResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
       default:
         throw new IllegalArgumentException("unknown model " + name);
     }
