@@ -83,6 +83,24 @@ class RetinaNetBadInputTest {
   }
 
   @Test
+  void fcosPartsRefuseInvalidSettings() {
+    IllegalArgumentException radius =
+        assertThrows(IllegalArgumentException.class, () -> new FcosLoss(0f));
+    assertTrue(radius.getMessage().contains("centerSamplingRadius"), radius.getMessage());
+    // GroupNorm(32) needs a channel count it divides
+    assertThrows(IllegalArgumentException.class, () -> new FcosHead(48, 4, 32));
+    IllegalArgumentException noHead =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Fcos.builder()
+                    .setBackbone(backbone())
+                    .setAnchorGenerator(TinyDenseModels.anchors())
+                    .build());
+    assertTrue(noHead.getMessage().contains("head"), noHead.getMessage());
+  }
+
+  @Test
   void trainingNeedsValidTargets() {
     try (NDManager manager = NDManager.newBaseManager()) {
       RetinaNet model = TinyDenseModels.build("v1");
