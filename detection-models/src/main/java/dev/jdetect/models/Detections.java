@@ -3,6 +3,7 @@ package dev.jdetect.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -98,6 +99,28 @@ public final class Detections {
       list.add(d.labels);
     }
     return list;
+  }
+
+  /**
+   * Returns the shapes of the {@link #toNDList} form for a batch: {@code (-1, 4)}, {@code (-1)},
+   * {@code (-1)} per image, the image count read from the input shapes (one {@code (N, 3, H, W)}
+   * shape or one {@code (3, H, W)} shape per image). This is a detector's {@code getOutputShapes}.
+   *
+   * @param inputShapes the images' shapes
+   * @return three shapes per image
+   */
+  public static Shape[] outputShapes(Shape[] inputShapes) {
+    int n =
+        inputShapes.length == 1 && inputShapes[0].dimension() == 4
+            ? (int) inputShapes[0].get(0)
+            : inputShapes.length;
+    Shape[] out = new Shape[3 * n];
+    for (int i = 0; i < n; i++) {
+      out[3 * i] = new Shape(-1, 4);
+      out[3 * i + 1] = new Shape(-1);
+      out[3 * i + 2] = new Shape(-1);
+    }
+    return out;
   }
 
   /**

@@ -86,6 +86,48 @@ public final class Boxes {
   }
 
   /**
+   * Returns the pairwise generalized intersection-over-union matrix, like torchvision's {@code
+   * generalized_box_iou}: {@code iou - (enclosing - union) / enclosing}, where {@code enclosing} is
+   * the area of the smallest box holding both. Values lie in {@code [-1, 1]}. Dtypes follow {@link
+   * #iou(NDArray, NDArray)} (integer boxes give a float32 result); two identical zero-area boxes
+   * give {@code NaN} as in torchvision.
+   *
+   * @param boxesA {@code (N, 4)} boxes
+   * @param boxesB {@code (M, 4)} boxes on the same device
+   * @return {@code (N, M)} generalized IoU values attached to {@code boxesA}'s manager
+   * @throws IllegalArgumentException if a shape is not {@code (K, 4)}, a dtype is not numeric, or
+   *     the devices differ
+   */
+  public static NDArray generalizedIou(NDArray boxesA, NDArray boxesB) {
+    requireBoxMatrix(boxesA, "boxesA");
+    requireBoxMatrix(boxesB, "boxesB");
+    requireSameDevice(boxesA, "boxesA", boxesB, "boxesB");
+    return scoped(
+        () -> {
+          NDArray a = upcast(boxesA);
+          NDArray b = upcast(boxesB);
+          NDList ac = a.split(4, 1);
+          NDList bc = b.transpose().split(4, 0);
+          NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
+          NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
+          NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
+          NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
+          NDArray inter = clampMin0(iw).mul(clampMin0(ih));
+          NDArray union = areaA.add(areaB).sub(inter);
+          NDArray ew = ac.get(2).maximum(bc.get(2)).sub(ac.get(0).minimum(bc.get(0)));
+          NDArray eh = ac.get(3).maximum(bc.get(3)).sub(ac.get(1).minimum(bc.get(1)));
+          NDArray enclosing = clampMin0(ew).mul(clampMin0(eh));
+          if (!inter.getDataType().isFloating()) {
+            inter = inter.toType(DataType.FLOAT32, false);
+            union = union.toType(DataType.FLOAT32, false);
+            enclosing = enclosing.toType(DataType.FLOAT32, false);
+          }
+          NDArray iou = inter.div(union);
+          return iou.sub(enclosing.sub(union).div(enclosing));
+        });
+  }
+
+  /**
    * Clips boxes to an image, like torchvision's {@code clip_boxes_to_image}: x coordinates to
    * {@code [0, width]}, y coordinates to {@code [0, height]}.
    *
@@ -183,6 +225,42 @@ public final class Boxes {
               c.get(1).sub(halfH),
               c.get(0).add(halfW),
               c.get(1).add(halfH));
+        });
+  }
+
+  /**
+   * Converts {@code (x, y, w, h)} boxes (top-left corner and size) to {@code (x1, y1, x2, y2)},
+   * like torchvision's {@code box_convert(boxes, "xywh", "xyxy")}.
+   *
+   * @param boxes {@code (..., 4)} corner-size boxes
+   * @return {@code (..., 4)} corner boxes
+   * @throws IllegalArgumentException if the last axis is not 4
+   */
+  public static NDArray xywhToXyxy(NDArray boxes) {
+    requireLastAxis4(boxes, "boxes");
+    int axis = boxes.getShape().dimension() - 1;
+    return scoped(
+        () -> {
+          NDList c = boxes.split(4, axis);
+          return concat(axis, c.get(0), c.get(1), c.get(0).add(c.get(2)), c.get(1).add(c.get(3)));
+        });
+  }
+
+  /**
+   * Converts {@code (x1, y1, x2, y2)} boxes to {@code (x, y, w, h)} (top-left corner and size),
+   * like torchvision's {@code box_convert(boxes, "xyxy", "xywh")}.
+   *
+   * @param boxes {@code (..., 4)} corner boxes
+   * @return {@code (..., 4)} corner-size boxes
+   * @throws IllegalArgumentException if the last axis is not 4
+   */
+  public static NDArray xyxyToXywh(NDArray boxes) {
+    requireLastAxis4(boxes, "boxes");
+    int axis = boxes.getShape().dimension() - 1;
+    return scoped(
+        () -> {
+          NDList c = boxes.split(4, axis);
+          return concat(axis, c.get(0), c.get(1), c.get(2).sub(c.get(0)), c.get(3).sub(c.get(1)));
         });
   }
 

@@ -2,6 +2,7 @@ package dev.jdetect.core.loss;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -181,6 +182,87 @@ public final class DetectionLosses {
   }
 
   /**
+   * Sigmoid focal loss with a reduction, {@code torchvision.ops.sigmoid_focal_loss(inputs, targets,
+   * alpha, gamma, reduction)}.
+   *
+   * @param logits floating logits, any shape
+   * @param targets floating binary targets, same shape
+   * @param alpha the positive weight in [0, 1], or negative for none
+   * @param gamma the focusing exponent, finite and {@code >= 0}
+   * @param reduction none, mean or sum
+   * @return the loss, reduced as asked
+   * @throws IllegalArgumentException on a shape mismatch or invalid alpha / gamma
+   * @see #sigmoidFocal(NDArray, NDArray, float, float)
+   */
+  public static NDArray sigmoidFocal(
+      NDArray logits, NDArray targets, float alpha, float gamma, Reduction reduction) {
+    NDArray loss = sigmoidFocal(logits, targets, alpha, gamma);
+    if (reduction == Reduction.NONE) {
+      return loss;
+    }
+    NDArray reduced = reduction.apply(loss);
+    loss.close();
+    return reduced;
+  }
+
+  /**
+   * Generalized IoU loss of paired boxes, {@code torchvision.ops.generalized_box_iou_loss}: {@code
+   * 1 - iou + (enclosing - union) / (enclosing + eps)} with {@code iou = inter / (union + eps)},
+   * row {@code i} of {@code boxes1} against row {@code i} of {@code boxes2}. Non-float inputs are
+   * computed in float32. The gradient flows to both box sets; where two boxes do not overlap the
+   * intersection contributes none, as in torchvision. The mean of no boxes is 0 (torchvision's
+   * {@code 0.0 * loss.sum()}), not NaN.
+   *
+   * @param boxes1 {@code (..., 4)} boxes {@code (x1, y1, x2, y2)}
+   * @param boxes2 boxes of the same shape
+   * @param reduction none, mean or sum
+   * @param eps the small number that keeps the divisions finite (torchvision: 1e-7)
+   * @return the loss: {@code (...)} for {@link Reduction#NONE}, else a scalar
+   * @throws IllegalArgumentException if the shapes differ or the last axis is not 4
+   */
+  public static NDArray generalizedIouLoss(
+      NDArray boxes1, NDArray boxes2, Reduction reduction, float eps) {
+    checkSameShape(boxes2, "boxes2", boxes1, "boxes1");
+    Shape shape = boxes1.getShape();
+    if (shape.dimension() < 1 || shape.get(shape.dimension() - 1) != 4) {
+      throw new IllegalArgumentException("boxes1 must have shape (..., 4), got " + shape);
+    }
+    NDArray result;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      int axis = shape.dimension() - 1;
+      NDList a = toFloat(boxes1).split(4, axis);
+      NDList g = toFloat(boxes2).split(4, axis);
+      NDArray left = a.get(0).maximum(g.get(0));
+      NDArray top = a.get(1).maximum(g.get(1));
+      NDArray right = a.get(2).minimum(g.get(2));
+      NDArray bottom = a.get(3).minimum(g.get(3));
+      NDArray overlaps = bottom.gt(top).logicalAnd(right.gt(left));
+      NDArray product = right.sub(left).mul(bottom.sub(top));
+      NDArray inter = NDArrays.where(overlaps, product, product.zerosLike());
+      NDArray area1 = a.get(2).sub(a.get(0)).mul(a.get(3).sub(a.get(1)));
+      NDArray area2 = g.get(2).sub(g.get(0)).mul(g.get(3).sub(g.get(1)));
+      NDArray union = area1.add(area2).sub(inter);
+      NDArray iou = inter.div(union.add(eps));
+      NDArray enclosing =
+          a.get(2)
+              .maximum(g.get(2))
+              .sub(a.get(0).minimum(g.get(0)))
+              .mul(a.get(3).maximum(g.get(3)).sub(a.get(1).minimum(g.get(1))));
+      NDArray penalty = enclosing.sub(union).div(enclosing.add(eps));
+      NDArray loss = iou.sub(penalty).neg().add(1f).squeeze(axis);
+      if (reduction == Reduction.MEAN && loss.size() == 0) {
+        result = loss.sum();
+      } else {
+        result = reduction.apply(loss);
+      }
+      NDScope.unregister(result);
+    }
+    NDScope.register(result);
+    return result;
+  }
+
+  /**
    * Softmax (multi-class) focal loss per element: {@code -alpha * (1 - p_t)^gamma * log(p_t)} with
    * {@code p_t} the softmax probability of the label, 0 where {@code label == ignoreIndex}. With
    * {@code alpha = 1} and {@code gamma = 0} it equals {@link #crossEntropy(NDArray, NDArray,
@@ -287,6 +369,14 @@ public final class DetectionLosses {
     NDArray logProbability =
         logits.logSoftmax(-1).gather(safeLabels.expandDims(-1), -1).squeeze(-1);
     return new LogProbability(logProbability, ignored);
+  }
+
+  /** torchvision's {@code _upcast_non_float}: anything but float32/64 becomes float32. */
+  private static NDArray toFloat(NDArray boxes) {
+    DataType type = boxes.getDataType();
+    return type == DataType.FLOAT32 || type == DataType.FLOAT64
+        ? boxes
+        : boxes.toType(DataType.FLOAT32, false);
   }
 
   private static void checkFloating(NDArray array, String name) {

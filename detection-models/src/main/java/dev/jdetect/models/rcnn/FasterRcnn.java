@@ -15,7 +15,6 @@ import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -130,28 +129,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
    * @throws IllegalArgumentException if an image is malformed or smaller than the stride
    */
   public ImageBatch transform(NDList images) {
-    ImageBatch batch = transform.apply(images);
-    for (int i = 0; i < batch.size(); i++) {
-      int[] size = batch.imageSizes().get(i);
-      if (size[0] < maxStride || size[1] < maxStride) {
-        int[] original = batch.originalSizes().get(i);
-        batch.tensor().close();
-        throw new IllegalArgumentException(
-            "images["
-                + i
-                + "]: image of size "
-                + original[0]
-                + "x"
-                + original[1]
-                + " resizes to "
-                + size[0]
-                + "x"
-                + size[1]
-                + ", smaller than the backbone stride "
-                + maxStride);
-      }
-    }
-    return batch;
+    return transform.apply(images, maxStride);
   }
 
   /**
@@ -210,21 +188,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       ImageBatch batch = transform(images);
-      List<ImageTargets> perImage = Targets.unpad(targets);
-      if (perImage.size() != batch.size()) {
-        throw new IllegalArgumentException(
-            "targets hold " + perImage.size() + " images but the batch has " + batch.size());
-      }
-      List<ImageTargets> resized = new ArrayList<>(perImage.size());
-      for (int i = 0; i < perImage.size(); i++) {
-        NDArray boxes =
-            RcnnTransform.resizeBoxes(
-                perImage.get(i).boxes().toDevice(batch.tensor().getDevice(), false),
-                batch.originalSizes().get(i),
-                batch.imageSizes().get(i));
-        NDArray labels = perImage.get(i).labels().toDevice(batch.tensor().getDevice(), false);
-        resized.add(new ImageTargets(boxes, labels));
-      }
+      List<ImageTargets> resized = RcnnTransform.resizeTargets(Targets.unpad(targets), batch);
       NDList features = features(parameterStore, batch, true);
       RegionProposalNetwork.Output proposals =
           rpn.propose(parameterStore, features, batch, true, resized);
@@ -273,17 +237,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
   /** {@inheritDoc} */
   @Override
   public Shape[] getOutputShapes(Shape[] inputShapes) {
-    int n =
-        inputShapes.length == 1 && inputShapes[0].dimension() == 4
-            ? (int) inputShapes[0].get(0)
-            : inputShapes.length;
-    Shape[] out = new Shape[3 * n];
-    for (int i = 0; i < n; i++) {
-      out[3 * i] = new Shape(-1, 4);
-      out[3 * i + 1] = new Shape(-1);
-      out[3 * i + 2] = new Shape(-1);
-    }
-    return out;
+    return Detections.outputShapes(inputShapes);
   }
 
   /** {@inheritDoc} */

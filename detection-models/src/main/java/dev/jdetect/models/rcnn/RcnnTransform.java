@@ -1,5 +1,6 @@
 package dev.jdetect.models.rcnn;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,6 +9,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.transform.BilinearResize;
 import dev.jdetect.models.transform.Normalization;
 import java.util.ArrayList;
@@ -176,6 +178,68 @@ public final class RcnnTransform {
     }
     NDScope.register(batch); // belongs to the caller's scope, if any
     return new ImageBatch(batch, sizes, originals);
+  }
+
+  /**
+   * Normalises, resizes and pads a batch as {@link #apply(NDList)}, and checks that every resized
+   * image is at least {@code minSide} pixels high and wide (a detector needs each image to cover
+   * one cell of its coarsest feature map).
+   *
+   * @param images one {@code (N, 3, H, W)} array or several {@code (3, H_i, W_i)} arrays
+   * @param minSide the smallest allowed resized side, e.g. the backbone's largest stride
+   * @return the transformed batch
+   * @throws IllegalArgumentException if an image is malformed or resizes below {@code minSide}
+   */
+  public ImageBatch apply(NDList images, int minSide) {
+    ImageBatch batch = apply(images);
+    for (int i = 0; i < batch.size(); i++) {
+      int[] size = batch.imageSizes().get(i);
+      if (size[0] < minSide || size[1] < minSide) {
+        int[] original = batch.originalSizes().get(i);
+        batch.tensor().close();
+        throw new IllegalArgumentException(
+            "images["
+                + i
+                + "]: image of size "
+                + original[0]
+                + "x"
+                + original[1]
+                + " resizes to "
+                + size[0]
+                + "x"
+                + size[1]
+                + ", smaller than the backbone stride "
+                + minSide);
+      }
+    }
+    return batch;
+  }
+
+  /**
+   * Scales training targets from the images as given into the pixels of a transformed batch, on the
+   * batch's device.
+   *
+   * @param targets one target per image, in input pixels
+   * @param batch the transformed batch
+   * @return the targets in resized pixels
+   * @throws IllegalArgumentException if the target and image counts differ
+   */
+  public static List<ImageTargets> resizeTargets(List<ImageTargets> targets, ImageBatch batch) {
+    if (targets.size() != batch.size()) {
+      throw new IllegalArgumentException(
+          "targets hold " + targets.size() + " images but the batch has " + batch.size());
+    }
+    Device device = batch.tensor().getDevice();
+    List<ImageTargets> resized = new ArrayList<>(targets.size());
+    for (int i = 0; i < targets.size(); i++) {
+      NDArray boxes =
+          resizeBoxes(
+              targets.get(i).boxes().toDevice(device, false),
+              batch.originalSizes().get(i),
+              batch.imageSizes().get(i));
+      resized.add(new ImageTargets(boxes, targets.get(i).labels().toDevice(device, false)));
+    }
+    return resized;
   }
 
   private static List<NDArray> split(NDList images) {

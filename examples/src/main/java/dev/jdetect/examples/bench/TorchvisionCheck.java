@@ -9,12 +9,13 @@ import ai.djl.training.ParameterStore;
 import com.google.gson.GsonBuilder;
 import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.examples.cli.Cli;
+import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.inference.ImageTensors;
-import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.weights.ImportReport;
 import dev.jdetect.models.weights.WeightImport;
 import dev.jdetect.models.zoo.CocoCategories;
+import dev.jdetect.models.zoo.TorchvisionDenseDetectors;
 import dev.jdetect.models.zoo.TorchvisionDetectors;
 import dev.jdetect.train.data.ImageFiles;
 import java.io.IOException;
@@ -47,8 +48,9 @@ public final class TorchvisionCheck implements Callable<Integer> {
       paramLabel = "NAME",
       required = true,
       description =
-          "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn or"
-              + " fasterrcnn_mobilenet_v3_large_320_fpn.")
+          "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,"
+              + " fasterrcnn_mobilenet_v3_large_320_fpn, retinanet_resnet50_fpn,"
+              + " retinanet_resnet50_fpn_v2 or fcos_resnet50_fpn.")
   String model;
 
   @Option(
@@ -75,7 +77,7 @@ public final class TorchvisionCheck implements Callable<Integer> {
     Cli.main(TorchvisionCheck.class, args);
   }
 
-  private static FasterRcnn build(String name) {
+  private static DetectionModel build(String name) {
     switch (name) {
       case "fasterrcnn_resnet50_fpn":
         return TorchvisionDetectors.fasterRcnnResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
@@ -85,6 +87,13 @@ public final class TorchvisionCheck implements Callable<Integer> {
       case "fasterrcnn_mobilenet_v3_large_320_fpn":
         return TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(
             TorchvisionDetectors.COCO_CLASSES, 3);
+      case "retinanet_resnet50_fpn":
+        return TorchvisionDenseDetectors.retinaNetResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
+      case "retinanet_resnet50_fpn_v2":
+        return TorchvisionDenseDetectors.retinaNetResNet50FpnV2(
+            TorchvisionDetectors.COCO_CLASSES, 3);
+      case "fcos_resnet50_fpn":
+        return TorchvisionDenseDetectors.fcosResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
       default:
         throw new IllegalArgumentException("unknown model " + name);
     }
@@ -92,7 +101,7 @@ public final class TorchvisionCheck implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    FasterRcnn detector = build(model);
+    DetectionModel detector = build(model);
     Map<String, Object> results = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager();
         Autograd.NoGradient ignored = Autograd.noGradient()) {
