@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
  * faster-rcnn-mobilenetv2-small} (torchvision's MobileNetV2 backbone with the same small-image RPN
  * and heads; slower) and torchvision's configurations ({@code faster-rcnn-mobilenetv2}, {@code
  * faster-rcnn-vgg16}, {@code faster-rcnn-resnet50-c4}), which resize images to 600-800 pixels
- * themselves.
+ * themselves. The single-stage {@code retinanet-small} and {@code fcos-small} (the same kind of
+ * backbone under a feature pyramid) train with the same settings.
  *
  * <p>Defaults: 800 generated shapes images (640 train, 160 validation), 256x256 input, Adam 1e-3
  * with warm-up then cosine, 30 epochs. Measured on 2 CPU cores: validation mAP@0.5 0.960 in about

@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
+import dev.jdetect.models.dense.DenseDetector;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.ssd.Ssd;
@@ -184,18 +185,24 @@ public final class SavedModel {
       return ((Ssd) model).transform().toString();
     }
     if (model instanceof FasterRcnn) {
-      RcnnTransform t = ((FasterRcnn) model).getTransform();
-      return "RcnnTransform(minSize="
-          + t.getMinSize()
-          + ", maxSize="
-          + t.getMaxSize()
-          + ", "
-          + t.getNormalization()
-          + ", sizeDivisible="
-          + t.getSizeDivisible()
-          + ")";
+      return describe(((FasterRcnn) model).getTransform());
+    }
+    if (model instanceof DenseDetector) {
+      return describe(((DenseDetector) model).getTransform());
     }
     return model.getClass().getSimpleName();
+  }
+
+  private static String describe(RcnnTransform t) {
+    return "RcnnTransform(minSize="
+        + t.getMinSize()
+        + ", maxSize="
+        + t.getMaxSize()
+        + ", "
+        + t.getNormalization()
+        + ", sizeDivisible="
+        + t.getSizeDivisible()
+        + ")";
   }
 
   static void checkClasses(DetectionModel model, ModelDescription description) {

@@ -26,6 +26,10 @@ import java.util.function.Function;
  *   <tr><td>{@code faster-rcnn-mobilenetv2-small}</td><td>{@link
  *       SmallModels#fasterRcnnSmall(dev.jdetect.models.Backbone, int, int, int)} on
  *       MobileNetV2</td><td>any (default 256)</td><td></td></tr>
+ *   <tr><td>{@code retinanet-small}</td><td>{@link SmallDenseModels#retinaNetSmall}</td>
+ *       <td>any (default 256)</td><td></td></tr>
+ *   <tr><td>{@code fcos-small}</td><td>{@link SmallDenseModels#fcosSmall}</td>
+ *       <td>any (default 256)</td><td></td></tr>
  *   <tr><td>{@code ssd300-vgg16}</td><td>{@link SsdModels#ssd300Vgg16}</td><td>300</td>
  *       <td></td></tr>
  *   <tr><td>{@code ssd512-vgg16}</td><td>{@link SsdModels#ssd512Vgg16}</td><td>512</td>
@@ -40,6 +44,12 @@ import java.util.function.Function;
  *       <td>600 / 1000</td><td></td></tr>
  *   <tr><td>{@code faster-rcnn-resnet50-c4}</td>
  *       <td>{@link FasterRcnnModels#fasterRcnnResNet50C4}</td><td>800 / 1333</td><td></td></tr>
+ *   <tr><td>torchvision's names: {@code fasterrcnn_resnet50_fpn}, {@code
+ *       fasterrcnn_mobilenet_v3_large_fpn}, {@code fasterrcnn_mobilenet_v3_large_320_fpn}, {@code
+ *       retinanet_resnet50_fpn}, {@code retinanet_resnet50_fpn_v2}, {@code fcos_resnet50_fpn}</td>
+ *       <td>{@link TorchvisionDetectors}, {@link TorchvisionDenseDetectors}</td>
+ *       <td>320 / 640 or 800 / 1333</td><td>{@code trainableLayers}, {@code weights}
+ *       (see {@link TorchvisionZooNames})</td></tr>
  * </table>
  *
  * <p>The configurations with a fixed input size resize images themselves and ignore the config's
@@ -62,6 +72,12 @@ final class BuiltinModels {
         c ->
             SmallModels.fasterRcnnSmall(
                 MobileNetV2.builder().build(), c.numClasses(), width(c), height(c)));
+    zoo.register(
+        "retinanet-small",
+        c -> SmallDenseModels.retinaNetSmall(c.numClasses(), width(c), height(c)));
+    zoo.register(
+        "fcos-small", c -> SmallDenseModels.fcosSmall(c.numClasses(), width(c), height(c)));
+    TorchvisionZooNames.registerAll(zoo);
     zoo.register("ssd300-vgg16", c -> SsdModels.ssd300Vgg16(c.numClasses()));
     zoo.register("ssd512-vgg16", c -> SsdModels.ssd512Vgg16(c.numClasses()));
     zoo.register("ssd300-resnet50", c -> SsdResNet50.ssd300(c.numClasses()));

@@ -9,20 +9,26 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.backbone.FrozenBatchNorm2d;
+import dev.jdetect.models.dense.Fcos;
+import dev.jdetect.models.dense.RetinaNet;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.ssd.D2lLoss;
 import dev.jdetect.models.ssd.MultiBoxLoss;
 import dev.jdetect.models.ssd.Ssd;
+import dev.jdetect.models.weights.TorchvisionNames;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class ModelZooTest {
 
-  private static final Set<String> SMALL = Set.of("tiny-ssd", "ssd-small", "faster-rcnn-small");
+  private static final Set<String> SMALL =
+      Set.of("tiny-ssd", "ssd-small", "faster-rcnn-small", "retinanet-small", "fcos-small");
 
   @Test
   void everyBuiltinNameBuildsAModelWithTheAskedClasses() {
@@ -39,19 +45,86 @@ class ModelZooTest {
             "ssdlite-mobilenetv2",
             "faster-rcnn-mobilenetv2",
             "faster-rcnn-vgg16",
-            "faster-rcnn-resnet50-c4"),
+            "faster-rcnn-resnet50-c4",
+            "retinanet-small",
+            "fcos-small",
+            "fasterrcnn_resnet50_fpn",
+            "fasterrcnn_mobilenet_v3_large_fpn",
+            "fasterrcnn_mobilenet_v3_large_320_fpn",
+            "retinanet_resnet50_fpn",
+            "retinanet_resnet50_fpn_v2",
+            "fcos_resnet50_fpn"),
         zoo.names());
     for (String name : zoo.names()) {
       DetectionModel model = zoo.create(ModelConfig.of(name, 3).withInputSize(96, 64));
       assertEquals(3, model.numClasses(), name);
       assertTrue(model.lossNames().length >= 2, name);
-      boolean family = name.contains("rcnn") ? model instanceof FasterRcnn : isSsd(model);
-      assertTrue(family, name + " built a " + model.getClass().getSimpleName());
+      assertEquals(family(name), model.getClass(), name);
     }
   }
 
-  private static boolean isSsd(DetectionModel model) {
-    return model instanceof Ssd;
+  private static float firstFrozenEps(Block block) {
+    if (block instanceof FrozenBatchNorm2d) {
+      return ((FrozenBatchNorm2d) block).eps();
+    }
+    for (Block child : block.getChildren().values()) {
+      float eps = firstFrozenEps(child);
+      if (!Float.isNaN(eps)) {
+        return eps;
+      }
+    }
+    return Float.NaN;
+  }
+
+  private static long trainableCount(DetectionModel model) {
+    return model.getParameters().stream().filter(p -> p.getValue().requiresGradient()).count();
+  }
+
+  private static Class<?> family(String name) {
+    if (name.contains("rcnn")) {
+      return FasterRcnn.class;
+    }
+    if (name.startsWith("retinanet")) {
+      return RetinaNet.class;
+    }
+    return name.startsWith("fcos") ? Fcos.class : Ssd.class;
+  }
+
+  @Test
+  void torchvisionNamesBuildTorchvisionArchitecturesWithTheirOptions() {
+    ModelZoo zoo = ModelZoo.builtin();
+    for (String name :
+        List.of("fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn")) {
+      DetectionModel fromZoo = zoo.create(ModelConfig.of(name, 90));
+      DetectionModel direct =
+          switch (name) {
+            case "fasterrcnn_resnet50_fpn" -> TorchvisionDetectors.fasterRcnnResNet50Fpn(90, 3);
+            case "retinanet_resnet50_fpn" -> TorchvisionDenseDetectors.retinaNetResNet50Fpn(90, 3);
+            default -> TorchvisionDenseDetectors.fcosResNet50Fpn(90, 3);
+          };
+      assertEquals(
+          TorchvisionNames.of(direct).keySet(), TorchvisionNames.of(fromZoo).keySet(), name);
+    }
+    // COCO_V1 sets the frozen batch norms' epsilon to 0 as torchvision does for its weights
+    DetectionModel coco =
+        zoo.create(ModelConfig.of("retinanet_resnet50_fpn", 90).withOption("weights", "COCO_V1"));
+    assertEquals(0f, firstFrozenEps(coco));
+    assertEquals(1e-5f, firstFrozenEps(zoo.create(ModelConfig.of("retinanet_resnet50_fpn", 90))));
+    // fewer trainable stages, fewer parameters that need gradients
+    assertTrue(
+        trainableCount(
+                zoo.create(
+                    ModelConfig.of("fcos_resnet50_fpn", 2).withOption("trainableLayers", "0")))
+            < trainableCount(zoo.create(ModelConfig.of("fcos_resnet50_fpn", 2))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                zoo.create(
+                    ModelConfig.of("fcos_resnet50_fpn", 2).withOption("trainableLayers", "all")));
+    assertEquals(
+        "option 'trainableLayers' of model 'fcos_resnet50_fpn' is not an integer: all",
+        e.getMessage());
   }
 
   /** The small configurations run at the configured input size and return valid detections. */

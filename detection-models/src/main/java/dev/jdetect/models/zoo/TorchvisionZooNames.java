@@ -1,0 +1,78 @@
+package dev.jdetect.models.zoo;
+
+import dev.jdetect.models.DetectionModel;
+import dev.jdetect.models.backbone.FrozenBatchNorm2d;
+import java.util.Locale;
+
+/**
+ * Registers torchvision's FPN Faster R-CNN, RetinaNet and FCOS builders under torchvision's own
+ * names, so a model imported from a torchvision {@code .pth} and saved with {@code SavedModel}
+ * rebuilds from its {@code model.json}.
+ *
+ * <p>Options: {@code trainableLayers} (backbone stages that train, counted from the top; default 3,
+ * torchvision's value with a pretrained backbone) and {@code weights} ({@code COCO_V1}: build the
+ * model as torchvision does for its COCO weights, i.e. with batch-norm epsilon 0 where torchvision
+ * overwrites it; any other value or none: the architecture as built from scratch).
+ */
+final class TorchvisionZooNames {
+
+  /** A torchvision builder: classes without background and trainable backbone stages. */
+  @FunctionalInterface
+  private interface Builder {
+    DetectionModel build(int numClasses, int trainableLayers);
+  }
+
+  private TorchvisionZooNames() {}
+
+  static void registerAll(ModelZoo zoo) {
+    register(zoo, "fasterrcnn_resnet50_fpn", TorchvisionDetectors::fasterRcnnResNet50Fpn, true);
+    register(
+        zoo,
+        "fasterrcnn_mobilenet_v3_large_fpn",
+        TorchvisionDetectors::fasterRcnnMobileNetV3LargeFpn,
+        false);
+    register(
+        zoo,
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        TorchvisionDetectors::fasterRcnnMobileNetV3Large320Fpn,
+        false);
+    register(zoo, "retinanet_resnet50_fpn", TorchvisionDenseDetectors::retinaNetResNet50Fpn, true);
+    register(
+        zoo, "retinanet_resnet50_fpn_v2", TorchvisionDenseDetectors::retinaNetResNet50FpnV2, false);
+    register(zoo, "fcos_resnet50_fpn", TorchvisionDenseDetectors::fcosResNet50Fpn, false);
+  }
+
+  /**
+   * Registers one builder.
+   *
+   * @param cocoEpsZero whether torchvision sets the frozen batch norms' epsilon to 0 for its COCO
+   *     weights
+   */
+  private static void register(ModelZoo zoo, String name, Builder builder, boolean cocoEpsZero) {
+    zoo.register(
+        name,
+        c -> {
+          DetectionModel model = builder.build(c.numClasses(), trainableLayers(c));
+          String weights = c.option("weights");
+          if (cocoEpsZero
+              && weights != null
+              && "COCO_V1".equals(weights.toUpperCase(Locale.ROOT))) {
+            FrozenBatchNorm2d.overwriteEps(model, 0f);
+          }
+          return model;
+        });
+  }
+
+  private static int trainableLayers(ModelConfig c) {
+    String value = c.option("trainableLayers");
+    if (value == null) {
+      return 3;
+    }
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          "option 'trainableLayers' of model '" + c.name() + "' is not an integer: " + value, e);
+    }
+  }
+}
