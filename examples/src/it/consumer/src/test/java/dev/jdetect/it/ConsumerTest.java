@@ -44,7 +44,7 @@ class ConsumerTest {
   private static final List<String> CLASSES = List.of("ball", "box");
 
   @ParameterizedTest
-  @ValueSource(strings = {"tiny-ssd", "ssd300-vgg16", "faster-rcnn-mobilenetv2"})
+  @ValueSource(strings = {"tiny-ssd", "ssd300-vgg16", "faster-rcnn-small"})
   void aSavedModelLoadsThroughCriteriaAndDetectsAsInMemory(String name, @TempDir Path dir)
       throws Exception {
     ModelDescription description =
