@@ -1,5 +1,6 @@
 package dev.jdetect.models.zoo;
 
+import ai.djl.nn.Block;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
@@ -8,12 +9,14 @@ import dev.jdetect.models.backbone.ResNet50;
 import dev.jdetect.models.neck.BackboneWithFpn;
 import dev.jdetect.models.neck.FeaturePyramidNetwork;
 import dev.jdetect.models.neck.LastLevelMaxPool;
+import dev.jdetect.models.rcnn.FastRcnnConvFcHead;
 import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ProposalFilter;
 import dev.jdetect.models.rcnn.RcnnTransform;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.models.rcnn.RoiHeads;
 import dev.jdetect.models.rcnn.RoiPoolers;
+import dev.jdetect.models.rcnn.RpnHead;
 import dev.jdetect.models.rcnn.TwoMlpHead;
 import java.util.List;
 
@@ -24,6 +27,7 @@ import java.util.List;
  *
  * <ul>
  *   <li>{@link #fasterRcnnResNet50Fpn(int, int)}: {@code fasterrcnn_resnet50_fpn};
+ *   <li>{@link #fasterRcnnResNet50FpnV2(int, int)}: {@code fasterrcnn_resnet50_fpn_v2};
  *   <li>{@link #fasterRcnnMobileNetV3LargeFpn(int, int)}: {@code
  *       fasterrcnn_mobilenet_v3_large_fpn};
  *   <li>{@link #fasterRcnnMobileNetV3Large320Fpn(int, int)}: {@code
@@ -58,19 +62,57 @@ public final class TorchvisionDetectors {
             .optReturnedLayers(1, 2, 3, 4)
             .optTrainableLayers(trainableLayers)
             .build();
-    AnchorGenerator anchors =
-        AnchorGenerator.builder()
-            .optSizes(
-                List.of(
-                    new float[] {32},
-                    new float[] {64},
-                    new float[] {128},
-                    new float[] {256},
-                    new float[] {512}))
-            .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+    return fpnFasterRcnn(
+        withFpn(body, false),
+        resNetAnchors(),
+        ProposalFilter.builder().build(),
+        numClasses,
+        800,
+        1333);
+  }
+
+  /**
+   * torchvision's {@code fasterrcnn_resnet50_fpn_v2}: {@link #fasterRcnnResNet50Fpn(int, int)} with
+   * trainable batch norms in ResNet-50 and in the pyramid's blocks, an RPN head of two 3x3
+   * convolutions, and a box head of four 3x3 convolutions of 256 with batch norm and one layer of
+   * 1024 ({@link FastRcnnConvFcHead}). The backbone's batch norms train on batch statistics.
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers ResNet stages that train, counted from the top (torchvision: 3 with
+   *     pretrained weights, 5 without)
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnResNet50FpnV2(int numClasses, int trainableLayers) {
+    ResNet50 body =
+        ResNet50.builder()
+            .optReturnedLayers(1, 2, 3, 4)
+            .optTrainableLayers(trainableLayers)
+            .build();
+    RpnHead rpnHead = RpnHead.builder().setInChannels(256).setNumAnchors(3).optConvDepth(2).build();
+    FastRcnnConvFcHead boxHead =
+        FastRcnnConvFcHead.builder()
+            .setConvChannels(256, 256, 256, 256)
+            .setFcUnits(1024)
+            .optBatchNorm(true)
             .build();
     return fpnFasterRcnn(
-        withFpn(body), anchors, ProposalFilter.builder().build(), numClasses, 800, 1333);
+        withFpn(body, true),
+        resNetAnchors(),
+        ProposalFilter.builder().build(),
+        numClasses,
+        new Heads(rpnHead, boxHead, true),
+        800,
+        1333);
+  }
+
+  /**
+   * {@link #fasterRcnnResNet50FpnV2(int, int)} for torchvision's {@code
+   * FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1}: 91 outputs, three trainable stages.
+   *
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnResNet50FpnV2Coco() {
+    return fasterRcnnResNet50FpnV2(COCO_CLASSES, 3);
   }
 
   /**
@@ -133,18 +175,39 @@ public final class TorchvisionDetectors {
             .optPostNmsTopN(2000, postNms)
             .optScoreThreshold(0.05f)
             .build();
-    return fpnFasterRcnn(withFpn(body), anchors, filter, numClasses, minSize, maxSize);
+    return fpnFasterRcnn(withFpn(body, false), anchors, filter, numClasses, minSize, maxSize);
   }
 
-  private static BackboneWithFpn withFpn(Backbone body) {
+  /** One size per level, 32 to 512, ratios 0.5, 1, 2 (torchvision's {@code _default_anchorgen}). */
+  private static AnchorGenerator resNetAnchors() {
+    return AnchorGenerator.builder()
+        .optSizes(
+            List.of(
+                new float[] {32},
+                new float[] {64},
+                new float[] {128},
+                new float[] {256},
+                new float[] {512}))
+        .optAspectRatios(List.of(new float[] {0.5f, 1f, 2f}))
+        .build();
+  }
+
+  private static BackboneWithFpn withFpn(Backbone body, boolean batchNorm) {
     FeaturePyramidNetwork fpn =
         FeaturePyramidNetwork.builder()
             .setInChannels(body.outChannels())
             .setOutChannels(256)
+            .optBatchNorm(batchNorm)
             .optExtraBlocks(new LastLevelMaxPool())
             .build();
     return new BackboneWithFpn(body, fpn);
   }
+
+  /**
+   * The heads that differ between the v1 and v2 detectors, and whether the backbone's norms train
+   * (v2's plain batch norms) or stay fixed (v1's frozen ones).
+   */
+  private record Heads(RpnHead rpnHead, Block boxHead, boolean backboneTrains) {}
 
   private static FasterRcnn fpnFasterRcnn(
       BackboneWithFpn backbone,
@@ -153,9 +216,24 @@ public final class TorchvisionDetectors {
       int numClasses,
       int minSize,
       int maxSize) {
+    int anchorsPerLocation = anchors.numAnchorsPerLocation()[0];
+    RpnHead rpnHead =
+        RpnHead.builder().setInChannels(256).setNumAnchors(anchorsPerLocation).build();
+    Heads v1 = new Heads(rpnHead, TwoMlpHead.builder().optUnits(1024).build(), false);
+    return fpnFasterRcnn(backbone, anchors, filter, numClasses, v1, minSize, maxSize);
+  }
+
+  private static FasterRcnn fpnFasterRcnn(
+      BackboneWithFpn backbone,
+      AnchorGenerator anchors,
+      ProposalFilter filter,
+      int numClasses,
+      Heads parts,
+      int minSize,
+      int maxSize) {
     RegionProposalNetwork rpn =
         RegionProposalNetwork.builder()
-            .setInChannels(256)
+            .optHead(parts.rpnHead())
             .optAnchorGenerator(anchors)
             .optProposalFilter(filter)
             .build();
@@ -163,7 +241,7 @@ public final class TorchvisionDetectors {
     RoiHeads heads =
         RoiHeads.builder()
             .setPooler(RoiPoolers.multiScaleRoiAlign(7, 2, pyramidLevels))
-            .optBoxHead(TwoMlpHead.builder().optUnits(1024).build())
+            .optBoxHead(parts.boxHead())
             .setNumClasses(numClasses)
             .build();
     RcnnTransform transform =
@@ -173,8 +251,8 @@ public final class TorchvisionDetectors {
         .optTransform(transform)
         .setRpn(rpn)
         .setRoiHeads(heads)
-        // torchvision freezes the backbone's norms (FrozenBatchNorm2d) for detection
-        .optBackboneTrainingMode(false)
+        // v1: torchvision freezes the backbone's norms (FrozenBatchNorm2d) for detection
+        .optBackboneTrainingMode(parts.backboneTrains())
         .build();
   }
 }
