@@ -1,6 +1,8 @@
 package dev.jdetect.models.zoo;
 
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.initializer.NormalInitializer;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
@@ -18,11 +20,14 @@ import dev.jdetect.models.rcnn.RoiHeads;
 import dev.jdetect.models.rcnn.RoiPoolers;
 import dev.jdetect.models.rcnn.RpnHead;
 import dev.jdetect.models.rcnn.TwoMlpHead;
+import dev.jdetect.models.ssd.Ssd;
+import dev.jdetect.models.ssd.SsdLite;
+import dev.jdetect.models.ssd.SsdLiteFeatureExtractor;
 import java.util.List;
 
 /**
- * torchvision 0.14.1's FPN Faster R-CNN builders, with its architectures, parameter names and
- * defaults, so the {@code .pth} files torchvision publishes load with {@code
+ * torchvision 0.14.1's FPN Faster R-CNN and SSDlite builders, with its architectures, parameter
+ * names and defaults, so the {@code .pth} files torchvision publishes load with {@code
  * WeightImport.load(model, Path.of("....pth"))}:
  *
  * <ul>
@@ -31,13 +36,14 @@ import java.util.List;
  *   <li>{@link #fasterRcnnMobileNetV3LargeFpn(int, int)}: {@code
  *       fasterrcnn_mobilenet_v3_large_fpn};
  *   <li>{@link #fasterRcnnMobileNetV3Large320Fpn(int, int)}: {@code
- *       fasterrcnn_mobilenet_v3_large_320_fpn}.
+ *       fasterrcnn_mobilenet_v3_large_320_fpn};
+ *   <li>{@link #ssdLite320MobileNetV3Large(int, int)}: {@code ssdlite320_mobilenet_v3_large}.
  * </ul>
  *
  * <p>The {@code ...Coco()} variants are configured for torchvision's COCO weights (91 outputs in
- * torchvision's category order, see {@link CocoCategories}; frozen batch norms, three trainable
- * backbone stages, and for the ResNet-50 v1 weights the batch-norm epsilon 0 they were trained
- * with).
+ * torchvision's category order, see {@link CocoCategories}): three trainable backbone stages for
+ * the Faster R-CNNs (six, all, for SSDlite), and for the ResNet-50 v1 weights the batch-norm
+ * epsilon 0 they were trained with.
  */
 public final class TorchvisionDetectors {
 
@@ -152,6 +158,42 @@ public final class TorchvisionDetectors {
    */
   public static FasterRcnn fasterRcnnMobileNetV3Large320Fpn(int numClasses, int trainableLayers) {
     return mobileNetV3Fpn(numClasses, trainableLayers, 320, 640, 150, 150);
+  }
+
+  /**
+   * torchvision's {@code ssdlite320_mobilenet_v3_large}: MobileNetV3-Large with the reduced tail
+   * (as its COCO weights were trained; batch norm eps 0.001, momentum 0.03) split at the expansion
+   * layer of child 13, four ReLU6 extra blocks, the SSDlite head, default boxes with ratios 2 and 3
+   * from scale 0.2 to 0.95 on six maps, 320x320 images scaled to [-1, 1], score threshold 0.001,
+   * NMS 0.55, 300 candidates and 300 detections per image. Convolution weights start as N(0, 0.03).
+   *
+   * @param numClasses object classes without background
+   * @param trainableLayers MobileNetV3 stages that train, counted from the top (torchvision: 6,
+   *     all)
+   * @return the model (not initialised)
+   */
+  public static Ssd ssdLite320MobileNetV3Large(int numClasses, int trainableLayers) {
+    MobileNetV3 body =
+        MobileNetV3.builder()
+            .optStages(MobileNetV3.large(1.0, true, false))
+            .optBatchNorm(0.001f, 0.03f)
+            .optTrainableLayers(trainableLayers)
+            .build();
+    // torchvision's _normal_init of the backbone when it has no ImageNet weights
+    body.setInitializer(new NormalInitializer(0.03f), Parameter.Type.WEIGHT);
+    SsdLiteFeatureExtractor extractor =
+        SsdLiteFeatureExtractor.builder().setMobileNet(body).optBatchNorm(0.001f, 0.03f).build();
+    return SsdLite.withExtractor(numClasses, extractor, 320);
+  }
+
+  /**
+   * {@link #ssdLite320MobileNetV3Large(int, int)} for torchvision's {@code
+   * SSDLite320_MobileNet_V3_Large_Weights.COCO_V1}: 91 outputs, every stage trainable.
+   *
+   * @return the model (not initialised)
+   */
+  public static Ssd ssdLite320MobileNetV3LargeCoco() {
+    return ssdLite320MobileNetV3Large(COCO_CLASSES, 6);
   }
 
   private static FasterRcnn mobileNetV3Fpn(

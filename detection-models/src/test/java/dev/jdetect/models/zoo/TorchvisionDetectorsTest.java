@@ -1,5 +1,6 @@
 package dev.jdetect.models.zoo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -10,6 +11,7 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.weights.TorchvisionNames;
 import java.io.IOException;
 import java.io.InputStream;
@@ -93,6 +95,17 @@ class TorchvisionDetectorsTest {
     // plain batch norms, none frozen: eps changes nothing
     assertEquals(
         0, FrozenBatchNorm2d.overwriteEps(TorchvisionDetectors.fasterRcnnResNet50FpnV2Coco(), 0f));
+  }
+
+  @Test
+  void ssdLite320MobileNetV3LargeIsTorchvisions() throws IOException {
+    assertLayout(
+        "ssdlite320_mobilenet_v3_large", TorchvisionDetectors::ssdLite320MobileNetV3LargeCoco, 320);
+    Ssd model = TorchvisionDetectors.ssdLite320MobileNetV3LargeCoco();
+    // torchvision: 20, 10, 5, 3, 2, 1 maps of 672, 480, 512, 256, 256, 128 channels
+    assertArrayEquals(new int[] {672, 480, 512, 256, 256, 128}, model.backbone().outChannels());
+    assertArrayEquals(
+        new int[] {6, 6, 6, 6, 6, 6}, model.anchorGenerator().numAnchorsPerLocation());
   }
 
   @Test
