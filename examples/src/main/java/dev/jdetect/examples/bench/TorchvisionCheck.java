@@ -5,13 +5,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import com.google.gson.GsonBuilder;
 import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.models.Detections;
 import dev.jdetect.models.inference.ImageTensors;
-import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.weights.ImportReport;
 import dev.jdetect.models.weights.WeightImport;
 import dev.jdetect.models.zoo.CocoCategories;
@@ -47,8 +47,9 @@ public final class TorchvisionCheck implements Callable<Integer> {
       paramLabel = "NAME",
       required = true,
       description =
-          "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn or"
-              + " fasterrcnn_mobilenet_v3_large_320_fpn.")
+          "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2,"
+              + " fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_mobilenet_v3_large_320_fpn or"
+              + " ssdlite320_mobilenet_v3_large.")
   String model;
 
   @Option(
@@ -75,10 +76,15 @@ public final class TorchvisionCheck implements Callable<Integer> {
     Cli.main(TorchvisionCheck.class, args);
   }
 
-  private static FasterRcnn build(String name) {
+  private static Block build(String name) {
     switch (name) {
       case "fasterrcnn_resnet50_fpn":
         return TorchvisionDetectors.fasterRcnnResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
+      case "fasterrcnn_resnet50_fpn_v2":
+        return TorchvisionDetectors.fasterRcnnResNet50FpnV2(TorchvisionDetectors.COCO_CLASSES, 3);
+      case "ssdlite320_mobilenet_v3_large":
+        return TorchvisionDetectors.ssdLite320MobileNetV3Large(
+            TorchvisionDetectors.COCO_CLASSES, 6);
       case "fasterrcnn_mobilenet_v3_large_fpn":
         return TorchvisionDetectors.fasterRcnnMobileNetV3LargeFpn(
             TorchvisionDetectors.COCO_CLASSES, 3);
@@ -92,11 +98,11 @@ public final class TorchvisionCheck implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    FasterRcnn detector = build(model);
+    Block detector = build(model);
     Map<String, Object> results = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager();
         Autograd.NoGradient ignored = Autograd.noGradient()) {
-      detector.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      detector.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 320, 320));
       ImportReport report = WeightImport.load(detector, weights);
       System.out.println(model + ": " + report.loaded().size() + " tensors loaded");
       ParameterStore ps = new ParameterStore(manager, false);
