@@ -23,6 +23,7 @@ public final class MobileNetV3Block extends AbstractBlock {
 
   private final SequentialBlock block;
   private final boolean residual;
+  private final int stride;
 
   /**
    * Creates the block for one stage of {@link MobileNetV3}'s table.
@@ -32,6 +33,7 @@ public final class MobileNetV3Block extends AbstractBlock {
    */
   public MobileNetV3Block(MobileNetV3.Stage stage, Supplier<Block> norm) {
     this.residual = stage.stride() == 1 && stage.inChannels() == stage.outChannels();
+    this.stride = stage.stride();
     int expanded = stage.expandedChannels();
     SequentialBlock seq = new SequentialBlock();
     if (expanded != stage.inChannels()) {
@@ -46,6 +48,33 @@ public final class MobileNetV3Block extends AbstractBlock {
     }
     seq.add(MobileNetV3.convNormAct(stage.outChannels(), 1, 1, 1, 1, norm, null));
     this.block = addChildBlock("block", seq);
+  }
+
+  /**
+   * Returns the layers in torchvision's order ({@code block.0} ...): the expansion, if any, first.
+   *
+   * @return the sequential child {@code block}
+   */
+  public SequentialBlock getBlock() {
+    return block;
+  }
+
+  /**
+   * Returns the stride of the stage's table row (2 also when the block is dilated instead).
+   *
+   * @return 1 or 2
+   */
+  public int getStride() {
+    return stride;
+  }
+
+  /**
+   * Returns whether the input is added to the output.
+   *
+   * @return true for stride 1 with unchanged channels
+   */
+  public boolean usesResidual() {
+    return residual;
   }
 
   @Override

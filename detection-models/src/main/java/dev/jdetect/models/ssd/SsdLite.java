@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Factories for SSDlite (MobileNetV2 paper, section 6.2) on MobileNetV2, with the head and settings
- * of torchvision's {@code ssdlite320_mobilenet_v3_large}: 320x320 input scaled to {@code [-1, 1]}
- * (mean 0.5, std 0.5), {@link SsdLiteFeatureExtractor} (6 sources), {@link SsdLiteHead}, default
- * boxes with ratios {@code [2, 3]} at every source (6 per location) and scales from 0.2 to 0.95,
- * batch norm eps 0.001 / momentum 0.03 everywhere, the SSD MultiBox loss, and post-processing with
- * score threshold 0.001, NMS 0.55, top-k 300, 300 detections.
+ * Factories for SSDlite (MobileNetV2 paper, section 6.2) on MobileNetV2 or V3, with the head and
+ * settings of torchvision's {@code ssdlite320_mobilenet_v3_large}: 320x320 input scaled to {@code
+ * [-1, 1]} (mean 0.5, std 0.5), {@link SsdLiteFeatureExtractor} (6 sources), {@link SsdLiteHead},
+ * default boxes with ratios {@code [2, 3]} at every source (6 per location) and scales from 0.2 to
+ * 0.95, batch norm eps 0.001 / momentum 0.03 everywhere, the SSD MultiBox loss, and post-processing
+ * with score threshold 0.001, NMS 0.55, top-k 300, 300 detections.
  */
 public final class SsdLite {
 
@@ -56,6 +56,19 @@ public final class SsdLite {
    * @return the model (not initialised)
    */
   public static Ssd mobileNetV2(int numClasses, SsdLiteFeatureExtractor extractor, int size) {
+    return withExtractor(numClasses, extractor, size);
+  }
+
+  /**
+   * Creates SSDlite on any extractor, MobileNetV2 or MobileNetV3 (torchvision's {@code
+   * ssdlite320_mobilenet_v3_large} is {@code TorchvisionDetectors.ssdLite320MobileNetV3Large}).
+   *
+   * @param numClasses object classes, background excluded
+   * @param extractor the feature extractor
+   * @param size the square input size
+   * @return the model (not initialised)
+   */
+  public static Ssd withExtractor(int numClasses, SsdLiteFeatureExtractor extractor, int size) {
     DefaultBoxGenerator priors = anchorGenerator(extractor.numSources());
     return Ssd.builder()
         .setBackbone(extractor)

@@ -18,12 +18,14 @@ import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.ConvBlocks;
 import dev.jdetect.models.backbone.InvertedResidual;
 import dev.jdetect.models.backbone.MobileNetV2;
+import dev.jdetect.models.backbone.MobileNetV3;
+import dev.jdetect.models.backbone.MobileNetV3Block;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The SSDlite feature extractor on MobileNetV2: torchvision's {@code
- * SSDLiteFeatureExtractorMobileNet} (MobileNetV2 paper, section 6.2) with MobileNetV2's blocks.
+ * The SSDlite feature extractor on MobileNetV2 or MobileNetV3: torchvision's {@code
+ * SSDLiteFeatureExtractorMobileNet} (MobileNetV2 paper, section 6.2).
  *
  * <p>Six sources: (0) the expansion layer of the last stride-2 inverted residual ("C4", stride 16,
  * 576 channels at full width), (1) the end of the network (stride 32, 1280 channels), then four
@@ -31,7 +33,7 @@ import java.util.List;
  * depthwise one and a 1x1 one to the output channels (ReLU6 throughout; depths {@code max(minDepth,
  * d * widthMult)} of 512, 256, 256, 128). At 320x320 the maps are 20, 10, 5, 3, 2, 1.
  *
- * <p>Names follow torchvision: {@code features.0} holds MobileNetV2's {@code features[0 .. c4-1]}
+ * <p>Names follow torchvision: {@code features.0} holds the MobileNet's {@code features[0 .. c4-1]}
  * and, at position {@code c4}, the C4 block's expansion layer; {@code features.1.0} holds the rest
  * of the C4 block at its torchvision positions 1..3 (position 0 is an empty identity placeholder)
  * and {@code features.1.1...} the later blocks; {@code extra.0 .. extra.3}.
@@ -44,36 +46,25 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
   private final int[] outChannels;
   private final int[] strides;
 
+  /**
+   * Where a MobileNet is split: its feature blocks in order, the C4 block's index and its layers
+   * (expansion first), the stride before the C4 block and the last block's channels.
+   */
+  private record Split(
+      List<Block> blocks, int c4, SequentialBlock c4Layers, int stride, int lastChannels) {}
+
   private SsdLiteFeatureExtractor(Builder b) {
-    MobileNetV2 net = b.mobileNet;
-    List<Block> blocks = new ArrayList<>();
-    for (Pair<String, Block> p : net.getFeatures().getChildren()) {
-      blocks.add(p.getValue());
-    }
-    int c4 = -1;
-    for (int i = 0; i < blocks.size(); i++) {
-      if (blocks.get(i) instanceof InvertedResidual
-          && ((InvertedResidual) blocks.get(i)).getStride() == 2) {
-        c4 = i;
-      }
-    }
-    if (c4 < 0) {
-      throw new IllegalArgumentException("mobileNet: no stride-2 inverted residual to split at");
-    }
-    InvertedResidual split = (InvertedResidual) blocks.get(c4);
+    Split at = b.mobileNet != null ? split(b.mobileNet) : split(b.mobileNetV3);
+    List<Block> blocks = at.blocks();
+    int c4 = at.c4();
+    int stride = at.stride();
     List<Block> parts = new ArrayList<>();
-    for (Pair<String, Block> p : split.getConv().getChildren()) {
+    for (Pair<String, Block> p : at.c4Layers().getChildren()) {
       parts.add(p.getValue());
     }
     if (parts.size() != 4) {
       throw new IllegalArgumentException(
           "mobileNet: the C4 block (features." + c4 + ") has no expansion layer");
-    }
-    int stride = 2;
-    for (int i = 1; i < c4; i++) {
-      if (blocks.get(i) instanceof InvertedResidual) {
-        stride *= ((InvertedResidual) blocks.get(i)).getStride();
-      }
     }
     stage0 = new SequentialBlock();
     for (int i = 0; i < c4; i++) {
@@ -95,7 +86,7 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
     features.add(stage1);
     addChildBlock("features", features);
 
-    int last = net.outChannels()[0];
+    int last = at.lastChannels();
     int[] depths = {512, 256, 256, 128};
     List<Block> extras = new ArrayList<>();
     int in = last;
@@ -117,7 +108,7 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
     extra = addChildBlock("extra", new ModuleList(extras));
     outChannels = new int[6];
     strides = new int[6];
-    outChannels[0] = splitChannels(split);
+    outChannels[0] = splitChannels(at.c4Layers());
     strides[0] = stride;
     outChannels[1] = last;
     strides[1] = stride * 2;
@@ -130,9 +121,67 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
     }
   }
 
-  private static int splitChannels(InvertedResidual block) {
+  /** torchvision's {@code c4_pos} for MobileNetV2: the last stride-2 inverted residual. */
+  private static Split split(MobileNetV2 net) {
+    List<Block> blocks = new ArrayList<>();
+    for (Pair<String, Block> p : net.getFeatures().getChildren()) {
+      blocks.add(p.getValue());
+    }
+    int c4 = -1;
+    for (int i = 0; i < blocks.size(); i++) {
+      if (blocks.get(i) instanceof InvertedResidual
+          && ((InvertedResidual) blocks.get(i)).getStride() == 2) {
+        c4 = i;
+      }
+    }
+    if (c4 < 0) {
+      throw new IllegalArgumentException("mobileNet: no stride-2 inverted residual to split at");
+    }
+    int stride = 2;
+    for (int i = 1; i < c4; i++) {
+      if (blocks.get(i) instanceof InvertedResidual) {
+        stride *= ((InvertedResidual) blocks.get(i)).getStride();
+      }
+    }
+    InvertedResidual split = (InvertedResidual) blocks.get(c4);
+    return new Split(blocks, c4, split.getConv(), stride, net.outChannels()[0]);
+  }
+
+  /**
+   * torchvision's {@code c4_pos} for MobileNetV3 ({@code _mobilenet_extractor}): the start of the
+   * last stage, the last block whose table stride is 2.
+   */
+  private static Split split(MobileNetV3 net) {
+    List<Block> blocks = new ArrayList<>();
+    for (Pair<String, Block> p : net.getChildren()) {
+      blocks.add(p.getValue());
+    }
+    List<MobileNetV3.Stage> stages = net.stages();
+    int c4 = -1;
+    int stride = 2;
+    for (int i = 1; i <= stages.size(); i++) {
+      if (stages.get(i - 1).stride() > 1) {
+        c4 = i;
+      }
+    }
+    if (c4 < 0) {
+      throw new IllegalArgumentException("mobileNet: no stride-2 block to split at");
+    }
+    for (int i = 1; i < c4; i++) {
+      MobileNetV3.Stage s = stages.get(i - 1);
+      stride *= s.dilation() > 1 ? 1 : s.stride();
+    }
+    MobileNetV3Block split = (MobileNetV3Block) blocks.get(c4);
+    if (split.usesResidual()) {
+      throw new IllegalArgumentException("mobileNet: the C4 block has a residual connection");
+    }
+    int last = 6 * stages.get(stages.size() - 1).outChannels();
+    return new Split(blocks, c4, split.getBlock(), stride, last);
+  }
+
+  private static int splitChannels(SequentialBlock c4Layers) {
     // the expansion layer is a Conv2dNormActivation whose conv sits at position 0
-    Block expansion = block.getConv().getChildren().get(0).getValue();
+    Block expansion = c4Layers.getChildren().get(0).getValue();
     Block conv = ((SequentialBlock) expansion).getChildren().get(0).getValue();
     return ((ai.djl.nn.convolutional.Convolution) conv).getFilters();
   }
@@ -204,6 +253,7 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
   /** Builder for {@link SsdLiteFeatureExtractor}. */
   public static final class Builder {
     private MobileNetV2 mobileNet;
+    private MobileNetV3 mobileNetV3;
     private float widthMult = 1f;
     private int minDepth = 16;
     private float bnEps = 0.001f;
@@ -220,6 +270,22 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
      */
     public Builder setMobileNet(MobileNetV2 mobileNet) {
       this.mobileNet = mobileNet;
+      this.mobileNetV3 = null;
+      return this;
+    }
+
+    /**
+     * Sets a MobileNetV3 to split instead (torchvision's {@code ssdlite320_mobilenet_v3_large}): C4
+     * is the expansion layer of the last stage's first block, and the extras start from its last
+     * 1x1 convolution. Build it with the extractor's batch-norm settings; its stage freezing is
+     * kept.
+     *
+     * @param mobileNet the network, not used elsewhere
+     * @return this builder
+     */
+    public Builder setMobileNet(MobileNetV3 mobileNet) {
+      this.mobileNetV3 = mobileNet;
+      this.mobileNet = null;
       return this;
     }
 
@@ -271,7 +337,7 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
      * @return the extractor
      */
     public SsdLiteFeatureExtractor build() {
-      if (mobileNet == null) {
+      if (mobileNet == null && mobileNetV3 == null) {
         throw new IllegalArgumentException("mobileNet must be set");
       }
       return new SsdLiteFeatureExtractor(this);

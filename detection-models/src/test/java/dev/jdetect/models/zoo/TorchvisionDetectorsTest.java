@@ -1,14 +1,17 @@
 package dev.jdetect.models.zoo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.weights.TorchvisionNames;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,22 +19,28 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 
 /** State-dict names and shapes equal torchvision 0.14.1's builders (gen_models_zoo.py). */
 class TorchvisionDetectorsTest {
 
-  private static void assertLayout(String builder, Supplier<FasterRcnn> factory)
+  private static void assertLayout(String builder, Supplier<? extends Block> factory)
+      throws IOException {
+    assertLayout(builder, factory, 64);
+  }
+
+  private static void assertLayout(String builder, Supplier<? extends Block> factory, int size)
       throws IOException {
     List<String> want;
     try (InputStream in =
         TorchvisionDetectorsTest.class.getResourceAsStream("/fixtures/zoo/" + builder + ".txt")) {
       want = List.of(new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n"));
     }
-    FasterRcnn model = factory.get();
+    Block model = factory.get();
     try (NDManager manager = NDManager.newBaseManager()) {
-      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, size, size));
       List<String> got = new ArrayList<>();
       for (Map.Entry<String, Parameter> e : TorchvisionNames.of(model).entrySet()) {
         long[] dims = e.getValue().getArray().getShape().getShape();
@@ -42,7 +51,27 @@ class TorchvisionDetectorsTest {
         got.add(line.toString());
       }
       assertEquals(want, got, builder);
+      // torchvision's parameters() of the generator's models (plain batch norms: their weight and
+      // bias count, their running statistics do not)
+      long count = 0;
+      for (Parameter p : model.getParameters().values()) {
+        Parameter.Type t = p.getType();
+        if (t != Parameter.Type.RUNNING_MEAN && t != Parameter.Type.RUNNING_VAR) {
+          count += p.getArray().size();
+        }
+      }
+      assertEquals(Long.parseLong(counts().getProperty(builder)), count, builder + " parameters");
     }
+  }
+
+  private static Properties counts() throws IOException {
+    Properties p = new Properties();
+    try (InputStream in =
+        TorchvisionDetectorsTest.class.getResourceAsStream(
+            "/fixtures/zoo/param_counts.properties")) {
+      p.load(in);
+    }
+    return p;
   }
 
   @Test
@@ -58,6 +87,25 @@ class TorchvisionDetectorsTest {
     assertLayout(
         "fasterrcnn_mobilenet_v3_large_320_fpn",
         () -> TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(90, 3));
+  }
+
+  @Test
+  void resNet50FpnV2IsTorchvisions() throws IOException {
+    assertLayout("fasterrcnn_resnet50_fpn_v2", TorchvisionDetectors::fasterRcnnResNet50FpnV2Coco);
+    // plain batch norms, none frozen: eps changes nothing
+    assertEquals(
+        0, FrozenBatchNorm2d.overwriteEps(TorchvisionDetectors.fasterRcnnResNet50FpnV2Coco(), 0f));
+  }
+
+  @Test
+  void ssdLite320MobileNetV3LargeIsTorchvisions() throws IOException {
+    assertLayout(
+        "ssdlite320_mobilenet_v3_large", TorchvisionDetectors::ssdLite320MobileNetV3LargeCoco, 320);
+    Ssd model = TorchvisionDetectors.ssdLite320MobileNetV3LargeCoco();
+    // torchvision: 20, 10, 5, 3, 2, 1 maps of 672, 480, 512, 256, 256, 128 channels
+    assertArrayEquals(new int[] {672, 480, 512, 256, 256, 128}, model.backbone().outChannels());
+    assertArrayEquals(
+        new int[] {6, 6, 6, 6, 6, 6}, model.anchorGenerator().numAnchorsPerLocation());
   }
 
   @Test

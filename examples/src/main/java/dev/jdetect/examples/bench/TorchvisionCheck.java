@@ -48,8 +48,9 @@ public final class TorchvisionCheck implements Callable<Integer> {
       paramLabel = "NAME",
       required = true,
       description =
-          "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,"
-              + " fasterrcnn_mobilenet_v3_large_320_fpn, retinanet_resnet50_fpn,"
+          "fasterrcnn_resnet50_fpn, fasterrcnn_resnet50_fpn_v2,"
+              + " fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_mobilenet_v3_large_320_fpn,"
+              + " ssdlite320_mobilenet_v3_large, retinanet_resnet50_fpn,"
               + " retinanet_resnet50_fpn_v2 or fcos_resnet50_fpn.")
   String model;
 
@@ -81,6 +82,11 @@ public final class TorchvisionCheck implements Callable<Integer> {
     switch (name) {
       case "fasterrcnn_resnet50_fpn":
         return TorchvisionDetectors.fasterRcnnResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
+      case "fasterrcnn_resnet50_fpn_v2":
+        return TorchvisionDetectors.fasterRcnnResNet50FpnV2(TorchvisionDetectors.COCO_CLASSES, 3);
+      case "ssdlite320_mobilenet_v3_large":
+        return TorchvisionDetectors.ssdLite320MobileNetV3Large(
+            TorchvisionDetectors.COCO_CLASSES, 6);
       case "fasterrcnn_mobilenet_v3_large_fpn":
         return TorchvisionDetectors.fasterRcnnMobileNetV3LargeFpn(
             TorchvisionDetectors.COCO_CLASSES, 3);
@@ -105,7 +111,7 @@ public final class TorchvisionCheck implements Callable<Integer> {
     Map<String, Object> results = new LinkedHashMap<>();
     try (NDManager manager = NDManager.newBaseManager();
         Autograd.NoGradient ignored = Autograd.noGradient()) {
-      detector.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      detector.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 320, 320));
       ImportReport report = WeightImport.load(detector, weights);
       System.out.println(model + ": " + report.loaded().size() + " tensors loaded");
       ParameterStore ps = new ParameterStore(manager, false);
