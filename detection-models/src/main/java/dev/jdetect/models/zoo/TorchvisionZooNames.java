@@ -27,6 +27,8 @@ final class TorchvisionZooNames {
   static void registerAll(ModelZoo zoo) {
     register(zoo, "fasterrcnn_resnet50_fpn", TorchvisionDetectors::fasterRcnnResNet50Fpn, true);
     register(
+        zoo, "fasterrcnn_resnet50_fpn_v2", TorchvisionDetectors::fasterRcnnResNet50FpnV2, false);
+    register(
         zoo,
         "fasterrcnn_mobilenet_v3_large_fpn",
         TorchvisionDetectors::fasterRcnnMobileNetV3LargeFpn,
@@ -40,6 +42,13 @@ final class TorchvisionZooNames {
     register(
         zoo, "retinanet_resnet50_fpn_v2", TorchvisionDenseDetectors::retinaNetResNet50FpnV2, false);
     register(zoo, "fcos_resnet50_fpn", TorchvisionDenseDetectors::fcosResNet50Fpn, false);
+    // torchvision trains all six MobileNetV3 stages of SSDlite by default
+    register(
+        zoo,
+        "ssdlite320_mobilenet_v3_large",
+        (classes, layers) -> TorchvisionDetectors.ssdLite320MobileNetV3Large(classes, layers),
+        false,
+        6);
   }
 
   /**
@@ -49,10 +58,16 @@ final class TorchvisionZooNames {
    *     weights
    */
   private static void register(ModelZoo zoo, String name, Builder builder, boolean cocoEpsZero) {
+    register(zoo, name, builder, cocoEpsZero, 3);
+  }
+
+  private static void register(
+      ModelZoo zoo, String name, Builder builder, boolean cocoEpsZero, int defaultTrainable) {
     zoo.register(
         name,
         c -> {
-          DetectionModel model = builder.build(c.numClasses(), trainableLayers(c));
+          DetectionModel model =
+              builder.build(c.numClasses(), trainableLayers(c, defaultTrainable));
           String weights = c.option("weights");
           if (cocoEpsZero
               && weights != null
@@ -63,10 +78,10 @@ final class TorchvisionZooNames {
         });
   }
 
-  private static int trainableLayers(ModelConfig c) {
+  private static int trainableLayers(ModelConfig c, int defaultTrainable) {
     String value = c.option("trainableLayers");
     if (value == null) {
-      return 3;
+      return defaultTrainable;
     }
     try {
       return Integer.parseInt(value);

@@ -49,6 +49,8 @@ class ModelZooTest {
             "retinanet-small",
             "fcos-small",
             "fasterrcnn_resnet50_fpn",
+            "fasterrcnn_resnet50_fpn_v2",
+            "ssdlite320_mobilenet_v3_large",
             "fasterrcnn_mobilenet_v3_large_fpn",
             "fasterrcnn_mobilenet_v3_large_320_fpn",
             "retinanet_resnet50_fpn",
