@@ -6,15 +6,13 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import dev.jdetect.core.anchor.AnchorGenerator;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
-import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.DetectorBlock;
 import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.rcnn.ImageBatch;
@@ -36,7 +34,7 @@ import java.util.List;
  * with {@link Targets} in input pixels returns the losses named by {@link #lossNames()}. Images
  * without objects are legal training samples.
  */
-public abstract class DenseDetector extends AbstractBlock implements DetectionModel {
+public abstract class DenseDetector extends DetectorBlock {
 
   private static final byte VERSION = 1;
 
@@ -150,6 +148,7 @@ public abstract class DenseDetector extends AbstractBlock implements DetectionMo
    * @param images one {@code (N, 3, H, W)} array or several {@code (3, H_i, W_i)} arrays
    * @return the detections per image in input pixels
    */
+  @Override
   public List<Detections> detect(ParameterStore parameterStore, NDList images) {
     List<Detections> result;
     try (NDScope scope = new NDScope()) {
@@ -177,6 +176,7 @@ public abstract class DenseDetector extends AbstractBlock implements DetectionMo
    * @return the losses, named as {@link #lossNames()}
    * @throws IllegalArgumentException on invalid targets (naming the image and field)
    */
+  @Override
   public NDList losses(ParameterStore parameterStore, NDList images, NDList targets) {
     Targets.validate(targets, numClasses());
     String[] names = lossNames();
@@ -196,37 +196,6 @@ public abstract class DenseDetector extends AbstractBlock implements DetectionMo
       NDScope.register(loss);
     }
     return losses;
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    if (training) {
-      throw new IllegalArgumentException(
-          "a training forward pass needs targets: call forward(parameterStore, images, targets,"
-              + " params)");
-    }
-    return Detections.toNDList(detect(parameterStore, inputs));
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore, NDList data, NDList labels, PairList<String, Object> params) {
-    if (labels == null) {
-      return forwardInternal(parameterStore, data, false, params);
-    }
-    return losses(parameterStore, data, labels);
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return Detections.outputShapes(inputShapes);
   }
 
   /** {@inheritDoc} */

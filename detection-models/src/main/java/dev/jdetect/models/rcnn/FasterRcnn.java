@@ -6,13 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.AbstractBlock;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.PairList;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.Backbone;
-import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
+import dev.jdetect.models.DetectorBlock;
 import dev.jdetect.models.ImageTargets;
 import dev.jdetect.models.Targets;
 import java.util.List;
@@ -34,7 +32,7 @@ import java.util.List;
  * loss_box_reg}, {@code loss_objectness}, {@code loss_rpn_box_reg}. Images without objects are
  * legal training samples. Build with {@link #builder()} or one of {@link FasterRcnnModels}.
  */
-public final class FasterRcnn extends AbstractBlock implements DetectionModel {
+public final class FasterRcnn extends DetectorBlock {
 
   private static final byte VERSION = 1;
   private static final String[] LOSS_NAMES = {
@@ -153,6 +151,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
    * @param images one {@code (N, 3, H, W)} array or several {@code (3, H_i, W_i)} arrays
    * @return the detections per image in input pixels
    */
+  @Override
   public List<Detections> detect(ParameterStore parameterStore, NDList images) {
     List<Detections> result;
     try (NDScope scope = new NDScope()) {
@@ -182,6 +181,7 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
    * @return {@code loss_classifier, loss_box_reg, loss_objectness, loss_rpn_box_reg}, named
    * @throws IllegalArgumentException on invalid targets (naming the image and field)
    */
+  @Override
   public NDList losses(ParameterStore parameterStore, NDList images, NDList targets) {
     Targets.validate(targets, numClasses());
     NDList losses;
@@ -207,37 +207,6 @@ public final class FasterRcnn extends AbstractBlock implements DetectionModel {
       NDScope.register(loss);
     }
     return losses;
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    if (training) {
-      throw new IllegalArgumentException(
-          "a training forward pass needs targets: call forward(parameterStore, images, targets,"
-              + " params)");
-    }
-    return Detections.toNDList(detect(parameterStore, inputs));
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  protected NDList forwardInternal(
-      ParameterStore parameterStore, NDList data, NDList labels, PairList<String, Object> params) {
-    if (labels == null) {
-      return forwardInternal(parameterStore, data, false, params);
-    }
-    return losses(parameterStore, data, labels);
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public Shape[] getOutputShapes(Shape[] inputShapes) {
-    return Detections.outputShapes(inputShapes);
   }
 
   /** {@inheritDoc} */
