@@ -184,6 +184,7 @@ public final class CocoEvaluator extends ImageEvaluator {
    *
    * @return the empty matches, one group per class and size range
    */
+  @Override
   public MatchedDetections newMatches() {
     return new MatchedDetections(numClasses * AREA_RANGES.length);
   }
@@ -201,6 +202,7 @@ public final class CocoEvaluator extends ImageEvaluator {
    * @param into the partial result to add to
    * @throws IllegalArgumentException if a label is out of range
    */
+  @Override
   public void match(
       long imageId, GroundTruth groundTruth, Predictions predictions, MatchedDetections into) {
     EvalImages.checkLabels(numClasses, imageId, groundTruth, predictions);
@@ -342,8 +344,9 @@ public final class CocoEvaluator extends ImageEvaluator {
     return lo;
   }
 
-  /** Builder for {@link CocoEvaluator}. */
-  public static final class Builder {
+  /** Builder for {@link CocoEvaluator}; serializable, so distributed evaluations can ship it. */
+  public static final class Builder implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private int numClasses = -1;
 
     private Builder() {}

@@ -72,6 +72,7 @@ public final class VocEvaluator extends ImageEvaluator {
    *
    * @return the empty matches, one group per class
    */
+  @Override
   public MatchedDetections newMatches() {
     return new MatchedDetections(numClasses);
   }
@@ -88,6 +89,7 @@ public final class VocEvaluator extends ImageEvaluator {
    * @param into the partial result to add to
    * @throws IllegalArgumentException if a label is out of range
    */
+  @Override
   public void match(
       long imageKey, GroundTruth groundTruth, Predictions predictions, MatchedDetections into) {
     EvalImages.checkLabels(numClasses, imageKey, groundTruth, predictions);
@@ -238,8 +240,9 @@ public final class VocEvaluator extends ImageEvaluator {
     return ap;
   }
 
-  /** Builder for {@link VocEvaluator}. */
-  public static final class Builder {
+  /** Builder for {@link VocEvaluator}; serializable, so distributed evaluations can ship it. */
+  public static final class Builder implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private int numClasses = -1;
     private double iouThreshold = 0.5;
     private boolean use07Metric;
