@@ -11,6 +11,7 @@ import dev.jdetect.train.data.ObjectAnnotation;
 import dev.jdetect.train.eval.CocoEvaluator;
 import dev.jdetect.train.eval.CocoResult;
 import dev.jdetect.train.eval.GroundTruth;
+import dev.jdetect.train.eval.MatchedDetections;
 import dev.jdetect.train.eval.VocEvaluator;
 import dev.jdetect.train.eval.VocResult;
 import java.nio.file.Path;
@@ -118,9 +119,10 @@ class SparkEvaluationTest {
             spark
                 .createDataFrame(detections, DetectionFrames.PREDICTION_SCHEMA)
                 .repartition(partitions);
-        VocResult v = SparkEvaluation.voc(gt, preds, voc);
-        // the 11-point metric from the same matches (matching does not depend on the metric)
-        VocResult v07 = voc07.build().evaluate(SparkEvaluation.match(gt, preds, voc::build));
+        // both VOC metrics from one distributed matching (matching does not depend on the metric)
+        MatchedDetections matches = SparkEvaluation.match(gt, preds, voc::build);
+        VocResult v = voc.build().evaluate(matches);
+        VocResult v07 = voc07.build().evaluate(matches);
         CocoResult c = SparkEvaluation.coco(gt, preds, coco);
         String where = partitions + " partition(s)";
         assertEquals(vocRef.getMap(), v.getMap(), 1e-12, where);
