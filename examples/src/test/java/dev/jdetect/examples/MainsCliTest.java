@@ -29,6 +29,7 @@ class MainsCliTest {
           new Main(TrainTinySsd.class, "--batch"),
           new Main(TrainSsd.class, "--batch"),
           new Main(TrainFasterRcnn.class, "--batch"),
+          new Main(SparkTrain.class, "--workers"),
           new Main(Detect.class, "--batch", "--model-dir", "model", "image.png"),
           new Main(CustomBackbone.class, "--epochs"),
           new Main(ExplainFasterRcnn.class, "--epochs"),

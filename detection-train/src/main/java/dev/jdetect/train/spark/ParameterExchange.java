@@ -137,14 +137,16 @@ final class ParameterExchange {
   private static void assign(Block model, float[] values) {
     int at = 0;
     for (Pair<String, NDArray> p : parameters(model)) {
-      NDArray dest = p.getValue();
-      int n = Math.toIntExact(dest.size());
-      float[] slice = Arrays.copyOfRange(values, at, at + n);
-      // an in-place indexed copy: the parameter keeps its storage (and its gradient)
-      try (NDManager scope = dest.getManager().newSubManager()) {
-        dest.set(new NDIndex("..."), scope.create(slice, dest.getShape()));
-      }
+      int n = Math.toIntExact(p.getValue().size());
+      set(p.getValue(), Arrays.copyOfRange(values, at, at + n));
       at += n;
+    }
+  }
+
+  /** Writes {@code values} into a parameter in place: it keeps its storage and its gradient. */
+  static void set(NDArray parameter, float[] values) {
+    try (NDManager scope = parameter.getManager().newSubManager()) {
+      parameter.set(new NDIndex("..."), scope.create(values, parameter.getShape()));
     }
   }
 }

@@ -1,6 +1,9 @@
 package dev.jdetect.train.spark;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.util.Pair;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.DetectionTrainer;
 import dev.jdetect.train.data.TrainingData;
@@ -130,7 +133,37 @@ public final class SparkTrainer implements Serializable {
    * @param epochs the epochs done
    */
   public record Result(Map<String, float[]> parameters, long globalStep, int epochs)
-      implements Serializable {}
+      implements Serializable {
+
+    /**
+     * Copies the parameters into a model of the same architecture (e.g. one built on the driver for
+     * evaluation or saving).
+     *
+     * @param model the model, initialised
+     * @throws IllegalArgumentException if a parameter is missing or has another size
+     */
+    public void loadInto(Block model) {
+      List<Pair<String, NDArray>> params = ParameterExchange.parameters(model);
+      if (params.size() != parameters.size()) {
+        throw new IllegalArgumentException(
+            "the model has " + params.size() + " parameters, the result " + parameters.size());
+      }
+      for (Pair<String, NDArray> p : params) {
+        float[] values = parameters.get(p.getKey());
+        if (values == null || values.length != p.getValue().size()) {
+          throw new IllegalArgumentException(
+              "parameter '"
+                  + p.getKey()
+                  + "' of "
+                  + p.getValue().getShape()
+                  + (values == null
+                      ? " is not in the result"
+                      : " has " + values.length + " values"));
+        }
+        ParameterExchange.set(p.getValue(), values);
+      }
+    }
+  }
 
   /**
    * Runs the training: one Spark job with one barrier stage of N tasks.
