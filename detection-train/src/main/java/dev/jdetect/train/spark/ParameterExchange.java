@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.core.nd.Autograd;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -143,9 +144,13 @@ final class ParameterExchange {
     }
   }
 
-  /** Writes {@code values} into a parameter in place: it keeps its storage and its gradient. */
+  /**
+   * Writes {@code values} into a parameter in place: it keeps its storage and its gradient. Not
+   * recorded by autograd (PyTorch refuses in-place writes to recorded leaves), whatever the thread.
+   */
   static void set(NDArray parameter, float[] values) {
-    try (NDManager scope = parameter.getManager().newSubManager()) {
+    try (Autograd.NoGradient noGradient = Autograd.noGradient();
+        NDManager scope = parameter.getManager().newSubManager()) {
       parameter.set(new NDIndex("..."), scope.create(values, parameter.getShape()));
     }
   }

@@ -44,9 +44,10 @@ final class TrainingWorker
     int rank = context.partitionId();
     ParameterExchange exchange = new ParameterExchange(context);
     ParameterAveraging averaging = new ParameterAveraging(exchange, run.averageEvery);
-    // a task thread is new to PyTorch, which starts threads recording gradients
-    try (Autograd.NoGradient noGradient = Autograd.noGradient();
-        NDManager manager = NDManager.newBaseManager()) {
+    // the manager loads the engine (the first task of an executor JVM finds it unloaded); a task
+    // thread is new to PyTorch, which starts threads recording gradients
+    try (NDManager manager = NDManager.newBaseManager();
+        Autograd.NoGradient noGradient = Autograd.noGradient()) {
       DetectionModel model = ParameterAveraging.exclusively(() -> run.model.create(manager));
       TrainingData share =
           averaging.guard(new ShardedData(run.data.create(), rank, run.workers, run.shardSeed));

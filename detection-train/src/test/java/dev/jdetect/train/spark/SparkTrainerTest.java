@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,13 +119,42 @@ class SparkTrainerTest {
     assertTrue(moved > 1e-2, "largest change " + moved);
   }
 
+  /**
+   * Loads the result into a new model on a thread PyTorch has not seen, where it records gradients
+   * by default (and refuses in-place writes to parameters unless the copy switches that off).
+   */
+  private static void assertLoadsOnAFreshThread(SparkTrainer.Result result) throws Exception {
+    AtomicReference<Map<String, float[]>> loaded = new AtomicReference<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread thread =
+        new Thread(
+            () -> {
+              try (NDManager manager = NDManager.newBaseManager()) {
+                DetectionModel model = newModel(manager);
+                result.loadInto(model);
+                loaded.set(snapshot(model));
+              } catch (RuntimeException e) {
+                failure.set(e);
+              }
+            });
+    thread.start();
+    thread.join();
+    if (failure.get() != null) {
+      throw new AssertionError("loadInto failed", failure.get());
+    }
+    for (Map.Entry<String, float[]> e : result.parameters().entrySet()) {
+      assertArrayEquals(e.getValue(), loaded.get().get(e.getKey()), e.getKey());
+    }
+  }
+
   @Test
   void twoWorkersWithBatchBTakeTheStepsOfOneProcessWithBatch2b(
-      SparkSession spark, @TempDir Path dir) {
+      SparkSession spark, @TempDir Path dir) throws Exception {
     SparkTrainer.Result result = twoWorkers(EPOCHS, dir).build().fit(spark);
     assertEquals(EPOCHS, result.globalStep());
     assertEquals(EPOCHS, result.epochs());
     assertReference(result);
+    assertLoadsOnAFreshThread(result);
     // rank 0 alone wrote them (a second writer would have found another run's checkpoints)
     assertTrue(Files.exists(dir.resolve(Checkpoint.fileName(EPOCHS))));
   }
