@@ -17,6 +17,7 @@ import dev.jdetect.train.augment.Resize;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.SampleData;
 import dev.jdetect.train.data.TrainingData;
+import dev.jdetect.train.inference.Detector;
 import dev.jdetect.train.optim.ResumableSgd;
 import dev.jdetect.train.spark.SparkTrainer;
 import java.io.IOException;
@@ -33,8 +34,8 @@ import picocli.CommandLine.Option;
  * Trains D2L's TinySSD on generated banana images with data-parallel workers on Spark ({@link
  * SparkTrainer}): N workers start together in a barrier stage, each trains on its share of the
  * images and the parameters are averaged every K steps; rank 0 writes a checkpoint per epoch into
- * {@code <out>/checkpoints}. The driver then loads the final parameters and reports VOC mAP@0.5 on
- * the held-out images.
+ * {@code <out>/checkpoints}. The driver then loads the final parameters, reports VOC mAP@0.5 on the
+ * held-out images and saves the model directory {@code <out>/model}.
  *
  * <p>Local mode from Maven (Spark needs its {@code --add-opens} flags in the Maven JVM):
  *
@@ -51,7 +52,8 @@ import picocli.CommandLine.Option;
     description = {
       "Trains TinySSD on generated banana images with N data-parallel workers on Spark (parameters"
           + " averaged every K steps), then reports VOC mAP@0.5 on held-out images.",
-      "Writes <out>/data and <out>/checkpoints (rank 0). The batch size is per worker."
+      "Writes <out>/data, <out>/checkpoints (rank 0) and the model directory <out>/model (for"
+          + " Detect and SparkDetect). The batch size is per worker."
     })
 public final class SparkTrain implements Callable<Integer> {
 
@@ -143,14 +145,19 @@ public final class SparkTrain implements Callable<Integer> {
         result.loadInto(model);
         double map =
             DetectionEvaluation.voc(model, val, new Resize(input, input), 50, 0.5, false).getMap();
+        Path modelDir = out.resolve("model");
+        Detector.save(
+            model, TrainTinySsd.description(all.getClassNames(), "multibox", input), modelDir);
         System.out.printf(
             Locale.ROOT,
-            "%d workers, %d steps over %d epochs: held-out VOC mAP@0.5 = %.4f, %.1f s in total%n",
+            "%d workers, %d steps over %d epochs: held-out VOC mAP@0.5 = %.4f, %.1f s in total;"
+                + " model saved to %s%n",
             workers,
             result.globalStep(),
             result.epochs(),
             map,
-            (System.nanoTime() - start) / 1e9);
+            (System.nanoTime() - start) / 1e9,
+            modelDir);
       }
     } finally {
       spark.stop();

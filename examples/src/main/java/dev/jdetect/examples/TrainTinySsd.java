@@ -304,6 +304,24 @@ public final class TrainTinySsd implements Callable<Integer> {
   }
 
   /**
+   * The saved-model description of a TinySSD trained here: score threshold 0.3.
+   *
+   * @param classes the class names
+   * @param loss the loss option ({@code multibox} or {@code d2l})
+   * @param input the side of the square input
+   * @return the description
+   */
+  static ModelDescription description(List<String> classes, String loss, int input) {
+    return ModelDescription.builder()
+        .setModelType(TINY_SSD)
+        .setClasses(classes)
+        .optOption("loss", loss)
+        .optInputSize(input, input)
+        .optScoreThreshold(0.3f)
+        .build();
+  }
+
+  /**
    * Runs the example with the given settings.
    *
    * @param s the settings
@@ -375,13 +393,7 @@ public final class TrainTinySsd implements Callable<Integer> {
       result.map = result.history.last().getMetrics().get("mAP@0.5");
 
       ModelDescription description =
-          ModelDescription.builder()
-              .setModelType(TINY_SSD)
-              .setClasses(all.getClassNames())
-              .optOption("loss", config.option("loss"))
-              .optInputSize(s.input, s.input)
-              .optScoreThreshold(0.3f)
-              .build();
+          description(all.getClassNames(), config.option("loss"), s.input);
       result.modelDir = s.out.resolve("model");
       Detector.save(model, description, result.modelDir);
       try (Detector detector = Detector.of(model, description)) {
