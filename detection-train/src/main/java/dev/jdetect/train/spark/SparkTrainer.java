@@ -41,7 +41,9 @@ import scala.reflect.ClassTag$;
  * Builder#optCheckpointDir} (a folder on rank 0's machine or on shared storage). With {@link
  * Builder#optResume} rank 0 loads the newest intact checkpoint as the single-process trainer does
  * and sends it to the other workers, so every worker continues from the same parameters, epoch,
- * step and generator state. A new run starts every worker from rank 0's initial parameters.
+ * step and generator state. A new run starts every worker from rank 0's initial parameters. Spark
+ * reruns a failed barrier stage as a whole; with resume on, the rerun continues from the newest
+ * checkpoint.
  *
  * <pre>{@code
  * SparkTrainer.Result r = SparkTrainer.builder()
@@ -113,7 +115,11 @@ public final class SparkTrainer implements Serializable {
     TrainingData create();
   }
 
-  /** Sets a worker's trainer up: optimizer, schedule, epochs, batch size per worker, seed. */
+  /**
+   * Sets a worker's trainer up: optimizer, schedule, epochs, batch size per worker, seed. Every
+   * worker applies it; an epoch evaluator set here runs on every worker, and only rank 0 reports
+   * progress and writes the output folder.
+   */
   @FunctionalInterface
   public interface TrainerSettings extends Serializable {
     /**
@@ -176,10 +182,7 @@ public final class SparkTrainer implements Serializable {
   public Result fit(SparkSession spark) {
     List<Integer> ranks = IntStream.range(0, workers).boxed().collect(Collectors.toList());
     RDD<Integer> seeds =
-        JavaRDD.fromRDD(
-                spark.sparkContext().parallelize(scalaSeq(ranks), workers, tag(Integer.class)),
-                tag(Integer.class))
-            .rdd();
+        spark.sparkContext().parallelize(scalaSeq(ranks), workers, tag(Integer.class));
     RDD<Result> results =
         seeds.barrier().mapPartitions(new TrainingWorker(this), false, tag(Result.class));
     List<Result> out = JavaRDD.fromRDD(results, tag(Result.class)).collect();

@@ -8,7 +8,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * Test extension: one {@code local[2]} {@link SparkSession} for all Spark tests of the run (started
  * on first use, stopped when the test run ends), injected as a parameter. Small settings keep each
- * job fast: no UI, two shuffle partitions.
+ * job fast: no UI, two shuffle partitions, no adaptive re-partitioning (the tests choose their
+ * partitions), no code generation.
  */
 public final class LocalSpark implements ParameterResolver {
 
@@ -35,7 +36,11 @@ public final class LocalSpark implements ParameterResolver {
             .config("spark.sql.shuffle.partitions", "2")
             .config("spark.default.parallelism", "2")
             .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
             .config("spark.sql.adaptive.enabled", "false")
+            // the test queries are tiny: interpreting them beats compiling generated code
+            .config("spark.sql.codegen.wholeStage", "false")
+            .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
             .getOrCreate();
 
     @Override
