@@ -172,12 +172,12 @@ public final class SparkTrainer implements Serializable {
   }
 
   /**
-   * Runs the training: one Spark job with one barrier stage of N tasks.
+   * Runs the training: one Spark job with one barrier stage of N tasks. If a worker fails, the
+   * stage fails as a whole and Spark's {@code SparkException} (not declared: Scala's exceptions are
+   * unchecked) names the worker's error.
    *
    * @param spark the session
    * @return rank 0's parameters and progress at the end
-   * @throws org.apache.spark.SparkException (unchecked in Scala) if a worker fails; a barrier stage
-   *     fails as a whole
    */
   public Result fit(SparkSession spark) {
     List<Integer> ranks = IntStream.range(0, workers).boxed().collect(Collectors.toList());
