@@ -14,13 +14,14 @@ import java.util.Random;
  * Test data: {@code size} images of 3x16x16, one square per image (class 1 red, class 2 blue) on a
  * noisy grey background; a random horizontal flip drawn from the trainer's generator.
  */
-final class SquaresData implements TrainingData {
+public final class SquaresData implements TrainingData {
 
   static final int SIDE = 16;
 
   private final int size;
   private final int nanFromCall;
   private final int failAtCall;
+  private final boolean flips;
   private int calls;
 
   SquaresData(int size) {
@@ -35,9 +36,24 @@ final class SquaresData implements TrainingData {
    * @param failAtCall at this 0-based batch call, throw as if the process died (-1: never)
    */
   SquaresData(int size, int nanFromCall, int failAtCall) {
+    this(size, nanFromCall, failAtCall, true);
+  }
+
+  private SquaresData(int size, int nanFromCall, int failAtCall, boolean flips) {
     this.size = size;
     this.nanFromCall = nanFromCall;
     this.failAtCall = failAtCall;
+    this.flips = flips;
+  }
+
+  /**
+   * Creates the data without flips: a sample's pixels depend on its index alone.
+   *
+   * @param size sample count
+   * @return the data
+   */
+  public static SquaresData withoutFlips(int size) {
+    return new SquaresData(size, -1, -1, false);
   }
 
   @Override
@@ -62,7 +78,7 @@ final class SquaresData implements TrainingData {
       int side = 4 + r.nextInt(5);
       int x0 = r.nextInt(SIDE - side + 1);
       int y0 = r.nextInt(SIDE - side + 1);
-      boolean flip = random.nextBoolean();
+      boolean flip = flips && random.nextBoolean();
       for (int c = 0; c < 3; c++) {
         for (int y = 0; y < SIDE; y++) {
           for (int x = 0; x < SIDE; x++) {

@@ -23,9 +23,10 @@ import java.util.List;
 /**
  * A test-only detector: conv + batch norm + global pooling, then one box (sigmoid, relative xyxy)
  * and one class per image. Training losses: {@code loss_classifier} (cross-entropy against the
- * first object's class) and {@code loss_box_reg} (mean squared error against its relative box).
+ * first object's class) and {@code loss_box_reg} (mean squared error against its relative box),
+ * both means over the batch.
  */
-final class TinyTestModel extends AbstractBlock implements DetectionModel {
+public final class TinyTestModel extends AbstractBlock implements DetectionModel {
 
   private final int numClasses;
   private final Block features;
@@ -45,19 +46,27 @@ final class TinyTestModel extends AbstractBlock implements DetectionModel {
    *     gradient is NaN
    */
   TinyTestModel(int numClasses, boolean poisonGradient) {
+    this(numClasses, poisonGradient, true);
+  }
+
+  private TinyTestModel(int numClasses, boolean poisonGradient, boolean batchNorm) {
     this.numClasses = numClasses;
     this.poisonGradient = poisonGradient;
+    SequentialBlock first =
+        new SequentialBlock()
+            .add(
+                Conv2d.builder()
+                    .setKernelShape(new Shape(3, 3))
+                    .optPadding(new Shape(1, 1))
+                    .setFilters(8)
+                    .build());
+    if (batchNorm) {
+      first.add(BatchNorm.builder().build());
+    }
     features =
         addChildBlock(
             "features",
-            new SequentialBlock()
-                .add(
-                    Conv2d.builder()
-                        .setKernelShape(new Shape(3, 3))
-                        .optPadding(new Shape(1, 1))
-                        .setFilters(8)
-                        .build())
-                .add(BatchNorm.builder().build())
+            first
                 .add(Activation::relu)
                 .add(
                     Conv2d.builder()
@@ -69,6 +78,17 @@ final class TinyTestModel extends AbstractBlock implements DetectionModel {
                 .add(Pool.globalAvgPool2dBlock()));
     boxHead = addChildBlock("box", Linear.builder().setUnits(4).build());
     classHead = addChildBlock("cls", Linear.builder().setUnits(numClasses + 1).build());
+  }
+
+  /**
+   * Creates the model without its batch norm: every image's losses then depend on that image alone,
+   * so the batch losses are exact means of per-image losses.
+   *
+   * @param numClasses object classes
+   * @return the model
+   */
+  public static TinyTestModel withoutBatchNorm(int numClasses) {
+    return new TinyTestModel(numClasses, false, false);
   }
 
   @Override

@@ -264,6 +264,60 @@ public final class TrainTinySsd implements Callable<Integer> {
   }
 
   /**
+   * Generates 256x256 images with one banana each into a folder in D2L's CSV layout ({@code
+   * label.csv}) and reads them back.
+   *
+   * @param dataDir the folder
+   * @param images the number of images
+   * @param seed the seed of the generation
+   * @return the images and their annotations
+   * @throws IOException if the files cannot be written
+   */
+  static AnnotationSet bananas(Path dataDir, int images, long seed) throws IOException {
+    SyntheticDataGenerator generator =
+        SyntheticDataGenerator.builder()
+            .optKind(SyntheticDataGenerator.Kind.BANANA)
+            .optSeed(seed)
+            .optNumImages(images)
+            .optImageSize(256)
+            .build();
+    generator.writeCsv(dataDir);
+    return readBananas(dataDir);
+  }
+
+  /**
+   * Reads the images {@link #bananas} wrote.
+   *
+   * @param dataDir the folder
+   * @return the images and their annotations
+   */
+  static AnnotationSet readBananas(Path dataDir) {
+    return CsvReader.builder()
+        .setCsvFile(dataDir.resolve("label.csv"))
+        .setClasses(List.of("banana"))
+        .build()
+        .read();
+  }
+
+  /**
+   * The saved-model description of a TinySSD trained here: score threshold 0.3.
+   *
+   * @param classes the class names
+   * @param loss the loss option ({@code multibox} or {@code d2l})
+   * @param input the side of the square input
+   * @return the description
+   */
+  static ModelDescription description(List<String> classes, String loss, int input) {
+    return ModelDescription.builder()
+        .setArchitecture(TINY_SSD)
+        .setClasses(classes)
+        .optOption("loss", loss)
+        .optInputSize(input, input)
+        .optScoreThreshold(0.3f)
+        .build();
+  }
+
+  /**
    * Runs the example with the given settings.
    *
    * @param s the settings
@@ -273,21 +327,7 @@ public final class TrainTinySsd implements Callable<Integer> {
   public static Result run(Settings s) throws IOException {
     long start = System.nanoTime();
     int numVal = heldOut(s);
-    SyntheticDataGenerator generator =
-        SyntheticDataGenerator.builder()
-            .optKind(SyntheticDataGenerator.Kind.BANANA)
-            .optSeed(s.seed)
-            .optNumImages(s.images)
-            .optImageSize(256)
-            .build();
-    Path dataDir = s.out.resolve("data");
-    generator.writeCsv(dataDir);
-    AnnotationSet all =
-        CsvReader.builder()
-            .setCsvFile(dataDir.resolve("label.csv"))
-            .setClasses(generator.getClassNames())
-            .build()
-            .read();
+    AnnotationSet all = bananas(s.out.resolve("data"), s.images, s.seed);
     List<ImageAnnotation> images = all.getImages();
     int numTrain = images.size() - numVal;
     AnnotationSet train = new AnnotationSet(all.getClassNames(), images.subList(0, numTrain));

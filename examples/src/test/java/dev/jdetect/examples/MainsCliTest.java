@@ -30,6 +30,8 @@ class MainsCliTest {
           new Main(TrainTinySsd.class, "--batch"),
           new Main(TrainSsd.class, "--batch"),
           new Main(TrainFasterRcnn.class, "--batch"),
+          new Main(SparkTrain.class, "--workers"),
+          new Main(SparkDetect.class, "--partitions", "--model-dir", "model", "images"),
           new Main(Detect.class, "--batch", "--model-dir", "model", "image.png"),
           new Main(CustomBackbone.class, "--epochs"),
           new Main(ExplainFasterRcnn.class, "--epochs"),

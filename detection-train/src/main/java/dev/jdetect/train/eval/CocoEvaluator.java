@@ -2,7 +2,6 @@ package dev.jdetect.train.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -77,22 +76,16 @@ public final class CocoEvaluator extends ImageEvaluator {
     boolean[] gtIgnore; // [G]
   }
 
-  private ImageEval evaluateImage(long imageId, int c, double[] range) {
-    GroundTruth g = images.groundTruth(imageId);
-    Predictions p = images.predictions(imageId);
+  private static ImageEval evaluateImage(GroundTruth g, Predictions p, int c, double[] range) {
     List<Integer> gtIdx = new ArrayList<>();
     for (int j = 0; j < g.size(); j++) {
       if (g.label(j) == c) {
         gtIdx.add(j);
       }
     }
-    List<Integer> dtIdx = new ArrayList<>();
-    for (int i = 0; i < p.size(); i++) {
-      if (p.label(i) == c) {
-        dtIdx.add(i);
-      }
-    }
-    if (gtIdx.isEmpty() && dtIdx.isEmpty()) {
+    // dts: by descending score (stable), at most maxDets[-1]
+    int[] dOrder = EvalImages.byDescendingScore(p, c);
+    if (gtIdx.isEmpty() && dOrder.length == 0) {
       return null;
     }
     // gts: non-ignored first (stable)
@@ -116,9 +109,6 @@ public final class CocoEvaluator extends ImageEvaluator {
       gtIg[k] = ignoreRaw[gOrder[k]];
       crowd[k] = g.isCrowd(gts[k]);
     }
-    // dts: by descending score (stable), at most maxDets[-1]
-    Integer[] dOrder = dtIdx.toArray(new Integer[0]);
-    Arrays.sort(dOrder, (x, y) -> EvalArrays.descending(p.score(x), p.score(y)));
     int nd = Math.min(dOrder.length, MAX_DETS[MAX_DETS.length - 1]);
     int[] dts = new int[nd];
     double[] scores = new double[nd];
@@ -182,10 +172,80 @@ public final class CocoEvaluator extends ImageEvaluator {
    * @return the result
    */
   public CocoResult evaluate() {
+    MatchedDetections matches = newMatches();
+    for (long imageId : images.imageIds()) {
+      match(imageId, images.groundTruth(imageId), images.predictions(imageId), matches);
+    }
+    return evaluate(matches);
+  }
+
+  /**
+   * Returns an empty partial result for {@link #match} and {@link #evaluate(MatchedDetections)}.
+   *
+   * @return the empty matches, one group per class and size range
+   */
+  @Override
+  public MatchedDetections newMatches() {
+    return new MatchedDetections(numClasses * AREA_RANGES.length);
+  }
+
+  /**
+   * Matches one image's detections to its ground truth (per class and size range, at every IoU
+   * threshold, as pycocotools' {@code evaluateImg}) and adds the outcome to {@code into}. The
+   * ranking over images happens in {@link #evaluate(MatchedDetections)}, so images may be matched
+   * in any order, on any machine.
+   *
+   * @param imageId the image id: detections with equal scores in different images are ranked by
+   *     ascending id, as pycocotools does
+   * @param groundTruth the image's ground truth
+   * @param predictions the image's detections
+   * @param into the partial result to add to
+   * @throws IllegalArgumentException if a label is out of range
+   */
+  @Override
+  public void match(
+      long imageId, GroundTruth groundTruth, Predictions predictions, MatchedDetections into) {
+    EvalImages.checkLabels(numClasses, imageId, groundTruth, predictions);
+    int nt = IOU_THRESHOLDS.length;
+    for (int k = 0; k < numClasses; k++) {
+      for (int a = 0; a < AREA_RANGES.length; a++) {
+        ImageEval e = evaluateImage(groundTruth, predictions, k + 1, AREA_RANGES[a]);
+        if (e == null) {
+          continue;
+        }
+        MatchedDetections.Group group = into.group(k * AREA_RANGES.length + a);
+        for (boolean ig : e.gtIgnore) {
+          group.positives += ig ? 0 : 1;
+        }
+        for (int d = 0; d < e.dtScores.length; d++) {
+          int flags = 0;
+          for (int t = 0; t < nt; t++) {
+            flags |= (e.dtMatched[t][d] ? 1 : 0) << t;
+            flags |= (e.dtIgnore[t][d] ? 1 : 0) << (nt + t);
+          }
+          group.add(e.dtScores[d], imageId, d, flags);
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs the evaluation on matched images: per class and size range, the detections of all images
+   * ranked by descending score (ties by image id, then within the image).
+   *
+   * @param matches the merged matches of all images, from this evaluator's {@link #newMatches}
+   * @return the result
+   * @throws IllegalArgumentException if the matches have another number of groups
+   */
+  public CocoResult evaluate(MatchedDetections matches) {
     int nt = IOU_THRESHOLDS.length;
     int nr = RECALL_THRESHOLDS.length;
     int na = AREA_RANGES.length;
     int nm = MAX_DETS.length;
+    if (matches.numGroups() != numClasses * na) {
+      throw new IllegalArgumentException(
+          "matches have " + matches.numGroups() + " groups, the evaluator " + numClasses * na);
+    }
     // precision[t][r][k][a][m], recall[t][k][a][m]; -1 = no ground truth
     double[][][][][] precision = new double[nt][nr][numClasses][na][nm];
     double[][][][] recall = new double[nt][numClasses][na][nm];
@@ -205,23 +265,15 @@ public final class CocoEvaluator extends ImageEvaluator {
         }
       }
     }
-    List<Long> imageIds = images.imageIds();
-    // pycocotools evaluates images in ascending id order, which ranks cross-image score ties.
-    Collections.sort(imageIds);
     for (int k = 0; k < numClasses; k++) {
       for (int a = 0; a < na; a++) {
-        List<ImageEval> evals = new ArrayList<>();
-        for (long imageId : imageIds) {
-          ImageEval e = evaluateImage(imageId, k + 1, AREA_RANGES[a]);
-          if (e != null) {
-            evals.add(e);
-          }
+        MatchedDetections.Group group = matches.group(k * na + a);
+        if (group.positives == 0) {
+          continue; // no non-ignored ground truth: the entries stay -1
         }
-        if (evals.isEmpty()) {
-          continue;
-        }
+        Integer[] ranked = group.ranked();
         for (int m = 0; m < nm; m++) {
-          accumulate(evals, MAX_DETS[m], k, a, m, precision, recall);
+          accumulate(group, ranked, MAX_DETS[m], k, a, m, precision, recall);
         }
       }
     }
@@ -229,46 +281,24 @@ public final class CocoEvaluator extends ImageEvaluator {
   }
 
   private static void accumulate(
-      List<ImageEval> evals,
+      MatchedDetections.Group group,
+      Integer[] ranked,
       int maxDet,
       int k,
       int a,
       int m,
       double[][][][][] precision,
       double[][][][] recall) {
+    // the first maxDet detections of every image, in rank order
+    int[] kept = new int[ranked.length];
     int total = 0;
-    int npig = 0;
-    for (ImageEval e : evals) {
-      total += Math.min(maxDet, e.dtScores.length);
-      for (boolean ig : e.gtIgnore) {
-        if (!ig) {
-          npig++;
-        }
+    for (int i : ranked) {
+      if (group.positions[i] < maxDet) {
+        kept[total++] = group.flags[i];
       }
     }
-    if (npig == 0) {
-      return;
-    }
+    double npig = group.positives;
     int nt = IOU_THRESHOLDS.length;
-    double[] scores = new double[total];
-    int[] img = new int[total];
-    int[] pos = new int[total];
-    int q = 0;
-    for (int i = 0; i < evals.size(); i++) {
-      ImageEval e = evals.get(i);
-      int n = Math.min(maxDet, e.dtScores.length);
-      for (int d = 0; d < n; d++) {
-        scores[q] = e.dtScores[d];
-        img[q] = i;
-        pos[q] = d;
-        q++;
-      }
-    }
-    Integer[] order = new Integer[total];
-    for (int i = 0; i < total; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (x, y) -> EvalArrays.descending(scores[x], scores[y]));
     double eps = Math.ulp(1.0); // np.spacing(1)
     for (int t = 0; t < nt; t++) {
       double[] rc = new double[total];
@@ -276,10 +306,8 @@ public final class CocoEvaluator extends ImageEvaluator {
       double tp = 0;
       double fp = 0;
       for (int i = 0; i < total; i++) {
-        ImageEval e = evals.get(img[order[i]]);
-        int d = pos[order[i]];
-        boolean matched = e.dtMatched[t][d];
-        boolean ignored = e.dtIgnore[t][d];
+        boolean matched = (kept[i] >> t & 1) != 0;
+        boolean ignored = (kept[i] >> (nt + t) & 1) != 0;
         if (matched && !ignored) {
           tp++;
         } else if (!matched && !ignored) {
@@ -316,8 +344,9 @@ public final class CocoEvaluator extends ImageEvaluator {
     return lo;
   }
 
-  /** Builder for {@link CocoEvaluator}. */
-  public static final class Builder {
+  /** Builder for {@link CocoEvaluator}; serializable, so distributed evaluations can ship it. */
+  public static final class Builder implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private int numClasses = -1;
 
     private Builder() {}

@@ -54,6 +54,10 @@ final class EvalImages {
   }
 
   private void checkLabel(int label, String name, long imageId) {
+    checkLabel(numClasses, label, name, imageId);
+  }
+
+  private static void checkLabel(int numClasses, int label, String name, long imageId) {
     if (label < 1 || label > numClasses) {
       throw new IllegalArgumentException(
           name
@@ -64,6 +68,36 @@ final class EvalImages {
               + ", got "
               + label);
     }
+  }
+
+  /** Checks every label of one image's ground truth and detections against {@code 1..C}. */
+  static void checkLabels(int numClasses, long imageId, GroundTruth g, Predictions p) {
+    for (int i = 0; i < g.size(); i++) {
+      checkLabel(numClasses, g.label(i), "groundTruth", imageId);
+    }
+    for (int i = 0; i < p.size(); i++) {
+      checkLabel(numClasses, p.label(i), "predictions", imageId);
+    }
+  }
+
+  /**
+   * The indexes of the detections of class {@code c}, by descending score; ties keep their order (a
+   * stable sort, as numpy's mergesort).
+   */
+  static int[] byDescendingScore(Predictions p, int c) {
+    List<Integer> idx = new ArrayList<>();
+    for (int i = 0; i < p.size(); i++) {
+      if (p.label(i) == c) {
+        idx.add(i);
+      }
+    }
+    Integer[] order = idx.toArray(new Integer[0]);
+    java.util.Arrays.sort(order, (x, y) -> EvalArrays.descending(p.score(x), p.score(y)));
+    int[] out = new int[order.length];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = order[i];
+    }
+    return out;
   }
 
   /** Forgets all added images. */

@@ -61,6 +61,30 @@ public abstract class ImageEvaluator {
     images.addPredictions(imageId, predictions);
   }
 
+  /**
+   * Returns an empty partial result for {@link #match}: evaluations that run image by image on
+   * several machines fill one per machine, {@link MatchedDetections#merge merge} them and evaluate
+   * the merged result once ({@code VocEvaluator.evaluate(MatchedDetections)}, {@code
+   * CocoEvaluator.evaluate(MatchedDetections)}), equal to adding all images to one evaluator.
+   *
+   * @return the empty matches
+   */
+  public abstract MatchedDetections newMatches();
+
+  /**
+   * Matches one image's detections to its ground truth and adds the outcome to {@code into},
+   * without adding the image to this evaluator.
+   *
+   * @param imageKey the image's rank among images: detections with equal scores in different images
+   *     are ranked by ascending key
+   * @param groundTruth the image's ground truth
+   * @param predictions the image's detections
+   * @param into the partial result to add to, from {@link #newMatches}
+   * @throws IllegalArgumentException if a label is out of range
+   */
+  public abstract void match(
+      long imageKey, GroundTruth groundTruth, Predictions predictions, MatchedDetections into);
+
   /** Forgets all added images. */
   public void reset() {
     images.clear();

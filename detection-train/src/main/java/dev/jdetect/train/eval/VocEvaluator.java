@@ -1,6 +1,5 @@
 package dev.jdetect.train.eval;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,6 +25,9 @@ import java.util.List;
  * {@code dev.jdetect.train.data.VocReader} this equals the devkit's IoU. Not thread-safe.
  */
 public final class VocEvaluator extends ImageEvaluator {
+
+  private static final int TRUE_POSITIVE = 1;
+  private static final int FALSE_POSITIVE = 2;
 
   private final int numClasses;
   private final double iouThreshold;
@@ -55,69 +57,117 @@ public final class VocEvaluator extends ImageEvaluator {
    * @return the result
    */
   public VocResult evaluate() {
+    MatchedDetections matches = newMatches();
+    List<Long> imageIds = images.imageIds();
+    for (int im = 0; im < imageIds.size(); im++) {
+      long id = imageIds.get(im);
+      // the insertion index ranks score ties across images
+      match(im, images.groundTruth(id), images.predictions(id), matches);
+    }
+    return evaluate(matches);
+  }
+
+  /**
+   * Returns an empty partial result for {@link #match} and {@link #evaluate(MatchedDetections)}.
+   *
+   * @return the empty matches, one group per class
+   */
+  @Override
+  public MatchedDetections newMatches() {
+    return new MatchedDetections(numClasses);
+  }
+
+  /**
+   * Matches one image's detections to its ground truth, class by class in descending score order,
+   * and adds the outcome to {@code into}. The images' ranking happens in {@link
+   * #evaluate(MatchedDetections)}, so images may be matched in any order, on any machine.
+   *
+   * @param imageKey the image's rank among images: detections with equal scores in different images
+   *     are ranked by ascending key (the image id, or the order in which images were added)
+   * @param groundTruth the image's ground truth
+   * @param predictions the image's detections
+   * @param into the partial result to add to
+   * @throws IllegalArgumentException if a label is out of range
+   */
+  @Override
+  public void match(
+      long imageKey, GroundTruth groundTruth, Predictions predictions, MatchedDetections into) {
+    EvalImages.checkLabels(numClasses, imageKey, groundTruth, predictions);
+    for (int c = 1; c <= numClasses; c++) {
+      MatchedDetections.Group group = into.group(c - 1);
+      for (int j = 0; j < groundTruth.size(); j++) {
+        if (groundTruth.label(j) == c && !groundTruth.isDifficult(j)) {
+          group.positives++;
+        }
+      }
+      int[] dets = EvalImages.byDescendingScore(predictions, c);
+      boolean[] used = new boolean[groundTruth.size()];
+      for (int r = 0; r < dets.length; r++) {
+        group.add(
+            predictions.score(dets[r]),
+            imageKey,
+            r,
+            matchOne(groundTruth, predictions, dets[r], c, used));
+      }
+    }
+  }
+
+  /** Matches detection {@code k}: 1 = true positive, 2 = false positive, 0 = neither. */
+  private int matchOne(GroundTruth g, Predictions p, int k, int c, boolean[] used) {
+    double ovmax = Double.NEGATIVE_INFINITY;
+    int jmax = -1;
+    for (int j = 0; j < g.size(); j++) {
+      if (g.label(j) != c) {
+        continue;
+      }
+      double iou = Iou.iou(p, k, g, j);
+      if (iou > ovmax) {
+        ovmax = iou;
+        jmax = j;
+      }
+    }
+    if (!(ovmax > iouThreshold)) {
+      return FALSE_POSITIVE;
+    }
+    if (g.isDifficult(jmax)) {
+      return 0;
+    }
+    if (used[jmax]) {
+      return FALSE_POSITIVE;
+    }
+    used[jmax] = true;
+    return TRUE_POSITIVE;
+  }
+
+  /**
+   * Computes AP per class and the mean from matched images: the detections of each class over all
+   * images ranked by descending score (ties by image key, then within the image).
+   *
+   * @param matches the merged matches of all images, from this evaluator's {@link #newMatches}
+   * @return the result
+   * @throws IllegalArgumentException if the matches have another number of classes
+   */
+  public VocResult evaluate(MatchedDetections matches) {
+    if (matches.numGroups() != numClasses) {
+      throw new IllegalArgumentException(
+          "matches have " + matches.numGroups() + " classes, the evaluator " + numClasses);
+    }
     double[] ap = new double[numClasses + 1];
     int[] npos = new int[numClasses + 1];
     double[][] recalls = new double[numClasses + 1][];
     double[][] precisions = new double[numClasses + 1][];
     ap[0] = Double.NaN;
-    List<Long> imageIds = images.imageIds();
     for (int c = 1; c <= numClasses; c++) {
-      // gather detections of class c: image index, det index
-      List<int[]> dets = new ArrayList<>();
-      List<Double> scores = new ArrayList<>();
-      boolean[][] used = new boolean[imageIds.size()][];
-      for (int im = 0; im < imageIds.size(); im++) {
-        GroundTruth g = images.groundTruth(imageIds.get(im));
-        used[im] = new boolean[g.size()];
-        for (int j = 0; j < g.size(); j++) {
-          if (g.label(j) == c && !g.isDifficult(j)) {
-            npos[c]++;
-          }
-        }
-        Predictions p = images.predictions(imageIds.get(im));
-        for (int k = 0; k < p.size(); k++) {
-          if (p.label(k) == c) {
-            dets.add(new int[] {im, k});
-            scores.add(p.score(k));
-          }
-        }
-      }
-      Integer[] order = new Integer[dets.size()];
-      for (int i = 0; i < order.length; i++) {
-        order[i] = i;
-      }
-      java.util.Arrays.sort(order, (a, b) -> EvalArrays.descending(scores.get(a), scores.get(b)));
+      MatchedDetections.Group group = matches.group(c - 1);
+      npos[c] = Math.toIntExact(group.positives);
+      Integer[] order = group.ranked();
       int nd = order.length;
       double[] tp = new double[nd];
       double[] fp = new double[nd];
       for (int d = 0; d < nd; d++) {
-        int[] det = dets.get(order[d]);
-        GroundTruth g = images.groundTruth(imageIds.get(det[0]));
-        Predictions p = images.predictions(imageIds.get(det[0]));
-        double ovmax = Double.NEGATIVE_INFINITY;
-        int jmax = -1;
-        for (int j = 0; j < g.size(); j++) {
-          if (g.label(j) != c) {
-            continue;
-          }
-          double iou = Iou.iou(p, det[1], g, j);
-          if (iou > ovmax) {
-            ovmax = iou;
-            jmax = j;
-          }
-        }
-        if (ovmax > iouThreshold) {
-          if (!g.isDifficult(jmax)) {
-            if (!used[det[0]][jmax]) {
-              tp[d] = 1;
-              used[det[0]][jmax] = true;
-            } else {
-              fp[d] = 1;
-            }
-          }
-        } else {
-          fp[d] = 1;
-        }
+        int flag = group.flags[order[d]];
+        tp[d] = flag == TRUE_POSITIVE ? 1 : 0;
+        fp[d] = flag == FALSE_POSITIVE ? 1 : 0;
       }
       for (int d = 1; d < nd; d++) {
         tp[d] += tp[d - 1];
@@ -190,8 +240,9 @@ public final class VocEvaluator extends ImageEvaluator {
     return ap;
   }
 
-  /** Builder for {@link VocEvaluator}. */
-  public static final class Builder {
+  /** Builder for {@link VocEvaluator}; serializable, so distributed evaluations can ship it. */
+  public static final class Builder implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
     private int numClasses = -1;
     private double iouThreshold = 0.5;
     private boolean use07Metric;
