@@ -58,7 +58,7 @@ class TrainerLeversTest {
         DetectionTrainer.builder()
             .setModel(model)
             .optProgress(new PrintStream(new ByteArrayOutputStream()), ProgressReporter.Mode.OFF)
-            .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).optWeightDecay(1e-4f).build())
+            .optOptimizer(ResumableSgd.builder().optMomentum(0.9f).build())
             .optSchedule(LrSchedule.constant(0.05))
             .optGradientClipNorm(clipNorm)
             .optEpochs(3)
@@ -106,6 +106,33 @@ class TrainerLeversTest {
     Run withoutNorm = train(0, 0, new SquaresData(12));
     assertSameRun(withNorm, withoutNorm);
     assertTrue(withNorm.steps().get(0).get("loss") > 0);
+  }
+
+  @Test
+  void seededLossesAreThoseOfTheTrainerBeforeTheLevers() throws IOException {
+    // per-step losses {loss, loss_classifier, loss_box_reg} of the same runs by the trainer
+    // without prefetching, with a norm every step and one read per loss
+    double[][] unclipped = {
+      {0.95126873254776, 0.8472588658332825, 0.10400986671447754},
+      {0.7627841234207153, 0.6265697479248047, 0.13621434569358826},
+      {0.44262608885765076, 0.32905909419059753, 0.11356698721647263},
+      {0.2276289165019989, 0.12779268622398376, 0.09983623027801514}
+    };
+    double[][] clipped = {
+      {0.95126873254776, 0.8472588658332825, 0.10400986671447754},
+      {0.945576012134552, 0.8111487030982971, 0.13442730903625488},
+      {0.8260809183120728, 0.7147877216339111, 0.11129320412874222}
+    };
+    assertLosses(unclipped, train(1, 0, new SquaresData(22)));
+    assertLosses(clipped, train(1, 0.5, new SquaresData(22)));
+  }
+
+  private static void assertLosses(double[][] expected, Run run) {
+    for (int i = 0; i < expected.length; i++) {
+      Map<String, Double> step = run.steps().get(i);
+      double[] actual = {step.get("loss"), step.get("loss_classifier"), step.get("loss_box_reg")};
+      assertArrayEquals(expected[i], actual, 1e-6, "step " + (i + 1));
+    }
   }
 
   /** Records the managers it was handed; optionally fails at one call. */
