@@ -16,12 +16,17 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import dev.jdetect.testkit.NDManagerExtension;
+import dev.jdetect.train.augment.Compose;
+import dev.jdetect.train.data.AnnotationSet;
+import dev.jdetect.train.data.SampleData;
+import dev.jdetect.train.data.SyntheticDataGenerator;
 import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +36,7 @@ import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The trainer's speed levers change no number: prefetching batches on a thread, the gradient checks
@@ -50,8 +56,13 @@ class TrainerLeversTest {
   private record Run(List<Map<String, Double>> steps, Map<String, float[]> params) {}
 
   private Run train(int prefetch, double clipNorm, TrainingData data) throws IOException {
+    return train(prefetch, clipNorm, data, 2);
+  }
+
+  private Run train(int prefetch, double clipNorm, TrainingData data, int classes)
+      throws IOException {
     Engine.getInstance().setRandomSeed(5);
-    TinyTestModel model = new TinyTestModel(2);
+    TinyTestModel model = new TinyTestModel(classes);
     model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 16, 16));
     List<Map<String, Double>> steps = new ArrayList<>();
     try (DetectionTrainer t =
@@ -97,6 +108,31 @@ class TrainerLeversTest {
     assertNotEquals(serial.steps().get(0).get("loss"), serial.steps().get(1).get("loss"));
     assertSameRun(serial, train(1, 0, new SquaresData(22)));
     assertSameRun(serial, train(2, 0, new SquaresData(22)));
+  }
+
+  @Test
+  void prefetchingKeepsTheLossesWithTheSsdAugmentationFromFiles(@TempDir Path dir)
+      throws IOException {
+    AnnotationSet set =
+        SyntheticDataGenerator.builder()
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(3)
+            .optImageSize(48)
+            .optNumImages(12)
+            .optNumClasses(3)
+            .build()
+            .writeVoc(dir);
+    // photometric distortion, zoom-out, IoU crop, flip and resize, all drawing from the trainer
+    Run serial = train(0, 0, ssdData(set), 3);
+    assertEquals(9, serial.steps().size());
+    assertSameRun(serial, train(1, 0, ssdData(set), 3));
+  }
+
+  private static SampleData ssdData(AnnotationSet set) {
+    return SampleData.builder()
+        .setAnnotations(set)
+        .optAugmentation(Compose.ssdTraining(SquaresData.SIDE, SquaresData.SIDE))
+        .build();
   }
 
   @Test
