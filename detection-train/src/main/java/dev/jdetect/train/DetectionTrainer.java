@@ -7,7 +7,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
-import dev.jdetect.train.data.TrainingBatch;
 import dev.jdetect.train.data.TrainingData;
 import dev.jdetect.train.optim.ResumableOptimizer;
 import java.io.IOException;
@@ -51,20 +50,21 @@ import java.util.UUID;
  * handed to {@link TrainingData#batch} for augmentation; before every step the engine's generator
  * is re-seeded from the seed and the global step ({@link Seeds#engineSeed}). With the model
  * initialised by {@link Seeds#initialize} from the same seed, two runs give the same loss at every
- * step on the CPU. After each epoch a {@link Checkpoint} holds the parameters, the optimizer state,
- * the generator's state, the history, the run's id and the hash of its settings; with {@code
- * optResume(true)} a new trainer continues from the newest intact one (a damaged one is reported
- * and skipped) and ends with exactly the parameters of an uninterrupted run. A run killed in the
- * middle of an epoch redoes that epoch. Randomness a model keeps in its own Java generators is
- * outside the trainer's reach.
+ * step on the CPU, with or without prefetching ({@link Builder#optPrefetch}). After each epoch a
+ * {@link Checkpoint} holds the parameters, the optimizer state, the generator's state, the history,
+ * the run's id and the hash of its settings; with {@code optResume(true)} a new trainer continues
+ * from the newest intact one (a damaged one is reported and skipped) and ends with exactly the
+ * parameters of an uninterrupted run. A run killed in the middle of an epoch redoes that epoch.
+ * Randomness a model keeps in its own Java generators is outside the trainer's reach.
  *
  * <h2>Memory and devices</h2>
  *
- * Every array of a step lives in a sub-manager closed at the end of the step; only parameters and
- * optimizer state persist. By default the trainer uses {@code Engine.getInstance().getDevices()};
- * the model must be initialized on the first. With several devices each batch is split among them
- * and the gradients are summed on the first ; batch-norm statistics are then those of the first
- * device's slice.
+ * Every array of a step, its batch included, lives in a sub-manager closed at the end of the step;
+ * only parameters and optimizer state persist. While a step runs, a background thread loads the
+ * next batch ({@link Builder#optPrefetch}); it ends with the epoch, or when a step fails. By
+ * default the trainer uses {@code Engine.getInstance().getDevices()}; the model must be initialized
+ * on the first. With several devices each batch is split among them and the gradients are summed on
+ * the first ; batch-norm statistics are then those of the first device's slice.
  *
  * <p>Not thread-safe; DJL allows one gradient collector at a time per process, so run one trainer
  * at a time.
@@ -78,6 +78,7 @@ public final class DetectionTrainer implements AutoCloseable {
   private final GradientStep gradientStep;
   private final ProgressReporter progress;
   private final CheckpointListener checkpoints;
+  private final int prefetch;
   private final List<TrainingListener> listeners = new ArrayList<>();
   private String runId = UUID.randomUUID().toString();
   private Random random;
@@ -90,6 +91,10 @@ public final class DetectionTrainer implements AutoCloseable {
   private DetectionTrainer(Builder b) {
     ConvolutionCheck.ensureCorrect();
     this.model = b.model;
+    this.prefetch = b.prefetch;
+    if (b.mallocTuning || MallocTuning.requestedByProperty()) {
+      MallocTuning.apply();
+    }
     this.config = new TrainingConfig(b);
     Device[] chosen = config.devices();
     this.devices = chosen != null ? chosen : Engine.getInstance().getDevices();
@@ -278,28 +283,33 @@ public final class DetectionTrainer implements AutoCloseable {
   private void trainEpoch(TrainingData data, int epoch, int steps) throws IOException {
     int n = data.size();
     int[] order = Seeds.shuffledOrder(n, random);
+    int[][] batches = new int[steps][];
+    for (int b = 0; b < steps; b++) {
+      int from = b * config.batchSize();
+      batches[b] = Arrays.copyOfRange(order, from, Math.min(n, from + config.batchSize()));
+    }
     for (TrainingListener l : listeners) {
       l.onEpochBegin(this, epoch, steps);
     }
     Map<String, Double> sums = new LinkedHashMap<>();
     long start = System.nanoTime();
     double lr = 0;
-    for (int b = 0; b < steps; b++) {
-      int from = b * config.batchSize();
-      int[] indices = Arrays.copyOfRange(order, from, Math.min(n, from + config.batchSize()));
-      lr = config.schedule().learningRate(globalStep, steps);
-      Map<String, Double> values = trainStep(data, indices, epoch, b, lr);
-      globalStep++;
-      Map<String, Double> means = new LinkedHashMap<>();
-      for (Map.Entry<String, Double> e : values.entrySet()) {
-        double s = sums.merge(e.getKey(), e.getValue(), Double::sum);
-        means.put(e.getKey(), s / (b + 1));
-      }
-      TrainingListener.Step step =
-          new TrainingListener.Step(
-              epoch, b, steps, globalStep, lr, values, means, (System.nanoTime() - start) / 1e9);
-      for (TrainingListener l : listeners) {
-        l.onStep(this, step);
+    try (BatchLoader loader = new BatchLoader(data, manager, batches, random, prefetch)) {
+      for (int b = 0; b < steps; b++) {
+        lr = config.schedule().learningRate(globalStep, steps);
+        Map<String, Double> values = trainStep(loader, epoch, b, lr);
+        globalStep++;
+        Map<String, Double> means = new LinkedHashMap<>();
+        for (Map.Entry<String, Double> e : values.entrySet()) {
+          double s = sums.merge(e.getKey(), e.getValue(), Double::sum);
+          means.put(e.getKey(), s / (b + 1));
+        }
+        TrainingListener.Step step =
+            new TrainingListener.Step(
+                epoch, b, steps, globalStep, lr, values, means, (System.nanoTime() - start) / 1e9);
+        for (TrainingListener l : listeners) {
+          l.onStep(this, step);
+        }
       }
     }
     double seconds = (System.nanoTime() - start) / 1e9;
@@ -318,18 +328,14 @@ public final class DetectionTrainer implements AutoCloseable {
     }
   }
 
-  private Map<String, Double> trainStep(
-      TrainingData data, int[] indices, int epoch, int b, double lr) {
-    try (NDManager step = manager.newSubManager()) {
-      if (config.reseedEngine()) {
-        Engine.getInstance().setRandomSeed(Seeds.engineSeed(config.seed(), globalStep));
-      }
-      TrainingBatch batch = data.batch(step, indices, random);
-      if (batch.size() != indices.length) {
-        throw new IllegalArgumentException(
-            "TrainingData returned " + batch.size() + " images for " + indices.length + " indices");
-      }
-      return gradientStep.run(step, batch, lr, epoch, b);
+  private Map<String, Double> trainStep(BatchLoader loader, int epoch, int b, double lr) {
+    if (config.reseedEngine()) {
+      // before a load on this thread too: without prefetching, the order is as it always was
+      Engine.getInstance().setRandomSeed(Seeds.engineSeed(config.seed(), globalStep));
+    }
+    BatchLoader.Loaded loaded = loader.next();
+    try (NDManager step = loaded.manager()) {
+      return gradientStep.run(step, loaded.batch(), lr, epoch, b);
     }
   }
 
@@ -343,6 +349,8 @@ public final class DetectionTrainer implements AutoCloseable {
   /** Builds a {@link DetectionTrainer}: the model is required, everything else optional. */
   public static final class Builder extends TrainingConfig.BaseBuilder<Builder> {
     private DetectionModel model;
+    private int prefetch = 1;
+    private boolean mallocTuning;
 
     private Builder() {}
 
@@ -359,6 +367,40 @@ public final class DetectionTrainer implements AutoCloseable {
      */
     public Builder setModel(DetectionModel model) {
       this.model = model;
+      return this;
+    }
+
+    /**
+     * Sets how many batches a background thread may load ahead of the training step: it decodes,
+     * augments and stacks the next batches while the current step runs. The batches, their order
+     * and every augmentation draw are the same as without it, so a seeded run's losses do not
+     * change; the {@link TrainingData} must then draw its randomness only from the generator it is
+     * given, and be callable from that thread (one call at a time). Each waiting batch holds its
+     * arrays in native memory.
+     *
+     * @param batches 0 to load each batch on the trainer's thread when it is needed; default 1
+     * @return this builder
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder optPrefetch(int batches) {
+      if (batches < 0) {
+        throw new IllegalArgumentException("prefetch must be >= 0, got " + batches);
+      }
+      this.prefetch = batches;
+      return this;
+    }
+
+    /**
+     * Tunes glibc's allocator for training when the trainer is built (see {@link MallocTuning}):
+     * large buffers freed by one step stay with the process for the next instead of going back to
+     * the kernel and being faulted in again. Also switched on by the system property {@code
+     * jdetect.mallopt=on}. Without glibc nothing changes.
+     *
+     * @param tune default false
+     * @return this builder
+     */
+    public Builder optMallocTuning(boolean tune) {
+      this.mallocTuning = tune;
       return this;
     }
 

@@ -3,6 +3,7 @@ package dev.jdetect.train;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -127,6 +128,8 @@ final class GradientStep {
             new NDList(slice.boxes(), slice.classes()),
             null);
     String[] declared = model.lossNames();
+    String[] names = new String[losses.size() + 1];
+    NDList logged = new NDList(names.length);
     NDArray total = null;
     for (int i = 0; i < losses.size(); i++) {
       NDArray loss = losses.get(i);
@@ -143,8 +146,8 @@ final class GradientStep {
                 + loss.getShape()
                 + "; losses must be scalars");
       }
-      float value = finite(loss, epoch, index, name);
-      values.merge(name, (double) value * slice.share(), Double::sum);
+      names[i] = name;
+      logged.add(loss.toType(DataType.FLOAT32, false).reshape(1));
       float weight = lossWeights.getOrDefault(name, 1f);
       NDArray weighted = weight == 1f ? loss : Scalars.mul(loss, weight);
       total = total == null ? weighted : total.add(weighted);
@@ -152,33 +155,31 @@ final class GradientStep {
     if (total == null) {
       throw new IllegalArgumentException("model returned no losses");
     }
-    float totalValue = finite(total, epoch, index, "loss");
-    values.merge("loss", (double) totalValue * slice.share(), Double::sum);
-    return total;
-  }
-
-  private static float finite(NDArray loss, int epoch, int index, String name) {
-    float value = loss.toType(DataType.FLOAT32, false).getFloat();
-    if (!Float.isFinite(value)) {
-      throw new NonFiniteLossException(epoch, index, name, value);
+    names[losses.size()] = "loss";
+    logged.add(total.toType(DataType.FLOAT32, false).reshape(1));
+    // the step's one read of the device: every loss value at once, the total last
+    float[] read = NDArrays.concat(logged).toFloatArray();
+    for (int i = 0; i < read.length; i++) {
+      if (!Float.isFinite(read[i])) {
+        throw new NonFiniteLossException(epoch, index, names[i], read[i]);
+      }
+      values.merge(names[i], (double) read[i] * slice.share(), Double::sum);
     }
-    return value;
+    return total;
   }
 
   private void update(NDManager step, double lr, int epoch, int index) {
     int n = trainable.size();
     DataParallel.Gradient[] grads = new DataParallel.Gradient[n];
-    NDArray sumSq = null;
     for (int i = 0; i < n; i++) {
       grads[i] = parallel.gradient(trainable.get(i).getValue(), step);
-      if (grads[i] != null) {
-        NDArray s = grads[i].sum().toType(DataType.FLOAT64, false).square().sum();
-        sumSq = sumSq == null ? s : sumSq.add(s);
-      }
     }
-    double norm = sumSq == null ? 0 : Math.sqrt(sumSq.getDouble());
-    if (!Double.isFinite(norm)) {
-      skipOrStop(grads, norm, epoch, index);
+    // the global norm is needed for clipping only; without, one cheap pass tells whether every
+    // gradient is finite (which is when the norm would be)
+    double norm = clipNorm > 0 ? GradientChecks.globalNorm(grads) : 0;
+    boolean finite = clipNorm > 0 ? Double.isFinite(norm) : GradientChecks.allFinite(grads);
+    if (!finite) {
+      skipOrStop(grads, clipNorm > 0 ? norm : GradientChecks.globalNorm(grads), epoch, index);
       return;
     }
     skippedInARow = 0;

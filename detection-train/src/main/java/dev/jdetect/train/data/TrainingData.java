@@ -11,6 +11,10 @@ import java.util.Random;
  *
  * <p>Drawing all randomness from the trainer's generator is what makes a resumed run identical to
  * an uninterrupted one: the generator's state is part of every checkpoint.
+ *
+ * <p>The trainer may call {@link #batch} on a background thread that loads the next batches while a
+ * step runs (one call at a time, in step order); an implementation must not rely on being called on
+ * the trainer's thread, nor draw from the engine's random generator, which the steps use.
  */
 public interface TrainingData {
 
