@@ -65,23 +65,8 @@ public final class Boxes {
     requireSameDevice(boxesA, "boxesA", boxesB, "boxesB");
     return scoped(
         () -> {
-          NDArray a = upcast(boxesA);
-          NDArray b = upcast(boxesB);
-          // a's columns are (N, 1), b's columns (1, M); every (N, M) op below broadcasts.
-          NDList ac = a.split(4, 1);
-          NDList bc = b.transpose().split(4, 0);
-          NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
-          NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
-          NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
-          NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
-          NDArray inter = clampMin0(iw).mul(clampMin0(ih));
-          NDArray union = areaA.add(areaB).sub(inter);
-          if (!inter.getDataType().isFloating()) {
-            // torch's true division of integer tensors: both operands as float32
-            inter = inter.toType(DataType.FLOAT32, false);
-            union = union.toType(DataType.FLOAT32, false);
-          }
-          return inter.div(union);
+          Overlap o = Overlap.of(upcast(boxesA), upcast(boxesB));
+          return o.asFloat(o.inter()).div(o.asFloat(o.union()));
         });
   }
 
@@ -104,27 +89,40 @@ public final class Boxes {
     requireSameDevice(boxesA, "boxesA", boxesB, "boxesB");
     return scoped(
         () -> {
-          NDArray a = upcast(boxesA);
-          NDArray b = upcast(boxesB);
-          NDList ac = a.split(4, 1);
-          NDList bc = b.transpose().split(4, 0);
-          NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
-          NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
-          NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
-          NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
-          NDArray inter = clampMin0(iw).mul(clampMin0(ih));
-          NDArray union = areaA.add(areaB).sub(inter);
+          Overlap o = Overlap.of(upcast(boxesA), upcast(boxesB));
+          NDList ac = o.a();
+          NDList bc = o.b();
           NDArray ew = ac.get(2).maximum(bc.get(2)).sub(ac.get(0).minimum(bc.get(0)));
           NDArray eh = ac.get(3).maximum(bc.get(3)).sub(ac.get(1).minimum(bc.get(1)));
-          NDArray enclosing = clampMin0(ew).mul(clampMin0(eh));
-          if (!inter.getDataType().isFloating()) {
-            inter = inter.toType(DataType.FLOAT32, false);
-            union = union.toType(DataType.FLOAT32, false);
-            enclosing = enclosing.toType(DataType.FLOAT32, false);
-          }
-          NDArray iou = inter.div(union);
+          NDArray enclosing = o.asFloat(clampMin0(ew).mul(clampMin0(eh)));
+          NDArray union = o.asFloat(o.union());
+          NDArray iou = o.asFloat(o.inter()).div(union);
           return iou.sub(enclosing.sub(union).div(enclosing));
         });
+  }
+
+  /**
+   * The pairwise intersections and unions of two box sets, with the coordinate columns they were
+   * computed from: {@code a}'s columns are {@code (N, 1)}, {@code b}'s {@code (1, M)}, so every
+   * {@code (N, M)} op on them broadcasts.
+   */
+  private record Overlap(NDList a, NDList b, NDArray inter, NDArray union) {
+
+    static Overlap of(NDArray boxesA, NDArray boxesB) {
+      NDList ac = boxesA.split(4, 1);
+      NDList bc = boxesB.transpose().split(4, 0);
+      NDArray areaA = ac.get(2).sub(ac.get(0)).mul(ac.get(3).sub(ac.get(1)));
+      NDArray areaB = bc.get(2).sub(bc.get(0)).mul(bc.get(3).sub(bc.get(1)));
+      NDArray iw = ac.get(2).minimum(bc.get(2)).sub(ac.get(0).maximum(bc.get(0)));
+      NDArray ih = ac.get(3).minimum(bc.get(3)).sub(ac.get(1).maximum(bc.get(1)));
+      NDArray inter = clampMin0(iw).mul(clampMin0(ih));
+      return new Overlap(ac, bc, inter, areaA.add(areaB).sub(inter));
+    }
+
+    /** Torch's true division of integer tensors: integer operands become float32. */
+    NDArray asFloat(NDArray x) {
+      return inter.getDataType().isFloating() ? x : x.toType(DataType.FLOAT32, false);
+    }
   }
 
   /**

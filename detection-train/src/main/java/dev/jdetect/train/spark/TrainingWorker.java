@@ -53,6 +53,9 @@ final class TrainingWorker
           averaging.guard(new ShardedData(run.data.create(), rank, run.workers, run.shardSeed));
       DetectionTrainer.Builder b = DetectionTrainer.builder().setModel(model);
       run.trainer.configure(b);
+      // workers sharing a JVM take the step lock when a batch is loaded and give it back after
+      // the step, on the trainer's thread: batches are therefore loaded there, not ahead
+      b.optPrefetch(0);
       boolean writer = rank == 0 && run.checkpointDir != null;
       b.optCheckpointDir(writer ? Path.of(run.checkpointDir) : null)
           .optResume(writer && run.resume);
