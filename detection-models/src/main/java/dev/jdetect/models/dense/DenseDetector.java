@@ -43,14 +43,18 @@ public abstract class DenseDetector extends DetectorBlock {
   private final Block head;
   private final AnchorGenerator anchorGenerator;
   private final boolean backboneTrainingMode;
+  private final int numLogits;
+  private final String[] lossNames;
 
   /**
    * Creates the detector's common parts.
    *
    * @param builder the transform, backbone, anchors and backbone training mode
    * @param head the head block (a child named {@code head})
+   * @param numLogits the class logits the head predicts per anchor, background included
+   * @param lossNames the names of the training losses, in order
    */
-  protected DenseDetector(BaseBuilder<?> builder, Block head) {
+  protected DenseDetector(BaseBuilder<?> builder, Block head, int numLogits, String... lossNames) {
     super(VERSION);
     ConvolutionCheck.ensureCorrect();
     this.transform = builder.transform;
@@ -58,6 +62,20 @@ public abstract class DenseDetector extends DetectorBlock {
     this.backboneTrainingMode = builder.backboneTrainingMode;
     this.backbone = addChildBlock("backbone", builder.backbone);
     this.head = addChildBlock("head", head);
+    this.numLogits = numLogits;
+    this.lossNames = lossNames.clone();
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public int numClasses() {
+    return numLogits - 1;
+  }
+
+  /** {@inheritDoc} */
+  @Override
+  public String[] lossNames() {
+    return lossNames.clone();
   }
 
   /**

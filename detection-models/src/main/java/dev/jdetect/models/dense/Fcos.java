@@ -33,7 +33,7 @@ public final class Fcos extends DenseDetector {
   private final DensePostProcessor postProcessor;
 
   private Fcos(Builder b) {
-    super(b, b.head);
+    super(b, b.head, b.head.numLogits(), LOSS_NAMES);
     this.head = b.head;
     this.loss = b.loss;
     this.postProcessor = b.postProcessor;
@@ -61,18 +61,6 @@ public final class Fcos extends DenseDetector {
         .optNmsThreshold(0.6f)
         .optDetectionsPerImage(100)
         .optBoxDecoder(coder::decode);
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public int numClasses() {
-    return head.numLogits() - 1;
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public String[] lossNames() {
-    return LOSS_NAMES.clone();
   }
 
   /**

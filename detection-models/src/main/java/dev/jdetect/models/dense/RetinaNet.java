@@ -30,7 +30,7 @@ public final class RetinaNet extends DenseDetector {
   private final DensePostProcessor postProcessor;
 
   private RetinaNet(Builder b) {
-    super(b, b.head);
+    super(b, b.head, b.head.numLogits(), LOSS_NAMES);
     this.head = b.head;
     this.loss = b.loss;
     this.postProcessor = b.postProcessor;
@@ -43,18 +43,6 @@ public final class RetinaNet extends DenseDetector {
    */
   public static Builder builder() {
     return new Builder();
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public int numClasses() {
-    return head.numLogits() - 1;
-  }
-
-  /** {@inheritDoc} */
-  @Override
-  public String[] lossNames() {
-    return LOSS_NAMES.clone();
   }
 
   /**
