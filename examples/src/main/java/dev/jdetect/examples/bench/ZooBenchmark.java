@@ -15,7 +15,6 @@ import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.examples.cli.Cli;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
-import dev.jdetect.models.DetectorBlock;
 import dev.jdetect.models.Targets;
 import dev.jdetect.models.backbone.FrozenBatchNormFolding;
 import dev.jdetect.models.dense.DenseDetector;
@@ -215,14 +214,13 @@ public final class ZooBenchmark implements Callable<Integer> {
       DetectionModel model = TorchvisionCheck.build(name);
       model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 320, 320));
       WeightImport.load(model, weights);
-      DetectorBlock detector = (DetectorBlock) model;
       ParameterStore ps = new ParameterStore(manager, false);
       System.out.println(name + ": timing jdetect");
-      Found found = detectOnce(detector, ps, image, null);
-      double eval = evalMedian(detector, ps, image);
+      Found found = detectOnce(model, ps, image, null);
+      double eval = evalMedian(model, ps, image);
       int pairs = FrozenBatchNormFolding.fold(model);
-      Found foundFolded = detectOnce(detector, ps, image, null);
-      double folded = evalMedian(detector, ps, image);
+      Found foundFolded = detectOnce(model, ps, image, null);
+      double folded = evalMedian(model, ps, image);
       Map<String, Double> split = new LinkedHashMap<>();
       if (name.equals("fasterrcnn_resnet50_fpn") || model instanceof DenseDetector) {
         split = Timings.medians(timing.warmup, timing.iters, () -> splitOnce(model, ps, image));
@@ -241,13 +239,13 @@ public final class ZooBenchmark implements Callable<Integer> {
     }
   }
 
-  private double evalMedian(DetectorBlock detector, ParameterStore ps, NDArray image) {
+  private double evalMedian(DetectionModel model, ParameterStore ps, NDArray image) {
     double[] ms = new double[1];
     return Timings.medians(
             timing.warmup,
             timing.iters,
             () -> {
-              detectOnce(detector, ps, image, ms);
+              detectOnce(model, ps, image, ms);
               return Map.of("eval", ms[0]);
             })
         .get("eval");
@@ -255,12 +253,13 @@ public final class ZooBenchmark implements Callable<Integer> {
 
   /** One detection on the photo; its milliseconds go to {@code ms[0]} when given. */
   private static Found detectOnce(
-      DetectorBlock detector, ParameterStore ps, NDArray image, double[] ms) {
+      DetectionModel model, ParameterStore ps, NDArray image, double[] ms) {
     // the scope frees everything the pass made, wherever DJL put it
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       long start = System.nanoTime();
-      Detections d = detector.detect(ps, new NDList(image)).get(0);
+      NDList out = model.forward(ps, new NDList(image.expandDims(0)), false);
+      Detections d = Detections.fromNDList(out).get(0);
       Found found = Found.of(d);
       if (ms != null) {
         ms[0] = (System.nanoTime() - start) / 1e6;
