@@ -126,7 +126,7 @@ public final class ZooBenchmark implements Callable<Integer> {
       description = "Exchange folder to keep (default: a temporary one, deleted at the end).")
   Path workDir;
 
-  private ZooBenchmark() {}
+  ZooBenchmark() {}
 
   /** One side's detections on the photo. */
   record Found(float[] boxes, float[] scores, long[] labels) {
@@ -269,8 +269,7 @@ public final class ZooBenchmark implements Callable<Integer> {
   }
 
   /** One eval pass by stages, in milliseconds, as the model's {@code detect} runs them. */
-  private static Map<String, Double> splitOnce(
-      DetectionModel model, ParameterStore ps, NDArray image) {
+  static Map<String, Double> splitOnce(DetectionModel model, ParameterStore ps, NDArray image) {
     try (NDScope scope = new NDScope()) {
       scope.suppressNotUsedWarning();
       Stopwatch w = new Stopwatch();
@@ -335,7 +334,7 @@ public final class ZooBenchmark implements Callable<Integer> {
   }
 
   /** One SGD step on the batch of both photos with the fixed targets; milliseconds. */
-  private double trainStep(
+  double trainStep(
       NDManager manager, DetectionModel model, ParameterStore ps, NDArray image, NDArray second) {
     String[] names = {photo, photo.equals("coffee") ? "astronaut" : "coffee"};
     try (NDManager it = manager.newSubManager();
