@@ -83,15 +83,18 @@ public final class FrozenBatchNorm2d extends AbstractBlock {
     this.folded = folded;
   }
 
+  /** The per-channel affine map a frozen norm applies: {@code x * scale + shift}. */
+  record Affine(NDArray scale, NDArray shift) {}
+
   /**
    * Returns the per-channel scale {@code w / sqrt(rv + eps)} and shift {@code b - rm * scale} this
    * norm applies, computed as its forward pass computes them.
    */
-  NDList scaleAndShift() {
+  Affine affine() {
     NDArray w = weight.getArray();
     NDArray scale = w.div(runningVar.getArray().add(eps).sqrt());
     NDArray shift = bias.getArray().sub(runningMean.getArray().mul(scale));
-    return new NDList(scale, shift);
+    return new Affine(scale, shift);
   }
 
   private static Parameter frozen(String name, Parameter.Type type) {

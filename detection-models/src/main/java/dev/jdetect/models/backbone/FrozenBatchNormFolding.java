@@ -1,7 +1,6 @@
 package dev.jdetect.models.backbone;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -99,9 +98,9 @@ public final class FrozenBatchNormFolding {
     NDArray ownBias = conv.isIncludeBias() ? conv.getParameters().get("bias").getArray() : null;
     try (Autograd.NoGradient ignored = Autograd.noGradient();
         NDScope scope = new NDScope()) {
-      NDList scaleShift = norm.scaleAndShift();
-      NDArray scale = scaleShift.get(0);
-      NDArray shift = scaleShift.get(1);
+      FrozenBatchNorm2d.Affine affine = norm.affine();
+      NDArray scale = affine.scale();
+      NDArray shift = affine.shift();
       long out = weight.getShape().get(0);
       if (scale.getShape().get(0) != out) {
         throw new IllegalStateException(
