@@ -41,6 +41,15 @@ public final class Autograd {
   }
 
   /**
+   * Returns whether PyTorch records ops for autograd on the calling thread (grad mode).
+   *
+   * @return {@code true} inside a {@code GradientCollector}, and on threads DJL never switched off
+   */
+  public static boolean isRecording() {
+    return JniUtils.isGradMode();
+  }
+
+  /**
    * Switches PyTorch's recording off on the calling thread until the returned handle is closed
    * (like {@code torch.no_grad()}), then restores the previous mode. Inference code uses it so that
    * a prediction on a fresh thread, where PyTorch records by default, neither builds an autograd

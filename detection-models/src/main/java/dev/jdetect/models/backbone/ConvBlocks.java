@@ -79,7 +79,7 @@ public final class ConvBlocks {
               + " groups="
               + groups);
     }
-    return Conv2d.builder()
+    return FoldableConv2d.builder()
         .setFilters(outChannels)
         .setKernelShape(new Shape(kernel, kernel))
         .optStride(new Shape(stride, stride))

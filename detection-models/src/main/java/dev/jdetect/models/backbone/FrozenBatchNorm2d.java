@@ -16,6 +16,9 @@ import ai.djl.util.PairList;
  *
  * <p>Its parameters carry torchvision's names ({@code weight}, {@code bias}, {@code running_mean},
  * {@code running_var}) so a torchvision {@code state_dict} maps onto it.
+ *
+ * <p>{@link FrozenBatchNormFolding} can fold it into the convolution before it for inference; it
+ * then passes its input through outside training and autograd recording.
  */
 public final class FrozenBatchNorm2d extends AbstractBlock {
 
@@ -25,6 +28,7 @@ public final class FrozenBatchNorm2d extends AbstractBlock {
   private final Parameter runningMean;
   private final Parameter runningVar;
   private long channels;
+  private volatile boolean folded;
 
   /** Creates a frozen batch norm with torchvision's epsilon 1e-5. */
   public FrozenBatchNorm2d() {
@@ -74,6 +78,25 @@ public final class FrozenBatchNorm2d extends AbstractBlock {
     return eps;
   }
 
+  /** Marks this norm as folded into the convolution before it (or not). */
+  void setFolded(boolean folded) {
+    this.folded = folded;
+  }
+
+  /** The per-channel affine map a frozen norm applies: {@code x * scale + shift}. */
+  record Affine(NDArray scale, NDArray shift) {}
+
+  /**
+   * Returns the per-channel scale {@code w / sqrt(rv + eps)} and shift {@code b - rm * scale} this
+   * norm applies, computed as its forward pass computes them.
+   */
+  Affine affine() {
+    NDArray w = weight.getArray();
+    NDArray scale = w.div(runningVar.getArray().add(eps).sqrt());
+    NDArray shift = bias.getArray().sub(runningMean.getArray().mul(scale));
+    return new Affine(scale, shift);
+  }
+
   private static Parameter frozen(String name, Parameter.Type type) {
     return Parameter.builder().setName(name).setType(type).optRequiresGrad(false).build();
   }
@@ -81,6 +104,10 @@ public final class FrozenBatchNorm2d extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+    if (folded && FrozenBatchNormFolding.applies(training)) {
+      // the convolution before it applied the scale and the shift already
+      return inputs;
+    }
     NDArray x = inputs.singletonOrThrow();
     NDArray w = ps.getValue(weight, x.getDevice(), false);
     NDArray b = ps.getValue(bias, x.getDevice(), false);

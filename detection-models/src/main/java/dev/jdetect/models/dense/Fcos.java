@@ -87,7 +87,18 @@ public final class Fcos extends DenseDetector {
 
   @Override
   protected List<Detections> detections(ParameterStore parameterStore, Features features) {
-    FcosHead.Predictions p = predict(parameterStore, features, false);
+    return postprocess(predict(parameterStore, features, false), features);
+  }
+
+  /**
+   * Turns the head's predictions into detections: per-level score threshold and top-k, box
+   * decoding, clipping and batched NMS.
+   *
+   * @param p the head's predictions (from {@link #predict})
+   * @param features the batch, levels and anchors they were predicted on
+   * @return the detections per image, in the pixels of the transformed batch
+   */
+  public List<Detections> postprocess(FcosHead.Predictions p, Features features) {
     return postProcessor.process(
         Activation.sigmoid(p.logits()).mul(Activation.sigmoid(p.centerness())).sqrt(),
         p.distances(),

@@ -69,7 +69,18 @@ public final class RetinaNet extends DenseDetector {
 
   @Override
   protected List<Detections> detections(ParameterStore parameterStore, Features features) {
-    RetinaNetHead.Predictions p = predict(parameterStore, features, false);
+    return postprocess(predict(parameterStore, features, false), features);
+  }
+
+  /**
+   * Turns the head's predictions into detections: per-level score threshold and top-k, box
+   * decoding, clipping and batched NMS.
+   *
+   * @param p the head's predictions (from {@link #predict})
+   * @param features the batch, levels and anchors they were predicted on
+   * @return the detections per image, in the pixels of the transformed batch
+   */
+  public List<Detections> postprocess(RetinaNetHead.Predictions p, Features features) {
     return postProcessor.process(
         Activation.sigmoid(p.logits()),
         p.deltas(),

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
@@ -481,13 +482,6 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
     return sb.toString();
   }
 
-  private static double median(double[] values) {
-    double[] s = values.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-  }
-
   private static Map<String, Object> benchJdetect(
       String name, Options o, Path dir, Map<String, Tensor> outputs) throws IOException {
     boolean vgg = "vgg16".equals(name);
@@ -516,7 +510,7 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
       for (int i = 0; i < o.timing.iters; i++) {
         evals[i] = evalOnce(manager, model, ps, fixedImage, height, width);
       }
-      result.put("eval_ms", median(evals));
+      result.put("eval_ms", Timings.median(evals));
       double[][] stages = new double[STAGES.length][o.timing.iters];
       for (int i = 0; i < o.timing.iters; i++) {
         double[] t = splitOnce(manager, model, ps, fixedImage, height, width, null);
@@ -526,7 +520,7 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
       }
       Map<String, Double> split = new LinkedHashMap<>();
       for (int s = 0; s < STAGES.length; s++) {
-        split.put(STAGES[s], median(stages[s]));
+        split.put(STAGES[s], Timings.median(stages[s]));
       }
       result.put("split_ms", split);
       splitOnce(manager, model, ps, fixedImage, height, width, outputs);
@@ -545,7 +539,7 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
         for (int i = 0; i < o.timing.iters; i++) {
           train[i] = trainStep(manager, model, ps, fixedImage, height, width);
         }
-        result.put("train_step_ms", median(train));
+        result.put("train_step_ms", Timings.median(train));
       }
     }
     return result;
@@ -708,16 +702,21 @@ public final class FasterRcnnBenchmark implements Callable<Integer> {
         losses.attach(it);
         gc.backward(sum);
       }
-      for (Pair<String, Parameter> p : model.getParameters()) {
-        NDArray w = p.getValue().getArray();
-        if (w.hasGradient()) {
-          NDArray g = w.getGradient();
-          w.subi(g.mul(1e-4f));
-          // fill, not g.subi(g): NaN - NaN stays NaN and would poison every later step
-          g.set(new NDIndex("..."), 0f);
-        }
-      }
+      sgdUpdate(model, 1e-4f);
       return (System.nanoTime() - start) / 1e6;
+    }
+  }
+
+  /** One plain SGD update of every parameter that has a gradient, then zeroes the gradients. */
+  static void sgdUpdate(Block model, float learningRate) {
+    for (Pair<String, Parameter> p : model.getParameters()) {
+      NDArray w = p.getValue().getArray();
+      if (w.hasGradient()) {
+        NDArray g = w.getGradient();
+        w.subi(g.mul(learningRate));
+        // fill, not g.subi(g): NaN - NaN stays NaN and would poison every later step
+        g.set(new NDIndex("..."), 0f);
+      }
     }
   }
 

@@ -24,7 +24,6 @@ import dev.jdetect.models.ssd.SsdModels;
 import dev.jdetect.models.ssd.SsdTransform;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -236,9 +235,9 @@ public final class SsdBenchmark implements Callable<Integer> {
                 }
               });
       double[][] ms = rounds(o.timing.warmup, o.timing.iters, bodies);
-      r.evalMs = median(ms[0]);
+      r.evalMs = Timings.median(ms[0]);
       for (int i = 0; i < SPLIT.length; i++) {
-        r.splitMs[i] = median(ms[i + 1]);
+        r.splitMs[i] = Timings.median(ms[i + 1]);
       }
       r.backboneMs = r.splitMs[1];
       try (NDManager scope = manager.newSubManager()) {
@@ -247,7 +246,7 @@ public final class SsdBenchmark implements Callable<Integer> {
         r.detections = Detections.fromNDList(out).get(0).size();
       }
       if (train) {
-        r.trainMs = median(trainSteps(ssd, manager, ps, o));
+        r.trainMs = Timings.median(trainSteps(ssd, manager, ps, o));
       }
     }
     System.out.printf(
@@ -410,12 +409,5 @@ public final class SsdBenchmark implements Callable<Integer> {
       ms[i] = (System.nanoTime() - t0) / 1e6;
     }
     return ms;
-  }
-
-  private static double median(double[] values) {
-    double[] s = values.clone();
-    Arrays.sort(s);
-    int n = s.length;
-    return n == 0 ? Double.NaN : (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2);
   }
 }

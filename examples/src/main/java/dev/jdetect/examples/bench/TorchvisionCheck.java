@@ -78,7 +78,7 @@ public final class TorchvisionCheck implements Callable<Integer> {
     Cli.main(TorchvisionCheck.class, args);
   }
 
-  private static DetectionModel build(String name) {
+  static DetectionModel build(String name) {
     switch (name) {
       case "fasterrcnn_resnet50_fpn":
         return TorchvisionDetectors.fasterRcnnResNet50Fpn(TorchvisionDetectors.COCO_CLASSES, 3);
