@@ -218,12 +218,14 @@ public final class SparkDetect implements Callable<Integer> {
           .setRoot(truth.voc)
           .optSplit(vocSplit)
           .setClasses(modelClasses)
+          .optVerifyImages(false) // the executors decode the images, the driver only reads XML
           .build()
           .read();
     }
     return CocoReader.builder()
         .setAnnotationFile(truth.coco)
         .optImageDir(Path.of(images))
+        .optVerifyImages(false) // the executors decode the images, the driver only reads JSON
         .build()
         .read();
   }
