@@ -237,7 +237,8 @@ public final class SparkDetect implements Callable<Integer> {
   static Dataset<Row> imageIds(SparkSession spark, Dataset<Row> paths, AnnotationSet truth) {
     if (truth == null) {
       // one partition, but only paths move: the numbering follows the sorted paths
-      return paths.withColumn("image_id", row_number().over(Window.orderBy("path")).minus(1));
+      return paths.withColumn(
+          "image_id", row_number().over(Window.orderBy("path")).minus(1).cast("long"));
     }
     List<Row> rows = new ArrayList<>();
     List<ImageAnnotation> images = truth.getImages();

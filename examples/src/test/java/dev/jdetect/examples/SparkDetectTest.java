@@ -39,6 +39,7 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -276,5 +277,18 @@ class SparkDetectTest {
     assertTrue(m.find(), printed);
     assertEquals(
         String.format(Locale.ROOT, "%.4f", reference.evaluate().getMap()), m.group(1), printed);
+  }
+
+  @Test
+  void withoutGroundTruthImagesAreNumberedInPathOrder() {
+    List<String> paths = List.of("file:/b/2.jpg", "file:/a/9.jpg", "file:/b/10.jpg");
+    Dataset<Row> frame = spark.createDataset(paths, Encoders.STRING()).toDF("path");
+    Dataset<Row> ids = SparkDetect.imageIds(spark, frame, null);
+    assertEquals(DataTypes.LongType, ids.schema().apply("image_id").dataType());
+    List<Row> rows = ids.orderBy("image_id").collectAsList();
+    assertEquals(
+        List.of("file:/a/9.jpg", "file:/b/10.jpg", "file:/b/2.jpg"),
+        rows.stream().map(r -> r.getString(0)).toList());
+    assertEquals(List.of(0L, 1L, 2L), rows.stream().map(r -> r.getLong(1)).toList());
   }
 }
