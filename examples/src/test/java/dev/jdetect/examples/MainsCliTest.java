@@ -8,6 +8,7 @@ import dev.jdetect.examples.bench.CoreBenchmark;
 import dev.jdetect.examples.bench.FasterRcnnBenchmark;
 import dev.jdetect.examples.bench.FolderBenchmark;
 import dev.jdetect.examples.bench.MemorySoak;
+import dev.jdetect.examples.bench.SparkBenchmark;
 import dev.jdetect.examples.bench.SsdBenchmark;
 import dev.jdetect.examples.cli.Cli;
 import java.io.ByteArrayOutputStream;
@@ -39,6 +40,7 @@ class MainsCliTest {
           new Main(SsdBenchmark.class, "--iters"),
           new Main(FasterRcnnBenchmark.class, "--iters"),
           new Main(FolderBenchmark.class, "--iters"),
+          new Main(SparkBenchmark.class, "--images"),
           new Main(MemorySoak.class, "--steps"));
 
   /** The output and exit code of one run. */

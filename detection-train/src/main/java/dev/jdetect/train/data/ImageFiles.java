@@ -1,8 +1,10 @@
 package dev.jdetect.train.data;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -11,6 +13,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Reads image files as a viewer shows them. Uses {@link ImageIO} (headless) with TwelveMonkeys'
@@ -28,6 +31,8 @@ import javax.imageio.stream.ImageInputStream;
  */
 public final class ImageFiles {
 
+  private static final String EMPTY = "empty image file";
+
   private ImageFiles() {}
 
   /**
@@ -39,16 +44,34 @@ public final class ImageFiles {
    *     decodable image
    */
   public static BufferedImage read(Path file) {
+    return withReader(file, upright(file));
+  }
+
+  /**
+   * Decodes an image from the bytes of its file, upright, exactly as {@link #read(Path)} decodes
+   * the file (for bytes read elsewhere, e.g. by Spark's {@code binaryFile} source).
+   *
+   * @param content the file's bytes
+   * @param name the file's name or path, for error messages
+   * @return the decoded image, turned as its EXIF orientation says
+   * @throws DatasetFormatException naming the file if the bytes are empty, truncated or not a
+   *     decodable image
+   */
+  public static BufferedImage read(byte[] content, String name) {
+    Path file;
+    try {
+      file = Path.of(name);
+    } catch (InvalidPathException e) {
+      file = Path.of(name.replaceAll("[^\\w./-]", "_"));
+    }
+    if (content.length == 0) {
+      throw new DatasetFormatException(file, -1, null, EMPTY);
+    }
     return withReader(
         file,
-        (reader, orientation, dataLoss) -> {
-          BufferedImage stored = reader.read(0);
-          if (!dataLoss.isEmpty()) {
-            throw new DatasetFormatException(
-                file, -1, null, "truncated or corrupt image data: " + String.join("; ", dataLoss));
-          }
-          return ExifOrientation.apply(stored, orientation);
-        });
+        // in memory: ImageIO's default stream would cache the bytes in a temporary file
+        () -> new MemoryCacheImageInputStream(new ByteArrayInputStream(content)),
+        upright(file));
   }
 
   /**
@@ -73,11 +96,35 @@ public final class ImageFiles {
     T apply(ImageReader reader, int orientation, List<String> dataLoss) throws IOException;
   }
 
+  /** Decodes the image and turns it upright; data loss is an error naming the file. */
+  private static ReaderStep<BufferedImage> upright(Path file) {
+    return (reader, orientation, dataLoss) -> {
+      BufferedImage stored = reader.read(0);
+      if (!dataLoss.isEmpty()) {
+        throw new DatasetFormatException(
+            file, -1, null, "truncated or corrupt image data: " + String.join("; ", dataLoss));
+      }
+      return ExifOrientation.apply(stored, orientation);
+    };
+  }
+
+  /** Where the bytes come from. */
+  private interface Source {
+    ImageInputStream open() throws IOException;
+  }
+
   private static <T> T withReader(Path file, ReaderStep<T> step) {
     if (!Files.isRegularFile(file)) {
       throw new DatasetFormatException(file, -1, null, "image file does not exist");
     }
-    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+    if (file.toFile().length() == 0) {
+      throw new DatasetFormatException(file, -1, null, EMPTY);
+    }
+    return withReader(file, () -> ImageIO.createImageInputStream(file.toFile()), step);
+  }
+
+  private static <T> T withReader(Path file, Source bytes, ReaderStep<T> step) {
+    try (ImageInputStream in = bytes.open()) {
       if (in == null) {
         throw new DatasetFormatException(file, -1, null, "cannot open image");
       }

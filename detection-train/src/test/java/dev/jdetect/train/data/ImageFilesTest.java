@@ -14,6 +14,7 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -124,5 +125,38 @@ class ImageFilesTest {
         assertThrows(
             DatasetFormatException.class, () -> ImageFiles.read(fixture("bad_huffman.jpg")));
     assertTrue(e.getMessage().contains("bad_huffman.jpg"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {"exif_6.jpg", "exif_8.jpg", "cmyk.jpg", "ycck.jpg", "gray_alpha.png", "rgba.png"})
+  void bytesDecodeExactlyAsTheirFile(String name) throws IOException {
+    BufferedImage fromFile = ImageFiles.read(fixture(name));
+    BufferedImage fromBytes = ImageFiles.read(Files.readAllBytes(fixture(name)), name);
+    assertEquals(fromFile.getWidth(), fromBytes.getWidth(), name);
+    assertEquals(fromFile.getHeight(), fromBytes.getHeight(), name);
+    assertArrayEquals(
+        fromFile.getRGB(
+            0, 0, fromFile.getWidth(), fromFile.getHeight(), null, 0, fromFile.getWidth()),
+        fromBytes.getRGB(
+            0, 0, fromBytes.getWidth(), fromBytes.getHeight(), null, 0, fromBytes.getWidth()),
+        name);
+  }
+
+  @Test
+  void badBytesAreErrorsNamingTheFile() throws IOException {
+    DatasetFormatException e =
+        assertThrows(
+            DatasetFormatException.class,
+            () -> ImageFiles.read(Files.readAllBytes(fixture("truncated.jpg")), "a/truncated.jpg"));
+    assertTrue(e.getMessage().contains("a/truncated.jpg"), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase().contains("truncated"), e.getMessage());
+    e = assertThrows(DatasetFormatException.class, () -> ImageFiles.read(new byte[0], "e.png"));
+    assertTrue(
+        e.getMessage().contains("e.png") && e.getMessage().contains("empty"), e.getMessage());
+    e =
+        assertThrows(
+            DatasetFormatException.class, () -> ImageFiles.read(new byte[] {1, 2, 3}, "x.jpg"));
+    assertTrue(e.getMessage().contains("x.jpg"), e.getMessage());
   }
 }
