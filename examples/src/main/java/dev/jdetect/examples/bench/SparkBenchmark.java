@@ -28,7 +28,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -155,8 +154,8 @@ public final class SparkBenchmark implements Callable<Integer> {
     } finally {
       spark.stop();
     }
-    double one = files.size() / median(single);
-    double many = files.size() / median(distributed);
+    double one = files.size() / Timings.median(single);
+    double many = files.size() / Timings.median(distributed);
     System.out.printf(
         Locale.ROOT,
         "%s, %d images, batch %d, %d intra-op thread(s) per predictor%n"
@@ -244,11 +243,5 @@ public final class SparkBenchmark implements Callable<Integer> {
   private static long count(Dataset<Row> detected) {
     Row r = detected.agg(sum(size(col("detections")))).first();
     return r.isNullAt(0) ? 0 : r.getLong(0);
-  }
-
-  private static double median(double[] seconds) {
-    double[] sorted = seconds.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 }
