@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.ConvBlocks;
+import dev.jdetect.models.backbone.SequentialForward;
 import java.util.Arrays;
 
 /**
@@ -112,7 +113,8 @@ public final class TinySsdBackbone extends AbstractBlock implements Backbone {
     NDList out = new NDList(NUM_SOURCES);
     NDList x = inputs;
     for (Block b : blocks) {
-      x = b.forward(ps, x, training, params);
+      // each block's output is a source, kept; inside a block, intermediates go at once
+      x = SequentialForward.run(b, ps, x, training, params);
       out.add(x.head());
     }
     return out;
