@@ -94,7 +94,10 @@ public final class TinySsdBackbone extends AbstractBlock implements Backbone {
   }
 
   private static NDArray globalMaxPool(NDArray x) {
-    return x.max(new int[] {3}, true).max(new int[] {2}, true);
+    NDArray rows = x.max(new int[] {3}, true);
+    NDArray out = rows.max(new int[] {2}, true);
+    rows.close(); // autograd keeps what it needs
+    return out;
   }
 
   @Override
