@@ -12,8 +12,8 @@ Modes (the protocol is peer.py's):
   (neither)  time steps on a seeded model and batch of its own
 
 Answer: {"torch", "phases_ms": {forward, targets, loss, backward, optimizer, bookkeeping},
-"step_ms", "cpu_s", "minor_faults", "major_faults" (medians per step), "peak_rss_mb" (the largest
-per-step peak), "max_rss_mb" (the process's), "losses": the first step's [class, box]}.
+"step_ms", "cpu_s", "minor_faults", "major_faults", "start_rss_mb" (medians per step),
+"peak_rss_mb" (the largest per-step peak), "max_rss_mb" (the process's), "losses": the first step's [class, box]}.
 """
 
 import os
@@ -68,11 +68,12 @@ def reset_peak():
         pass
 
 
-def peak_rss_mb():
+def status_mb(field):
+    """A size field of /proc/self/status (VmRSS:, VmHWM:) in MB."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024.0
     except OSError:
         pass
@@ -87,6 +88,7 @@ def time_steps(net, images, labels, warmup, iters):
     for i in range(warmup + iters):
         reset_peak()
         s0 = proc_stat()
+        start_rss = status_mb("VmRSS:")
         t = [time.perf_counter()]
         anchors, cls_preds, bbox_preds = net(images)
         t.append(time.perf_counter())
@@ -116,7 +118,8 @@ def time_steps(net, images, labels, warmup, iters):
                 "cpu": s1[0] - s0[0],
                 "minflt": s1[1] - s0[1],
                 "majflt": s1[2] - s0[2],
-                "peak": peak_rss_mb(),
+                "start_rss": start_rss,
+                "peak": status_mb("VmHWM:"),
             })
     med = statistics.median
     return {
@@ -126,6 +129,7 @@ def time_steps(net, images, labels, warmup, iters):
         "cpu_s": med(r["cpu"] for r in rows),
         "minor_faults": med(r["minflt"] for r in rows),
         "major_faults": med(r["majflt"] for r in rows),
+        "start_rss_mb": med(r["start_rss"] for r in rows),
         "peak_rss_mb": max(r["peak"] for r in rows),
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
         "losses": first,

@@ -13,9 +13,11 @@ import java.nio.file.Path;
  * @param cpuSeconds user + system CPU time of every thread so far
  * @param minorFaults page faults served without I/O (the kernel supplying fresh memory)
  * @param majorFaults page faults that read from disk
+ * @param rssMb the resident set now, in MB
  * @param peakRssMb the peak resident set since start or the last {@link #resetPeak()}, in MB
  */
-record ProcessStats(double cpuSeconds, double minorFaults, double majorFaults, double peakRssMb) {
+record ProcessStats(
+    double cpuSeconds, double minorFaults, double majorFaults, double rssMb, double peakRssMb) {
 
   private static final Path STAT = Path.of("/proc/self/stat");
   private static final Path STATUS = Path.of("/proc/self/status");
@@ -27,7 +29,7 @@ record ProcessStats(double cpuSeconds, double minorFaults, double majorFaults, d
   /** Reads the counters now. */
   static ProcessStats now() {
     if (!Files.isReadable(STAT)) {
-      return new ProcessStats(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+      return new ProcessStats(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
     }
     try {
       String stat = Files.readString(STAT);
@@ -37,7 +39,7 @@ record ProcessStats(double cpuSeconds, double minorFaults, double majorFaults, d
       double minflt = Double.parseDouble(f[7]);
       double majflt = Double.parseDouble(f[9]);
       double cpu = (Double.parseDouble(f[11]) + Double.parseDouble(f[12])) / TICKS;
-      return new ProcessStats(cpu, minflt, majflt, peakRss());
+      return new ProcessStats(cpu, minflt, majflt, status("VmRSS:"), status("VmHWM:"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -54,19 +56,21 @@ record ProcessStats(double cpuSeconds, double minorFaults, double majorFaults, d
     }
   }
 
-  /** The counters accumulated since {@code start}; the peak is this reading's. */
+  /** The counters accumulated since {@code start}; the resident sets are this reading's. */
   ProcessStats since(ProcessStats start) {
     return new ProcessStats(
         cpuSeconds - start.cpuSeconds,
         minorFaults - start.minorFaults,
         majorFaults - start.majorFaults,
+        rssMb,
         peakRssMb);
   }
 
-  private static double peakRss() throws IOException {
+  /** A size field of {@code /proc/self/status} in MB. */
+  private static double status(String field) throws IOException {
     for (String line : Files.readAllLines(STATUS)) {
-      if (line.startsWith("VmHWM:")) {
-        String kb = line.substring("VmHWM:".length()).trim().split("\\s+")[0];
+      if (line.startsWith(field)) {
+        String kb = line.substring(field.length()).trim().split("\\s+")[0];
         return Double.parseDouble(kb) / 1024.0;
       }
     }

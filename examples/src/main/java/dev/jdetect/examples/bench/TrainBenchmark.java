@@ -120,6 +120,7 @@ public final class TrainBenchmark implements Callable<Integer> {
       double cpuSeconds,
       double minorFaults,
       double majorFaults,
+      double startRssMb,
       double peakRssMb,
       double[] losses) {}
 
@@ -224,12 +225,13 @@ public final class TrainBenchmark implements Callable<Integer> {
         ProcessStats used = ProcessStats.now().since(start);
         losses = losses == null ? values : losses;
         if (i >= o.timing.warmup) {
-          double[] row = Arrays.copyOf(ms, PHASES.length + 5);
+          double[] row = Arrays.copyOf(ms, PHASES.length + 6);
           row[PHASES.length] = Arrays.stream(ms).sum();
           row[PHASES.length + 1] = used.cpuSeconds();
           row[PHASES.length + 2] = used.minorFaults();
           row[PHASES.length + 3] = used.majorFaults();
           row[PHASES.length + 4] = used.peakRssMb();
+          row[PHASES.length + 5] = start.rssMb();
           rows.add(row);
         }
       }
@@ -245,6 +247,7 @@ public final class TrainBenchmark implements Callable<Integer> {
           median(rows, n + 1),
           median(rows, n + 2),
           median(rows, n + 3),
+          median(rows, n + 5),
           peak,
           losses);
     }
@@ -352,6 +355,7 @@ public final class TrainBenchmark implements Callable<Integer> {
         obj.get("cpu_s").getAsDouble(),
         obj.get("minor_faults").getAsDouble(),
         obj.get("major_faults").getAsDouble(),
+        obj.get("start_rss_mb").getAsDouble(),
         obj.get("peak_rss_mb").getAsDouble(),
         new double[] {l.get(0).getAsDouble(), l.get(1).getAsDouble()});
   }
@@ -375,6 +379,10 @@ public final class TrainBenchmark implements Callable<Integer> {
         "major page faults",
         ours.majorFaults(),
         theirs == null ? Double.NaN : theirs.majorFaults());
+    print(
+        "RSS at step start (MB)",
+        ours.startRssMb(),
+        theirs == null ? Double.NaN : theirs.startRssMb());
     print("peak RSS (MB)", ours.peakRssMb(), theirs == null ? Double.NaN : theirs.peakRssMb());
     System.out.printf(
         Locale.ROOT,
