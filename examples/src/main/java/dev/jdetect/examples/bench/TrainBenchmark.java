@@ -365,9 +365,12 @@ public final class TrainBenchmark implements Callable<Integer> {
     System.out.printf(
         Locale.ROOT, "%-26s %12s %12s %8s%n", "median per step", "jdetect", "PyTorch", "ratio");
     for (int k = 0; k < PHASES.length; k++) {
-      row("  " + PHASES[k] + " (ms)", ours.phasesMs()[k], theirs, theirs == null ? 0 : k, true);
+      print(
+          "  " + PHASES[k] + " (ms)",
+          ours.phasesMs()[k],
+          theirs == null ? Double.NaN : theirs.phasesMs()[k]);
     }
-    row("step (ms)", ours.stepMs(), theirs, -1, false);
+    print("step (ms)", ours.stepMs(), theirs == null ? Double.NaN : theirs.stepMs());
     double ex = o.batch * 1000.0 / ours.stepMs();
     print("examples/s", ex, theirs == null ? Double.NaN : o.batch * 1000.0 / theirs.stepMs());
     print("CPU user+sys (s)", ours.cpuSeconds(), theirs == null ? Double.NaN : theirs.cpuSeconds());
@@ -394,12 +397,6 @@ public final class TrainBenchmark implements Callable<Integer> {
           Locale.ROOT, "; PyTorch %.6f, %.6f", theirs.losses()[0], theirs.losses()[1]);
     }
     System.out.println();
-  }
-
-  private static void row(String name, double ours, Result theirs, int phase, boolean isPhase) {
-    double other =
-        theirs == null ? Double.NaN : isPhase ? theirs.phasesMs()[phase] : theirs.stepMs();
-    print(name, ours, other);
   }
 
   private static void print(String name, double ours, double theirs) {
