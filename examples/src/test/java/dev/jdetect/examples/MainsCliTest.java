@@ -9,6 +9,7 @@ import dev.jdetect.examples.bench.FasterRcnnBenchmark;
 import dev.jdetect.examples.bench.FolderBenchmark;
 import dev.jdetect.examples.bench.MemorySoak;
 import dev.jdetect.examples.bench.SsdBenchmark;
+import dev.jdetect.examples.bench.TrainBenchmark;
 import dev.jdetect.examples.cli.Cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -39,7 +40,8 @@ class MainsCliTest {
           new Main(SsdBenchmark.class, "--iters"),
           new Main(FasterRcnnBenchmark.class, "--iters"),
           new Main(FolderBenchmark.class, "--iters"),
-          new Main(MemorySoak.class, "--steps"));
+          new Main(MemorySoak.class, "--steps"),
+          new Main(TrainBenchmark.class, "--iters"));
 
   /** The output and exit code of one run. */
   private record Run(int code, String out, String err) {}
