@@ -15,6 +15,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.models.DetectionModel;
+import dev.jdetect.models.ssd.Ssd;
+import dev.jdetect.models.ssd.TinySsd;
 import dev.jdetect.testkit.NDManagerExtension;
 import dev.jdetect.train.augment.Compose;
 import dev.jdetect.train.data.AnnotationSet;
@@ -61,9 +64,14 @@ class TrainerLeversTest {
 
   private Run train(int prefetch, double clipNorm, TrainingData data, int classes)
       throws IOException {
+    return train(new TinyTestModel(classes), 16, prefetch, clipNorm, data);
+  }
+
+  private Run train(
+      DetectionModel model, int side, int prefetch, double clipNorm, TrainingData data)
+      throws IOException {
     Engine.getInstance().setRandomSeed(5);
-    TinyTestModel model = new TinyTestModel(classes);
-    model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 16, 16));
+    model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, side, side));
     List<Map<String, Double>> steps = new ArrayList<>();
     try (DetectionTrainer t =
         DetectionTrainer.builder()
@@ -129,10 +137,56 @@ class TrainerLeversTest {
   }
 
   private static SampleData ssdData(AnnotationSet set) {
+    return ssdData(set, SquaresData.SIDE);
+  }
+
+  private static SampleData ssdData(AnnotationSet set, int side) {
     return SampleData.builder()
         .setAnnotations(set)
-        .optAugmentation(Compose.ssdTraining(SquaresData.SIDE, SquaresData.SIDE))
+        .optAugmentation(Compose.ssdTraining(side, side))
         .build();
+  }
+
+  @Test
+  void releasingIntermediatesInTheForwardKeepsEveryStepsLossesAndTheParameters(@TempDir Path dir)
+      throws IOException {
+    AnnotationSet set =
+        SyntheticDataGenerator.builder()
+            .optKind(SyntheticDataGenerator.Kind.SHAPES)
+            .optSeed(4)
+            .optImageSize(64)
+            .optNumImages(12)
+            .optNumClasses(3)
+            .build()
+            .writeVoc(dir);
+    // TinySSD's backbone closes each block's intermediates once the next layer has read them;
+    // the same network through DJL's plain forward keeps them all until the step ends
+    Run releasing = train(tinySsd(), 64, 0, 0, ssdData(set, 64));
+    Ssd parts = tinySsd();
+    Ssd keeping =
+        Ssd.builder()
+            .setBackbone(new KeepingBackbone(parts.backbone()))
+            .setNumClasses(parts.numClasses())
+            .setAnchorGenerator(parts.anchorGenerator())
+            .setTransform(parts.transform())
+            .optHead(parts.head())
+            .optLoss(parts.loss())
+            .build();
+    Run kept = train(keeping, 64, 0, 0, ssdData(set, 64));
+    assertEquals(9, releasing.steps().size());
+    assertNotEquals(releasing.steps().get(0).get("loss"), releasing.steps().get(8).get("loss"));
+    assertEquals(kept.steps(), releasing.steps(), "per-step losses");
+    assertEquals(kept.params().size(), releasing.params().size());
+    List<float[]> expected = new ArrayList<>(kept.params().values());
+    List<String> names = new ArrayList<>(releasing.params().keySet());
+    List<float[]> actual = new ArrayList<>(releasing.params().values());
+    for (int i = 0; i < expected.size(); i++) {
+      assertArrayEquals(expected.get(i), actual.get(i), names.get(i));
+    }
+  }
+
+  private static Ssd tinySsd() {
+    return TinySsd.builder().setNumClasses(3).optChannels(new int[] {8, 16, 16}, 16).build();
   }
 
   @Test

@@ -10,6 +10,7 @@ import dev.jdetect.examples.bench.FolderBenchmark;
 import dev.jdetect.examples.bench.MemorySoak;
 import dev.jdetect.examples.bench.SparkBenchmark;
 import dev.jdetect.examples.bench.SsdBenchmark;
+import dev.jdetect.examples.bench.TrainBenchmark;
 import dev.jdetect.examples.cli.Cli;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -41,7 +42,8 @@ class MainsCliTest {
           new Main(FasterRcnnBenchmark.class, "--iters"),
           new Main(FolderBenchmark.class, "--iters"),
           new Main(SparkBenchmark.class, "--images"),
-          new Main(MemorySoak.class, "--steps"));
+          new Main(MemorySoak.class, "--steps"),
+          new Main(TrainBenchmark.class, "--iters"));
 
   /** The output and exit code of one run. */
   private record Run(int code, String out, String err) {}

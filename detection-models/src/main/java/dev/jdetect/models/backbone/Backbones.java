@@ -3,11 +3,7 @@ package dev.jdetect.models.backbone;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
 import ai.djl.nn.SequentialBlock;
-import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import ai.djl.util.PairList;
 
 /** Input checks and the forward pass shared by the backbones. */
 final class Backbones {
@@ -55,57 +51,5 @@ final class Backbones {
     for (int i = 0; i < n; i++) {
       seq.getChildren().get(i).getValue().freezeParameters(true);
     }
-  }
-
-  /**
-   * Runs a sequential block like {@link SequentialBlock#forward} does, but closes every
-   * intermediate output as soon as the next child has consumed it (nested sequential blocks
-   * likewise). DJL otherwise keeps all of them until the caller's manager closes, so each layer
-   * writes into freshly mapped memory; releasing them lets the allocator hand the same warm pages
-   * to the next layer (a MobileNetV2 at 800x800 runs ~1.5x faster). Autograd keeps its own
-   * references to what backward needs, so this is safe in training too.
-   *
-   * <p>Never closes the caller's inputs, and never closes an array that a child passed through
-   * unchanged.
-   *
-   * @param seq the block
-   * @param ps the parameter store
-   * @param inputs the inputs, left open
-   * @param training whether this is a training pass
-   * @param params extra parameters passed to every child
-   * @return the last child's output
-   */
-  static NDList forwardReleasing(
-      SequentialBlock seq,
-      ParameterStore ps,
-      NDList inputs,
-      boolean training,
-      PairList<String, Object> params) {
-    NDList current = inputs;
-    for (Pair<String, Block> child : seq.getChildren()) {
-      Block block = child.getValue();
-      NDList next =
-          block instanceof SequentialBlock
-              ? forwardReleasing((SequentialBlock) block, ps, current, training, params)
-              : block.forward(ps, current, training, params);
-      if (current != inputs) {
-        for (NDArray consumed : current) {
-          if (!containsSame(next, consumed)) {
-            consumed.close();
-          }
-        }
-      }
-      current = next;
-    }
-    return current;
-  }
-
-  private static boolean containsSame(NDList list, NDArray array) {
-    for (NDArray a : list) {
-      if (a == array) {
-        return true;
-      }
-    }
-    return false;
   }
 }

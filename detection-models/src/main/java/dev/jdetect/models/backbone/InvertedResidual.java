@@ -109,7 +109,7 @@ public final class InvertedResidual extends AbstractBlock {
   @Override
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-    NDArray y = Backbones.forwardReleasing(conv, ps, inputs, training, params).head();
+    NDArray y = SequentialForward.releasing(conv, ps, inputs, training, params).head();
     if (!useResConnect) {
       return new NDList(y);
     }

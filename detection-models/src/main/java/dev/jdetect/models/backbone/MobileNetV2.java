@@ -113,7 +113,7 @@ public final class MobileNetV2 extends AbstractBlock implements Backbone {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     Backbones.checkImages(inputs, "images");
-    return Backbones.forwardReleasing(features, ps, inputs, training, params);
+    return SequentialForward.releasing(features, ps, inputs, training, params);
   }
 
   @Override

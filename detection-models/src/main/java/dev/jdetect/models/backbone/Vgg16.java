@@ -134,7 +134,7 @@ public final class Vgg16 extends AbstractBlock implements Backbone {
   protected NDList forwardInternal(
       ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
     Backbones.checkImages(inputs, "images");
-    return Backbones.forwardReleasing(features, ps, inputs, training, params);
+    return SequentialForward.releasing(features, ps, inputs, training, params);
   }
 
   @Override

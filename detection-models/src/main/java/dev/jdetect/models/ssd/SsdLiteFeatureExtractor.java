@@ -20,6 +20,7 @@ import dev.jdetect.models.backbone.InvertedResidual;
 import dev.jdetect.models.backbone.MobileNetV2;
 import dev.jdetect.models.backbone.MobileNetV3;
 import dev.jdetect.models.backbone.MobileNetV3Block;
+import dev.jdetect.models.backbone.SequentialForward;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -213,12 +214,13 @@ public final class SsdLiteFeatureExtractor extends AbstractBlock implements Back
       throw new IllegalArgumentException("images: expected (N, 3, H, W), got " + s);
     }
     NDList out = new NDList(6);
-    NDArray x = stage0.forward(ps, inputs, training).head();
+    // every stage's output is a source, kept; inside a stage, intermediates go at once
+    NDArray x = SequentialForward.releasing(stage0, ps, inputs, training, params).head();
     out.add(x);
-    x = stage1.forward(ps, new NDList(x), training).head();
+    x = SequentialForward.releasing(stage1, ps, new NDList(x), training, params).head();
     out.add(x);
     for (int i = 0; i < extra.size(); i++) {
-      x = extra.get(i).forward(ps, new NDList(x), training).head();
+      x = SequentialForward.run(extra.get(i), ps, new NDList(x), training, params).head();
       out.add(x);
     }
     return out;

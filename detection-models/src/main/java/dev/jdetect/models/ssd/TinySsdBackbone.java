@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.jdetect.models.Backbone;
 import dev.jdetect.models.backbone.ConvBlocks;
+import dev.jdetect.models.backbone.SequentialForward;
 import java.util.Arrays;
 
 /**
@@ -93,7 +94,10 @@ public final class TinySsdBackbone extends AbstractBlock implements Backbone {
   }
 
   private static NDArray globalMaxPool(NDArray x) {
-    return x.max(new int[] {3}, true).max(new int[] {2}, true);
+    NDArray rows = x.max(new int[] {3}, true);
+    NDArray out = rows.max(new int[] {2}, true);
+    rows.close(); // autograd keeps what it needs
+    return out;
   }
 
   @Override
@@ -112,7 +116,8 @@ public final class TinySsdBackbone extends AbstractBlock implements Backbone {
     NDList out = new NDList(NUM_SOURCES);
     NDList x = inputs;
     for (Block b : blocks) {
-      x = b.forward(ps, x, training, params);
+      // each block's output is a source, kept; inside a block, intermediates go at once
+      x = SequentialForward.run(b, ps, x, training, params);
       out.add(x.head());
     }
     return out;

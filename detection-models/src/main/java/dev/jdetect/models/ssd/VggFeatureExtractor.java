@@ -17,6 +17,7 @@ import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.util.PairList;
 import dev.jdetect.models.Backbone;
+import dev.jdetect.models.backbone.SequentialForward;
 import dev.jdetect.models.weights.TorchvisionAliases;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,48 +207,17 @@ public class VggFeatureExtractor extends AbstractBlock implements Backbone, Torc
     if (s.dimension() != 4 || s.get(1) != 3) {
       throw new IllegalArgumentException("images must be (N, 3, H, W), got " + s);
     }
-    NDList current = run(features, parameterStore, new NDList(x), training, params);
+    // every stage's output is a source, kept; inside a stage, intermediates go at once (at
+    // 300x300 VGG's early maps are tens of MB each)
+    NDList current =
+        SequentialForward.releasing(features, parameterStore, new NDList(x), training, params);
     NDList out = new NDList(outChannels.length);
     out.add(l2norm.forward(parameterStore, current, training, params).get(0));
     for (int i = 0; i < extra.size(); i++) {
-      Block stage = extra.get(i);
-      current =
-          stage instanceof SequentialBlock
-              ? run((SequentialBlock) stage, parameterStore, current, training, params)
-              : stage.forward(parameterStore, current, training, params);
+      current = SequentialForward.run(extra.get(i), parameterStore, current, training, params);
       out.add(current.get(0));
     }
     return out;
-  }
-
-  /**
-   * Runs a sequential block child by child. In inference each intermediate is released as soon as
-   * the next child has consumed it (the input itself is kept): at 300x300 VGG's early maps are tens
-   * of MB each, and holding all of them until the caller's scope closes costs more in fresh
-   * allocations and page faults than the conv1/conv2 layers save by running fast.
-   */
-  private static NDList run(
-      SequentialBlock seq,
-      ParameterStore parameterStore,
-      NDList input,
-      boolean training,
-      PairList<String, Object> params) {
-    if (training) {
-      return seq.forward(parameterStore, input, training, params);
-    }
-    NDList current = input;
-    for (Block child : seq.getChildren().values()) {
-      NDList next = child.forward(parameterStore, current, training, params);
-      if (current != input) {
-        for (NDArray a : current) {
-          if (!next.contains(a)) {
-            a.close();
-          }
-        }
-      }
-      current = next;
-    }
-    return current;
   }
 
   /** {@inheritDoc} */

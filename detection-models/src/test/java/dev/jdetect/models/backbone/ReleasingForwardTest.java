@@ -14,14 +14,15 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import dev.jdetect.models.ssd.TinySsdBackbone;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The backbones' releasing forward ({@code Backbones.forwardReleasing}) computes exactly what DJL's
- * {@code SequentialBlock.forward} does, keeps the caller's input open, leaves only the output
- * behind, and leaves the gradients unchanged.
+ * The backbones' releasing forward ({@link SequentialForward}) computes exactly what DJL's {@code
+ * SequentialBlock.forward} does, keeps the caller's input open, leaves only the output behind, and
+ * leaves the gradients unchanged.
  */
 class ReleasingForwardTest {
 
@@ -57,6 +58,28 @@ class ReleasingForwardTest {
         int live = activations(step);
         assertEquals(2, live, "activation arrays left after the releasing forward");
         assertTrue(plainLive > 20, "activation arrays left after DJL's forward: " + plainLive);
+      }
+    }
+  }
+
+  @Test
+  void tinySsdBackboneLeavesOnlyItsSourcesInATrainingForward() {
+    try (NDManager manager = NDManager.newBaseManager()) {
+      manager.getEngine().setRandomSeed(7);
+      TinySsdBackbone net = new TinySsdBackbone(new int[] {8, 16, 16}, 16);
+      net.initialize(manager, DataType.FLOAT32, INPUT);
+      ParameterStore ps = new ParameterStore(manager, false);
+      try (NDManager step = manager.newSubManager();
+          GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray in = manager.randomUniform(0, 1, INPUT);
+        in.attach(step);
+        NDList sources = net.forward(ps, new NDList(in), true);
+        assertEquals(5, sources.size());
+        // the input and the five sources; DJL's forward left every conv, norm, ReLU and pool
+        // output of the four down-sampling stages (5 blocks x 6 arrays) besides
+        assertEquals(6, activations(step), "activation arrays left after the training forward");
+        NDArray loss = sources.get(0).sum().add(sources.get(4).sum());
+        gc.backward(loss);
       }
     }
   }
