@@ -3,13 +3,15 @@
 Runs the loop a user runs over a folder of photos: decode each JPEG with PIL, ``to_tensor``,
 ``model([image])`` under ``torch.no_grad()``, and write the detections as JSON, one file per image.
 The weights are jdetect's ``model.safetensors`` (torchvision's tensor names), so both sides run the
-same network with the same weights. Answers ``{"images_per_s": ..., "seconds": [...]}``, the median
-over ``--iters`` passes over the folder after ``--warmup`` untimed passes over its first images.
+same network with the same weights. Answers ``{"images_per_s": ..., "seconds": [...],
+"peak_rss_mb": ...}``: the median over ``--iters`` passes over the folder after ``--warmup`` untimed
+passes over its first images, and this process's peak resident set.
 """
 
 import glob
 import json
 import os
+import resource
 import statistics
 import time
 
@@ -112,7 +114,14 @@ def main():
         detect_folder(model, files, out_dir)
         seconds.append(time.perf_counter() - start)
     peer.log("%s: %d images, passes of %s s" % (a.model, len(files), ["%.2f" % s for s in seconds]))
-    peer.reply({"images_per_s": len(files) / statistics.median(seconds), "seconds": seconds})
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+    peer.reply(
+        {
+            "images_per_s": len(files) / statistics.median(seconds),
+            "seconds": seconds,
+            "peak_rss_mb": peak_mb,
+        }
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
+import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.Detections;
 import dev.jdetect.train.data.AnnotationSet;
@@ -72,7 +73,9 @@ public final class DetectionEvaluation {
         model.getParameters().isEmpty()
             ? ai.djl.engine.Engine.getInstance().defaultDevice()
             : model.getParameters().valueAt(0).getArray().getDevice();
-    try (NDManager base = NDManager.newBaseManager(device)) {
+    // a thread PyTorch has not seen records gradients: predict without building a graph
+    try (Autograd.NoGradient off = Autograd.noGradient();
+        NDManager base = NDManager.newBaseManager(device)) {
       ParameterStore ps = new ParameterStore(base, false);
       for (int from = 0; from < count; from += batchSize) {
         try (NDManager scope = base.newSubManager()) {

@@ -5,6 +5,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
+import dev.jdetect.core.nd.Autograd;
 import dev.jdetect.core.nd.ConvolutionCheck;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.train.data.TrainingData;
@@ -268,14 +269,18 @@ public final class DetectionTrainer implements AutoCloseable {
       throw new IllegalArgumentException(
           "data has " + n + " samples, fewer than one batch of " + config.batchSize());
     }
-    if (!begun) {
-      begun = true;
-      for (TrainingListener l : listeners) {
-        l.onTrainingBegin(this);
+    // PyTorch records on every thread it has not seen before; outside the step's gradient
+    // collector nothing may record (the optimizer updates parameters in place)
+    try (Autograd.NoGradient off = Autograd.noGradient()) {
+      if (!begun) {
+        begun = true;
+        for (TrainingListener l : listeners) {
+          l.onTrainingBegin(this);
+        }
       }
-    }
-    for (int epoch = nextEpoch; epoch < config.epochs(); epoch++) {
-      trainEpoch(data, epoch, steps);
+      for (int epoch = nextEpoch; epoch < config.epochs(); epoch++) {
+        trainEpoch(data, epoch, steps);
+      }
     }
     return history;
   }

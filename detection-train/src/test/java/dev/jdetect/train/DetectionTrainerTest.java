@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,6 +114,43 @@ class DetectionTrainerTest {
     try (Stream<Path> files = Files.list(dir)) {
       assertFalse(files.anyMatch(p -> p.toString().endsWith(".tmp")));
     }
+  }
+
+  @Test
+  void trainsOnAThreadPyTorchNeverSaw() throws Exception {
+    // PyTorch starts every new native thread recording gradients; the optimizer's in-place update
+    // of a parameter then fails ("a leaf Variable that requires grad is being used in an in-place
+    // operation") unless the trainer switches recording off outside its gradient collector
+    TinyTestModel model = newModel(3);
+    Map<String, float[]> before = snapshot(model);
+    long[] steps = new long[1];
+    Throwable[] failure = new Throwable[1];
+    Thread fresh =
+        new Thread(
+            () -> {
+              try (DetectionTrainer trainer =
+                  quiet(model)
+                      .optOptimizer(ResumableSgd.builder().build())
+                      .optSchedule(LrSchedule.builder().setBaseLr(0.05).build())
+                      .optEpochs(1)
+                      .optBatchSize(4)
+                      .build()) {
+                trainer.fit(new SquaresData(8));
+                steps[0] = trainer.getGlobalStep();
+              } catch (Throwable t) {
+                failure[0] = t;
+              }
+            });
+    fresh.start();
+    fresh.join();
+    if (failure[0] != null) {
+      throw new AssertionError("training on a fresh thread failed", failure[0]);
+    }
+    assertEquals(2, steps[0]);
+    Map<String, float[]> after = snapshot(model);
+    assertTrue(
+        before.keySet().stream().anyMatch(k -> !Arrays.equals(before.get(k), after.get(k))),
+        "the parameters should have moved");
   }
 
   @Test

@@ -96,6 +96,13 @@ public final class SparkTrain implements Callable<Integer> {
   @Option(names = "--quick", description = "A short run: 160 images, 2 epochs.")
   boolean quick;
 
+  @Option(
+      names = "--compare-single",
+      description =
+          "Then train the same model in this process alone, with the workers' combined batch (N x"
+              + " batch) over all training images for as many steps, and print both step times.")
+  boolean compareSingle;
+
   private SparkTrain() {}
 
   /**
@@ -142,6 +149,7 @@ public final class SparkTrain implements Callable<Integer> {
               .build()
               .fit(spark);
       double fitSeconds = (System.nanoTime() - fitStart) / 1e9;
+      double stepSeconds = fitSeconds / Math.max(1, result.globalStep());
       try (NDManager manager = NDManager.newBaseManager()) {
         Ssd model = tinySsd(manager, input, seed);
         result.loadInto(model);
@@ -157,15 +165,50 @@ public final class SparkTrain implements Callable<Integer> {
             workers,
             result.globalStep(),
             result.epochs(),
-            fitSeconds / Math.max(1, result.globalStep()),
+            stepSeconds,
             map,
             (System.nanoTime() - start) / 1e9,
             modelDir);
+      }
+      if (compareSingle) {
+        single(dataDir, numTrain, epochs, stepSeconds, out.resolve("single"));
       }
     } finally {
       spark.stop();
     }
     return 0;
+  }
+
+  /**
+   * Trains in this process alone with the batch of all workers together (the large-batch SGD that
+   * averaging every step reproduces) and prints its step time next to the Spark run's.
+   */
+  private void single(String dataDir, int numTrain, int epochs, double sparkStep, Path out)
+      throws IOException {
+    int batch = training.batch * workers;
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Ssd model = tinySsd(manager, training.input, training.seed);
+      DetectionTrainer.Builder b = DetectionTrainer.builder().setModel(model).optOutputDir(out);
+      settings(b, epochs, batch, training.lr, training.seed);
+      long begin = System.nanoTime();
+      try (DetectionTrainer trainer = b.build()) {
+        trainer.fit(trainingImages(dataDir, numTrain, training.input));
+        double seconds = (System.nanoTime() - begin) / 1e9;
+        double step = seconds / Math.max(1, trainer.getGlobalStep());
+        System.out.printf(
+            Locale.ROOT,
+            "one process, batch %d: %d steps, %.3f s per step; Spark with %d workers x batch %d,"
+                + " averaging every %d: %.3f s per step (%.2fx)%n",
+            batch,
+            trainer.getGlobalStep(),
+            step,
+            workers,
+            training.batch,
+            averageEvery,
+            sparkStep,
+            sparkStep / step);
+      }
+    }
   }
 
   /** TinySSD with the MultiBox loss, initialised from the seed (the same on every worker). */

@@ -5,18 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.util.JsonUtils;
 import com.google.gson.JsonObject;
 import dev.jdetect.examples.cli.Cli;
-import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.inference.ModelCard;
-import dev.jdetect.models.inference.ModelDescription;
-import dev.jdetect.models.inference.SavedModel;
-import dev.jdetect.models.zoo.ModelConfig;
-import dev.jdetect.models.zoo.ModelZoo;
+import dev.jdetect.testkit.SmallSavedModel;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -42,21 +35,10 @@ class DetectTest {
 
   @BeforeAll
   static void saveModel() throws IOException {
-    model = shared.resolve("model");
-    try (NDManager manager = NDManager.newBaseManager()) {
-      DetectionModel net =
-          ModelZoo.builtin().create(ModelConfig.of("ssd-small", 2).withInputSize(64, 64));
-      net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
-      SavedModel.save(
-          net,
-          ModelDescription.builder()
-              .setArchitecture("ssd-small")
-              .setClasses(List.of("circle", "square"))
-              .optInputSize(64, 64)
-              .optCard(new ModelCard("generated shapes, 80 images", 3, "VOC mAP@0.5", 0.25, null))
-              .build(),
-          model);
-    }
+    ModelCard card = new ModelCard("generated shapes, 80 images", 3, "VOC mAP@0.5", 0.25, null);
+    model =
+        SmallSavedModel.save(
+            shared.resolve("model"), List.of("circle", "square"), b -> b.optCard(card));
   }
 
   private static Run detect(String... args) {

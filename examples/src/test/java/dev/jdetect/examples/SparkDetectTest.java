@@ -3,19 +3,12 @@ package dev.jdetect.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.jdetect.examples.cli.Cli;
-import dev.jdetect.models.DetectionModel;
-import dev.jdetect.models.inference.ModelDescription;
-import dev.jdetect.models.inference.SavedModel;
-import dev.jdetect.models.zoo.ModelConfig;
-import dev.jdetect.models.zoo.ModelZoo;
+import dev.jdetect.testkit.SmallSavedModel;
 import dev.jdetect.train.data.AnnotationSet;
 import dev.jdetect.train.data.CocoReader;
 import dev.jdetect.train.data.ImageAnnotation;
@@ -83,21 +76,7 @@ class SparkDetectTest {
             .build();
     generator.writeVoc(dir.resolve("voc"));
     generator.writeCoco(dir.resolve("coco"), "val");
-    model = dir.resolve("model");
-    try (NDManager manager = NDManager.newBaseManager()) {
-      DetectionModel net =
-          ModelZoo.builtin().create(ModelConfig.of("ssd-small", 1).withInputSize(64, 64));
-      net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
-      SavedModel.save(
-          net,
-          ModelDescription.builder()
-              .setArchitecture("ssd-small")
-              .setClasses(CLASSES)
-              .optInputSize(64, 64)
-              .optScoreThreshold(0.05f)
-              .build(),
-          model);
-    }
+    model = SmallSavedModel.save(dir.resolve("model"), CLASSES, b -> b.optScoreThreshold(0.05f));
   }
 
   @AfterAll

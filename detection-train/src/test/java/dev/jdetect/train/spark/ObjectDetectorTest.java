@@ -11,17 +11,10 @@ import ai.djl.modality.cv.Image;
 import ai.djl.modality.cv.ImageFactory;
 import ai.djl.modality.cv.output.DetectedObjects;
 import ai.djl.modality.cv.output.Rectangle;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.inference.DetectionTranslatorFactory;
-import dev.jdetect.models.inference.ModelDescription;
-import dev.jdetect.models.inference.SavedModel;
-import dev.jdetect.models.zoo.ModelConfig;
-import dev.jdetect.models.zoo.ModelZoo;
+import dev.jdetect.testkit.SmallSavedModel;
 import dev.jdetect.train.data.ImageFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -65,20 +58,7 @@ class ObjectDetectorTest {
    */
   @BeforeAll
   static void setUp() throws Exception {
-    model = shared.resolve("model");
-    try (NDManager manager = NDManager.newBaseManager()) {
-      DetectionModel net =
-          ModelZoo.builtin().create(ModelConfig.of("ssd-small", 2).withInputSize(64, 64));
-      net.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
-      SavedModel.save(
-          net,
-          ModelDescription.builder()
-              .setArchitecture("ssd-small")
-              .setClasses(CLASSES)
-              .optInputSize(64, 64)
-              .build(),
-          model);
-    }
+    model = SmallSavedModel.save(shared.resolve("model"), CLASSES, b -> b);
     images = shared.resolve("images");
     Files.createDirectories(images);
     Random random = new Random(3);

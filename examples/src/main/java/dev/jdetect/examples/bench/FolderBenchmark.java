@@ -54,6 +54,12 @@ import picocli.CommandLine.Option;
  * only; torchvision has none), SSD300-VGG16 and the MobileNetV2 Faster R-CNN, random weights, 90
  * COCO classes. Both sides use {@code --threads} intra-op threads per predictor.
  *
+ * <p>Memory, per model: the peak resident set of the process (Linux {@code VmHWM}) over the timed
+ * passes against the peer process's peak ({@code ru_maxrss}), and what a second predictor of the
+ * same {@code ZooModel} adds to the resident set against what a second, separately loaded model
+ * adds. The JVM's peak includes every model timed before in the same run: time one model per run
+ * ({@code --models NAME}) for a peak that compares like with like.
+ *
  * <pre>
  * mvn -pl examples exec:java -Dexec.mainClass=dev.jdetect.examples.bench.FolderBenchmark \
  *     -Dexec.args="--images 32 --warmup 1 --iters 3"
@@ -120,20 +126,27 @@ public final class FolderBenchmark implements Callable<Integer> {
       }
       Path folder = python.dir().resolve("images");
       List<Path> files = writePhotos(folder, images);
+      List<String> memoryRows = new ArrayList<>();
       System.out.printf(
           Locale.ROOT,
-          "%-24s %14s %14s %14s %8s%n",
+          "%-24s %14s %14s %14s %8s %12s %12s%n",
           "images/s",
           "jdetect 1 thr",
           "jdetect 2 thr",
           "torchvision",
-          "ratio 2");
+          "ratio 2",
+          "peak MB ours",
+          "peak MB tv");
       for (String name : models) {
         Path modelDir = python.dir().resolve(name);
         save(name, modelDir);
+        ProcessStats.resetPeak();
         double one = rate(modelDir, files, 1, python.dir().resolve("out-" + name));
         double two = rate(modelDir, files, 2, python.dir().resolve("out-" + name));
+        double ourPeak = ProcessStats.now().peakRssMb();
+        memoryRows.add(name + " " + sharing(modelDir, files.get(0)));
         double theirs = Double.NaN;
+        double theirPeak = Double.NaN;
         if (peer.reference() && !name.equals("tiny-ssd")) {
           List<String> args = new ArrayList<>(timing.peerArgs());
           args.addAll(
@@ -146,18 +159,67 @@ public final class FolderBenchmark implements Callable<Integer> {
                   folder.toString()));
           JsonObject answer = python.call(args);
           theirs = answer.get("images_per_s").getAsDouble();
+          theirPeak = answer.get("peak_rss_mb").getAsDouble();
         }
         System.out.printf(
             Locale.ROOT,
-            "%-24s %14.2f %14.2f %14s %8s%n",
+            "%-24s %14.2f %14.2f %14s %8s %12.0f %12s%n",
             name,
             one,
             two,
             Double.isNaN(theirs) ? "-" : String.format(Locale.ROOT, "%.2f", theirs),
-            Double.isNaN(theirs) ? "-" : String.format(Locale.ROOT, "%.2fx", two / theirs));
+            Double.isNaN(theirs) ? "-" : String.format(Locale.ROOT, "%.2fx", two / theirs),
+            ourPeak,
+            Double.isNaN(theirPeak) ? "-" : String.format(Locale.ROOT, "%.0f", theirPeak));
       }
+      System.out.printf(
+          Locale.ROOT,
+          "%nresident set added (MB): weights file, a 2nd predictor of one ZooModel,"
+              + " a 2nd separately loaded model%n");
+      memoryRows.forEach(System.out::println);
     }
     return 0;
+  }
+
+  /**
+   * What a second predictor of one {@code ZooModel} adds to the resident set, against what a second
+   * model loaded on its own adds, each after one prediction; the weights file's size for scale.
+   */
+  private static String sharing(Path modelDir, Path photo) throws Exception {
+    Image image = ImageFactory.getInstance().fromImage(ImageFiles.read(photo));
+    double weights = Files.size(modelDir.resolve(ModelDescription.WEIGHTS_FILE)) / 1048576.0;
+    try (ZooModel<Image, DetectedObjects> first = criteria(modelDir).loadModel();
+        Predictor<Image, DetectedObjects> a = first.newPredictor()) {
+      a.predict(image);
+      a.predict(image);
+      double oneModel = ProcessStats.now().rssMb();
+      try (Predictor<Image, DetectedObjects> b = first.newPredictor()) {
+        b.predict(image);
+        b.predict(image);
+        double twoPredictors = ProcessStats.now().rssMb();
+        try (ZooModel<Image, DetectedObjects> second = criteria(modelDir).loadModel();
+            Predictor<Image, DetectedObjects> c = second.newPredictor()) {
+          c.predict(image);
+          c.predict(image);
+          double twoModels = ProcessStats.now().rssMb();
+          return String.format(
+              Locale.ROOT,
+              "%.0f %+.0f %+.0f",
+              weights,
+              twoPredictors - oneModel,
+              twoModels - twoPredictors);
+        }
+      }
+    }
+  }
+
+  private static Criteria<Image, DetectedObjects> criteria(Path modelDir) {
+    return Criteria.builder()
+        .setTypes(Image.class, DetectedObjects.class)
+        .optModelPath(modelDir)
+        .optEngine("PyTorch")
+        .optTranslatorFactory(new DetectionTranslatorFactory())
+        .build();
   }
 
   /** Writes {@code n} 640x480 JPEGs of random shapes. */
@@ -211,14 +273,7 @@ public final class FolderBenchmark implements Callable<Integer> {
    */
   private double rate(Path modelDir, List<Path> files, int threads, Path out) throws Exception {
     Files.createDirectories(out);
-    Criteria<Image, DetectedObjects> criteria =
-        Criteria.builder()
-            .setTypes(Image.class, DetectedObjects.class)
-            .optModelPath(modelDir)
-            .optEngine("PyTorch")
-            .optTranslatorFactory(new DetectionTranslatorFactory())
-            .build();
-    try (ZooModel<Image, DetectedObjects> model = criteria.loadModel()) {
+    try (ZooModel<Image, DetectedObjects> model = criteria(modelDir).loadModel()) {
       for (int w = 0; w < timing.warmup; w++) {
         pass(model, files.subList(0, Math.min(2, files.size())), threads, out);
       }

@@ -86,8 +86,25 @@ class ZooBenchmarkTest {
             new float[] {0.5f, 0.9f},
             new long[] {2, 1});
     assertEquals(
-        "2 on both sides, max box diff 5.00e-01 px, max score diff 0.00e+00",
+        "2 on both sides, 1 matched: max box diff 0.00e+00 px, max score diff 0.00e+00;"
+            + " 1 without a match within 1e-02 px, each scored within Infinity of another"
+            + " detection of its label",
         ZooBenchmark.agreement(a, b));
+    // two label-1 detections scored alike, listed in the other order and the second box moved
+    // a little: the moved one matches within tolerance and reports its difference
+    ZooBenchmark.Found tiedOurs =
+        new ZooBenchmark.Found(
+            new float[] {0, 0, 10, 10, 50, 0, 60, 10}, new float[] {0.3f, 0.3f}, new long[] {1, 1});
+    ZooBenchmark.Found tiedTheirs =
+        new ZooBenchmark.Found(
+            new float[] {50, 0, 60, 10.005f, 80, 0, 90, 10},
+            new float[] {0.3f, 0.30001f},
+            new long[] {1, 1});
+    assertEquals(
+        "2 on both sides, 1 matched: max box diff 5.00e-03 px, max score diff 0.00e+00;"
+            + " 1 without a match within 1e-02 px, each scored within 1.0e-05 of another"
+            + " detection of its label",
+        ZooBenchmark.agreement(tiedOurs, tiedTheirs));
     ZooBenchmark.Found one =
         new ZooBenchmark.Found(new float[] {0, 0, 1, 1}, new float[] {1}, new long[] {1});
     assertEquals("DIFFER: 2 jdetect vs 1 torchvision", ZooBenchmark.agreement(a, one));
