@@ -15,52 +15,77 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.spark.BarrierTaskContext;
 
 /**
  * Exchanges bytes and model parameters among the tasks of a Spark barrier stage through {@link
  * BarrierTaskContext#allGather}: every task sends its message to the driver, which hands all of
  * them to every task. Messages are Base64 text, sent in chunks well under Spark's RPC message
- * limit. Package-private.
+ * limit; the first chunk carries the message's length, so a message of one chunk takes one round (a
+ * round costs up to a second in Spark 4: the barrier answers a task that arrived early on a
+ * one-second tick). Package-private.
  */
 final class ParameterExchange {
 
   /** Raw bytes per allGather round (Base64 makes them a third larger). */
-  private static final int CHUNK_BYTES = 16 << 20;
+  static final int CHUNK_BYTES = 16 << 20;
 
-  private final BarrierTaskContext context;
+  private final Function<String, String[]> gather;
+  private final int rank;
+  private final int chunkBytes;
 
   ParameterExchange(BarrierTaskContext context) {
-    this.context = context;
+    this(context::allGather, context.partitionId(), CHUNK_BYTES);
+  }
+
+  /**
+   * An exchange over any all-gather: {@code gather} sends this task's message and returns every
+   * task's, by rank.
+   */
+  ParameterExchange(Function<String, String[]> gather, int rank, int chunkBytes) {
+    this.gather = gather;
+    this.rank = rank;
+    this.chunkBytes = chunkBytes;
   }
 
   /** Every task's bytes, by rank (partition id). All tasks must call it together. */
   byte[][] allGather(byte[] mine) {
-    String[] lengths = context.allGather(Integer.toString(mine.length));
-    byte[][] all = new byte[lengths.length][];
+    byte[][] all = null;
     int longest = 0;
-    for (int i = 0; i < lengths.length; i++) {
-      all[i] = new byte[Integer.parseInt(lengths[i])];
-      longest = Math.max(longest, all[i].length);
-    }
-    for (int from = 0; from < longest; from += CHUNK_BYTES) {
+    int from = 0;
+    do {
       // a task with fewer bytes sends empty chunks while the longer messages finish
       byte[] part =
           from < mine.length
-              ? Arrays.copyOfRange(mine, from, Math.min(mine.length, from + CHUNK_BYTES))
+              ? Arrays.copyOfRange(mine, from, Math.min(mine.length, from + chunkBytes))
               : new byte[0];
-      String[] parts = context.allGather(Base64.getEncoder().encodeToString(part));
+      String text = Base64.getEncoder().encodeToString(part);
+      String[] parts = gather.apply(from == 0 ? mine.length + ":" + text : text);
+      if (all == null) {
+        all = new byte[parts.length][];
+        for (int i = 0; i < parts.length; i++) {
+          int colon = parts[i].indexOf(':');
+          all[i] = new byte[Integer.parseInt(parts[i].substring(0, colon))];
+          parts[i] = parts[i].substring(colon + 1);
+          longest = Math.max(longest, all[i].length);
+        }
+      }
       for (int i = 0; i < parts.length; i++) {
         byte[] bytes = Base64.getDecoder().decode(parts[i]);
-        System.arraycopy(bytes, 0, all[i], from, bytes.length);
+        if (bytes.length > 0) {
+          // a finished message's empty chunk lies past its end
+          System.arraycopy(bytes, 0, all[i], from, bytes.length);
+        }
       }
-    }
+      from += chunkBytes;
+    } while (from < longest);
     return all;
   }
 
   /** Rank 0's bytes on every task (the other tasks' arguments are not sent). */
   byte[] fromRankZero(byte[] mine) {
-    return allGather(context.partitionId() == 0 ? mine : new byte[0])[0];
+    return allGather(rank == 0 ? mine : new byte[0])[0];
   }
 
   /** Replaces every task's parameters with their mean over the tasks. */
