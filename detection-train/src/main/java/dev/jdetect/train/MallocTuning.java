@@ -19,6 +19,13 @@ import org.slf4j.LoggerFactory;
  * variables {@code MALLOC_MMAP_THRESHOLD_} and {@code MALLOC_TRIM_THRESHOLD_} before the JVM starts
  * has the same effect.
  *
+ * <p>This removes few of a step's page faults. What removes nearly all of them is one arena and no
+ * mmap'ed blocks at all ({@code MALLOC_ARENA_MAX=1}, {@code MALLOC_MMAP_MAX_=0}, a high {@code
+ * MALLOC_TRIM_THRESHOLD_}), and that has to be in the environment when the process starts: by the
+ * time Java code runs, the JVM's threads have arenas of their own, which map large blocks whatever
+ * {@code mallopt} says. The {@code examples/fast-malloc} launcher of the jdetect sources sets these
+ * variables.
+ *
  * <p>The trainer calls it when built with {@code optMallocTuning(true)} or when the system property
  * {@value #PROPERTY} is {@code on}. It is off by default: it changes the whole process's allocator
  * (the JVM's own native allocations too) and its benefit depends on the machine.

@@ -25,6 +25,7 @@ import dev.jdetect.train.optim.ResumableOptimizer;
 import dev.jdetect.train.optim.ResumableSgd;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -63,6 +64,14 @@ abstract class DatasetTraining implements Callable<Integer> {
   String model;
 
   @Option(
+      names = "--model-option",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A model option for the zoo, repeatable, e.g. scratch=true (torchvision's MobileNetV3"
+              + " Faster R-CNNs as built without weights) or trainableLayers=5.")
+  Map<String, String> modelOptions = new LinkedHashMap<>();
+
+  @Option(
       names = "--optimizer",
       paramLabel = "NAME",
       description = "sgd (momentum 0.9, weight decay 1e-4) or adam (weight decay 1e-4).")
@@ -90,7 +99,16 @@ abstract class DatasetTraining implements Callable<Integer> {
     int input = training.input;
     ModelConfig config =
         ModelConfig.of(model, sets.train().getNumClasses()).withInputSize(input, input);
-    DetectionModel detector = ModelZoo.builtin().create(config);
+    for (Map.Entry<String, String> option : modelOptions.entrySet()) {
+      config = config.withOption(option.getKey(), option.getValue());
+    }
+    DetectionModel detector;
+    try {
+      detector = ModelZoo.builtin().create(config);
+    } catch (IllegalArgumentException e) {
+      // a model option the model does not take, or a value it refuses
+      throw Cli.badUsage(spec, e.getMessage());
+    }
     try (NDManager manager = NDManager.newBaseManager()) {
       Seeds.initialize(
           detector, manager, training.seed, DataType.FLOAT32, new Shape(1, 3, input, input));
@@ -152,8 +170,10 @@ abstract class DatasetTraining implements Callable<Integer> {
     }
     VocResult result = DetectionEvaluation.voc(net, val, resize, batch, 0.5, false);
     System.out.println(result.toTable(val.getClassNames()));
+    ModelDescription.Builder descriptionBuilder = ModelDescription.builder();
+    modelOptions.forEach(descriptionBuilder::optOption);
     ModelDescription description =
-        ModelDescription.builder()
+        descriptionBuilder
             .setArchitecture(model)
             .setClasses(train.getClassNames())
             .optInputSize(input, input)

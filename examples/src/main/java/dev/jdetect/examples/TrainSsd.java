@@ -13,8 +13,8 @@ import picocli.CommandLine.Command;
  * papers' configurations; from scratch they need far more compute than a CPU run).
  *
  * <p>Defaults: 800 generated shapes images (640 train, 160 validation), 256x256 input, SGD 0.02
- * with momentum, warm-up then cosine, 60 epochs (measured on 2 CPU cores: validation mAP@0.5 0.939
- * in about 13 minutes, 0.90 or more from epoch 20).
+ * with momentum, warm-up then cosine, 30 epochs (measured on 2 CPU cores: validation mAP@0.5 0.924
+ * in about 12 minutes, 0.90 or more from epoch 19, about 7 minutes in).
  *
  * <p>Example: {@code TrainSsd --voc VOCdevkit/VOC2007 --model ssd300-vgg16 --input 300}.
  */
@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
 public final class TrainSsd extends DatasetTraining {
 
   private TrainSsd() {
-    super(new TrainingOptions("runs/ssd-small", 256, 60, 0.02), "ssd-small", OptimizerChoice.SGD);
+    super(new TrainingOptions("runs/ssd-small", 256, 30, 0.02), "ssd-small", OptimizerChoice.SGD);
   }
 
   /**

@@ -13,11 +13,14 @@ import dev.jdetect.examples.bench.SsdBenchmark;
 import dev.jdetect.examples.bench.TrainBenchmark;
 import dev.jdetect.examples.cli.Cli;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -148,7 +151,7 @@ class MainsCliTest {
   }
 
   @Test
-  void checksAcrossOptionsAreUsageErrorsToo() {
+  void checksAcrossOptionsAreUsageErrorsToo() throws IOException {
     Run run = execute(TrainSsd.class, "--coco-train", "train.json");
     assertEquals(Cli.USAGE_ERROR, run.code());
     assertTrue(
@@ -164,6 +167,25 @@ class MainsCliTest {
     run = execute(Detect.class, "--batch", "2");
     assertEquals(Cli.USAGE_ERROR, run.code());
     assertTrue(run.err().startsWith("Detect: error: Missing required option"), run.err());
+
+    Path out = Files.createTempDirectory("model-option");
+    run =
+        execute(
+            TrainFasterRcnn.class,
+            "--quick",
+            "--out",
+            out.toString(),
+            "--model",
+            "fasterrcnn_mobilenet_v3_large_320_fpn",
+            "--model-option",
+            "scratch=yes");
+    assertEquals(Cli.USAGE_ERROR, run.code());
+    assertTrue(
+        run.err()
+            .startsWith(
+                "TrainFasterRcnn: error: option 'scratch' of model"
+                    + " 'fasterrcnn_mobilenet_v3_large_320_fpn' must be true or false: yes\n"),
+        run.err());
 
     run = execute(TrainFasterRcnn.class, "--box-policy", "ignore");
     assertEquals(Cli.USAGE_ERROR, run.code());

@@ -144,7 +144,7 @@ public final class TorchvisionDetectors {
    * @return the model (not initialised)
    */
   public static FasterRcnn fasterRcnnMobileNetV3LargeFpn(int numClasses, int trainableLayers) {
-    return mobileNetV3Fpn(numClasses, trainableLayers, 800, 1333, 1000, 1000);
+    return mobileNetV3Fpn(numClasses, trainableLayers, false, 800, 1333, 1000, 1000);
   }
 
   /**
@@ -157,7 +157,32 @@ public final class TorchvisionDetectors {
    * @return the model (not initialised)
    */
   public static FasterRcnn fasterRcnnMobileNetV3Large320Fpn(int numClasses, int trainableLayers) {
-    return mobileNetV3Fpn(numClasses, trainableLayers, 320, 640, 150, 150);
+    return mobileNetV3Fpn(numClasses, trainableLayers, false, 320, 640, 150, 150);
+  }
+
+  /**
+   * {@link #fasterRcnnMobileNetV3LargeFpn(int, int)} as torchvision builds it without any weights
+   * ({@code weights=None, weights_backbone=None}), for training from scratch: trainable batch norms
+   * (PyTorch's defaults, eps 1e-5 and momentum 0.1) that run in training mode during training, and
+   * all six stages trainable. The state-dict names are the same.
+   *
+   * @param numClasses object classes without background
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnMobileNetV3LargeFpnFromScratch(int numClasses) {
+    return mobileNetV3Fpn(numClasses, 6, true, 800, 1333, 1000, 1000);
+  }
+
+  /**
+   * {@link #fasterRcnnMobileNetV3Large320Fpn(int, int)} as torchvision builds it without any
+   * weights, for training from scratch (see {@link
+   * #fasterRcnnMobileNetV3LargeFpnFromScratch(int)}).
+   *
+   * @param numClasses object classes without background
+   * @return the model (not initialised)
+   */
+  public static FasterRcnn fasterRcnnMobileNetV3Large320FpnFromScratch(int numClasses) {
+    return mobileNetV3Fpn(numClasses, 6, true, 320, 640, 150, 150);
   }
 
   /**
@@ -197,14 +222,25 @@ public final class TorchvisionDetectors {
   }
 
   private static FasterRcnn mobileNetV3Fpn(
-      int numClasses, int trainableLayers, int minSize, int maxSize, int preNms, int postNms) {
-    MobileNetV3 body =
+      int numClasses,
+      int trainableLayers,
+      boolean fromScratch,
+      int minSize,
+      int maxSize,
+      int preNms,
+      int postNms) {
+    MobileNetV3.Builder bodyBuilder =
         MobileNetV3.builder()
             .optStages(MobileNetV3.large(1.0, false, false))
-            .optFrozenBatchNorm(true)
             .optReturnedIndices(13, 16)
-            .optTrainableLayers(trainableLayers)
-            .build();
+            .optTrainableLayers(trainableLayers);
+    if (fromScratch) {
+      // torchvision passes nn.BatchNorm2d itself: PyTorch's eps and momentum, not MobileNetV3's
+      bodyBuilder.optBatchNorm(1e-5f, 0.1f);
+    } else {
+      bodyBuilder.optFrozenBatchNorm(true);
+    }
+    MobileNetV3 body = bodyBuilder.build();
     float[] sizes = {32, 64, 128, 256, 512};
     AnchorGenerator anchors =
         AnchorGenerator.builder()
@@ -217,7 +253,12 @@ public final class TorchvisionDetectors {
             .optPostNmsTopN(2000, postNms)
             .optScoreThreshold(0.05f)
             .build();
-    return fpnFasterRcnn(withFpn(body, false), anchors, filter, numClasses, minSize, maxSize);
+    int anchorsPerLocation = anchors.numAnchorsPerLocation()[0];
+    RpnHead rpnHead =
+        RpnHead.builder().setInChannels(256).setNumAnchors(anchorsPerLocation).build();
+    Heads heads = new Heads(rpnHead, TwoMlpHead.builder().optUnits(1024).build(), fromScratch);
+    return fpnFasterRcnn(
+        withFpn(body, false), anchors, filter, numClasses, heads, minSize, maxSize);
   }
 
   /** One size per level, 32 to 512, ratios 0.5, 1, 2 (torchvision's {@code _default_anchorgen}). */

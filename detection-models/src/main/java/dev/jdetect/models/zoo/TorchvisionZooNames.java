@@ -3,6 +3,7 @@ package dev.jdetect.models.zoo;
 import dev.jdetect.models.DetectionModel;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
 import java.util.Locale;
+import java.util.function.IntFunction;
 
 /**
  * Registers torchvision's FPN Faster R-CNN, RetinaNet and FCOS builders under torchvision's own
@@ -12,7 +13,9 @@ import java.util.Locale;
  * <p>Options: {@code trainableLayers} (backbone stages that train, counted from the top; default 3,
  * torchvision's value with a pretrained backbone) and {@code weights} ({@code COCO_V1}: build the
  * model as torchvision does for its COCO weights, i.e. with batch-norm epsilon 0 where torchvision
- * overwrites it; any other value or none: the architecture as built from scratch).
+ * overwrites it; any other value or none: the same architecture) and, for the two MobileNetV3
+ * Faster R-CNNs, {@code scratch} ({@code true}: the model as torchvision builds it without any
+ * weights, with trainable batch norms and every stage trainable, for training from scratch).
  */
 final class TorchvisionZooNames {
 
@@ -32,12 +35,12 @@ final class TorchvisionZooNames {
         zoo,
         "fasterrcnn_mobilenet_v3_large_fpn",
         TorchvisionDetectors::fasterRcnnMobileNetV3LargeFpn,
-        false);
+        TorchvisionDetectors::fasterRcnnMobileNetV3LargeFpnFromScratch);
     register(
         zoo,
         "fasterrcnn_mobilenet_v3_large_320_fpn",
         TorchvisionDetectors::fasterRcnnMobileNetV3Large320Fpn,
-        false);
+        TorchvisionDetectors::fasterRcnnMobileNetV3Large320FpnFromScratch);
     register(zoo, "retinanet_resnet50_fpn", TorchvisionDenseDetectors::retinaNetResNet50Fpn, true);
     register(
         zoo, "retinanet_resnet50_fpn_v2", TorchvisionDenseDetectors::retinaNetResNet50FpnV2, false);
@@ -49,6 +52,31 @@ final class TorchvisionZooNames {
         (classes, layers) -> TorchvisionDetectors.ssdLite320MobileNetV3Large(classes, layers),
         false,
         6);
+  }
+
+  /** Registers a builder that also has torchvision's from-scratch variant (option scratch). */
+  private static void register(
+      ModelZoo zoo, String name, Builder builder, IntFunction<DetectionModel> fromScratch) {
+    zoo.register(
+        name,
+        c -> {
+          String scratch = c.option("scratch");
+          if (scratch == null || "false".equals(scratch)) {
+            return builder.build(c.numClasses(), trainableLayers(c, 3));
+          }
+          if (!"true".equals(scratch)) {
+            throw new IllegalArgumentException(
+                "option 'scratch' of model '" + c.name() + "' must be true or false: " + scratch);
+          }
+          if (c.option("trainableLayers") != null) {
+            throw new IllegalArgumentException(
+                "model '"
+                    + c.name()
+                    + "' trains every backbone stage from scratch; option 'trainableLayers' does"
+                    + " not apply with scratch=true");
+          }
+          return fromScratch.apply(c.numClasses());
+        });
   }
 
   /**

@@ -129,6 +129,35 @@ class ModelZooTest {
         e.getMessage());
   }
 
+  @Test
+  void mobileNetV3NamesBuildTorchvisionsFromScratchModelOnRequest() {
+    ModelZoo zoo = ModelZoo.builtin();
+    String name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+    DetectionModel scratch = zoo.create(ModelConfig.of(name, 3).withOption("scratch", "true"));
+    DetectionModel usual = zoo.create(ModelConfig.of(name, 3));
+    assertEquals(TorchvisionNames.of(usual).keySet(), TorchvisionNames.of(scratch).keySet());
+    // every stage trains from scratch; three of six by default otherwise
+    assertTrue(trainableCount(scratch) > trainableCount(usual));
+    assertEquals(
+        trainableCount(usual),
+        trainableCount(zoo.create(ModelConfig.of(name, 3).withOption("scratch", "false"))));
+    IllegalArgumentException bad =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> zoo.create(ModelConfig.of(name, 3).withOption("scratch", "yes")));
+    assertEquals(
+        "option 'scratch' of model '" + name + "' must be true or false: yes", bad.getMessage());
+    IllegalArgumentException both =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                zoo.create(
+                    ModelConfig.of(name, 3)
+                        .withOption("scratch", "true")
+                        .withOption("trainableLayers", "2")));
+    assertTrue(both.getMessage().contains("'trainableLayers' does not apply"), both.getMessage());
+  }
+
   /** The small configurations run at the configured input size and return valid detections. */
   @Test
   void smallModelsRunAtTheirInputSize() {

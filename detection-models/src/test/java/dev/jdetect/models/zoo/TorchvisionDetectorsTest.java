@@ -2,15 +2,19 @@ package dev.jdetect.models.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
 import dev.jdetect.models.backbone.FrozenBatchNorm2d;
 import dev.jdetect.models.rcnn.FasterRcnn;
+import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.ssd.Ssd;
 import dev.jdetect.models.weights.TorchvisionNames;
 import java.io.IOException;
@@ -87,6 +91,38 @@ class TorchvisionDetectorsTest {
     assertLayout(
         "fasterrcnn_mobilenet_v3_large_320_fpn",
         () -> TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(90, 3));
+  }
+
+  @Test
+  void mobileNetV3FromScratchHasTheSameNamesAndTrainsEveryNorm() throws IOException {
+    assertLayout(
+        "fasterrcnn_mobilenet_v3_large_fpn",
+        () -> TorchvisionDetectors.fasterRcnnMobileNetV3LargeFpnFromScratch(90));
+    assertLayout(
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        () -> TorchvisionDetectors.fasterRcnnMobileNetV3Large320FpnFromScratch(90));
+    FasterRcnn scratch = TorchvisionDetectors.fasterRcnnMobileNetV3Large320FpnFromScratch(3);
+    FasterRcnn pretrained = TorchvisionDetectors.fasterRcnnMobileNetV3Large320Fpn(3, 3);
+    // torchvision without weights: nn.BatchNorm2d (no frozen norm) and all six stages trainable
+    assertEquals(0, FrozenBatchNorm2d.overwriteEps(scratch, 1e-5f));
+    // 46 norms in the backbone (the fixture's backbone.body.*.running_var entries)
+    assertEquals(46, FrozenBatchNorm2d.overwriteEps(pretrained, 1e-5f));
+    long frozen =
+        TorchvisionNames.of(scratch).values().stream()
+            .filter(p -> p.getType() == Parameter.Type.WEIGHT && !p.requiresGradient())
+            .count();
+    assertEquals(0, frozen, "every weight trains from scratch");
+    try (NDManager manager = NDManager.newBaseManager()) {
+      scratch.initialize(manager, DataType.FLOAT32, new Shape(1, 3, 64, 64));
+      ParameterStore store = new ParameterStore(manager, false);
+      ImageBatch batch =
+          scratch.transform(new NDList(manager.randomUniform(0f, 1f, new Shape(1, 3, 64, 64))));
+      // training mode reaches the backbone's norms: their running means move
+      Parameter mean = TorchvisionNames.of(scratch).get("backbone.body.0.1.running_mean");
+      float before = mean.getArray().sum().getFloat();
+      scratch.features(store, batch, true);
+      assertNotEquals(before, mean.getArray().sum().getFloat());
+    }
   }
 
   @Test
