@@ -18,8 +18,7 @@ Two modes, DIR being the exchange folder (--dir):
   (``--also-without-mkldnn``), the stage split of fasterrcnn_resnet50_fpn (transform, backbone,
   fpn, rpn, roi, box_head, post) or of a dense model (features = transform + backbone + anchors,
   head, post = per-level top-k, decode, batched NMS, rescaling), with ``--train`` one SGD step on
-  the batch of both photos (fasterrcnn_resnet50_fpn, retinanet_resnet50_fpn, fcos_resnet50_fpn),
-  and writes one pass's detections to ``DIR/<model>_peer.npz`` (boxes, scores, labels).
+  the batch of both photos (with oneDNN and, under --also-without-mkldnn, without it), and writes one pass's detections to ``DIR/<model>_peer.npz`` (boxes, scores, labels).
 
 Answers {"models": [one object per model]}, e.g.
 
@@ -50,7 +49,6 @@ MODELS = [
     "retinanet_resnet50_fpn",
     "fcos_resnet50_fpn",
 ]
-TRAINED = ["fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn"]
 PHOTOS = ["astronaut", "coffee"]
 # the training step's targets, in each photo's own pixels (astronaut 512x512, coffee 400x600)
 TARGETS = {
@@ -209,8 +207,12 @@ def bench(name, a, images):
                 result["eval_ms_no_mkldnn"] = median_ms(lambda: model([image]), a.warmup, a.iters)
                 if split is not None:
                     result["split_ms_no_mkldnn"] = median_split(split, model, image, a.warmup, a.iters)
-    if a.train and name in TRAINED:
+    if a.train:
         result["train_step_ms"] = train_step_ms(model, images, photo_names(a.photo), a.warmup, a.iters)
+        if a.also_without_mkldnn:
+            with torch.backends.mkldnn.flags(enabled=False):
+                result["train_step_ms_no_mkldnn"] = train_step_ms(
+                    model, images, photo_names(a.photo), a.warmup, a.iters)
     peer.log(name, result)
     return result
 
@@ -226,7 +228,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--train", action="store_true")
     p.add_argument("--also-without-mkldnn", action="store_true",
-                   help="also time eval with torch.backends.mkldnn disabled (as jdetect runs here)")
+                   help="also time eval (and the train step) with torch.backends.mkldnn disabled"
+                        " (as jdetect runs here)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     models = a.model or MODELS

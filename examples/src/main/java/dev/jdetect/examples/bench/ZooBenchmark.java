@@ -2,6 +2,7 @@ package dev.jdetect.examples.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -25,6 +26,8 @@ import dev.jdetect.models.rcnn.FasterRcnn;
 import dev.jdetect.models.rcnn.ImageBatch;
 import dev.jdetect.models.rcnn.RegionProposalNetwork;
 import dev.jdetect.models.rcnn.RoiHeads;
+import dev.jdetect.models.ssd.Ssd;
+import dev.jdetect.models.transform.BilinearResize;
 import dev.jdetect.models.weights.WeightImport;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -51,9 +54,9 @@ import picocli.CommandLine.Option;
  * their convolutions ({@link FrozenBatchNormFolding}), the stage split of {@code
  * fasterrcnn_resnet50_fpn} (transform, backbone, FPN, RPN, RoI pooling, box head, post-processing)
  * and of RetinaNet and FCOS (features, head, post-processing: per-level top-k, decoding, batched
- * NMS), and with {@code --train} one SGD step on a batch of two photos for the ResNet-50 models.
- * jdetect runs with PyTorch's oneDNN off on machines where {@code ConvolutionCheck} finds it wrong;
- * {@code --torch-without-mkldnn} also times torchvision with oneDNN off, for a like-for-like ratio.
+ * NMS), and with {@code --train} one SGD step of each model on a batch of two photos. jdetect runs
+ * with PyTorch's oneDNN off on machines where {@code ConvolutionCheck} finds it wrong; {@code
+ * --torch-without-mkldnn} also times torchvision with oneDNN off, for a like-for-like ratio.
  * Medians over {@code --iters} runs, {@code --threads} threads on both sides (default 2).
  *
  * <pre>
@@ -77,10 +80,6 @@ public final class ZooBenchmark implements Callable<Integer> {
           "ssdlite320_mobilenet_v3_large",
           "retinanet_resnet50_fpn",
           "fcos_resnet50_fpn");
-
-  /** The models whose training step is timed. */
-  private static final List<String> TRAINED =
-      List.of("fasterrcnn_resnet50_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn");
 
   /** The training step's targets in each photo's pixels, as zoo_bench.py's TARGETS. */
   private static final Map<String, float[]> TARGET_BOXES =
@@ -227,7 +226,7 @@ public final class ZooBenchmark implements Callable<Integer> {
       }
       FrozenBatchNormFolding.unfold(model);
       Double step = null;
-      if (train && TRAINED.contains(name)) {
+      if (train) {
         step =
             Timings.medians(
                     timing.warmup,
@@ -347,10 +346,15 @@ public final class ZooBenchmark implements Callable<Integer> {
         boxes.add(it.create(b, new Shape(b.length / 4, 4)));
         labels.add(it.create(TARGET_LABELS.get(n)));
       }
+      NDList images = new NDList(image, second);
+      if (model instanceof Ssd ssd) {
+        // SSD takes one batch of one size: resized beforehand, as torchvision's transform does
+        images = fixedSize(it, ssd, images, boxes);
+      }
       NDList targets = Targets.pad(it, boxes, labels);
       long start = System.nanoTime();
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-        NDList losses = model.forward(ps, new NDList(image, second), targets, null);
+        NDList losses = model.forward(ps, images, targets, null);
         NDArray sum = losses.get(0);
         for (int i = 1; i < losses.size(); i++) {
           sum = sum.add(losses.get(i));
@@ -362,6 +366,25 @@ public final class ZooBenchmark implements Callable<Integer> {
       FasterRcnnBenchmark.sgdUpdate(model, LEARNING_RATE);
       return (System.nanoTime() - start) / 1e6;
     }
+  }
+
+  /**
+   * Resizes each {@code (3, H, W)} image to the SSD's input size (bilinear, as torchvision) and
+   * scales its target boxes with it; returns the one {@code (N, 3, h, w)} batch.
+   */
+  private static NDList fixedSize(NDManager manager, Ssd ssd, NDList images, List<NDArray> boxes) {
+    Shape input = ssd.transform().inputShape(new Shape(1, 3, 1, 1));
+    int height = (int) input.get(2);
+    int width = (int) input.get(3);
+    NDList resized = new NDList();
+    for (int i = 0; i < images.size(); i++) {
+      NDArray one = images.get(i);
+      resized.add(BilinearResize.resize(one.expandDims(0), height, width, false));
+      float sy = height / (float) one.getShape().get(1);
+      float sx = width / (float) one.getShape().get(2);
+      boxes.set(i, boxes.get(i).mul(manager.create(new float[] {sx, sy, sx, sy})));
+    }
+    return new NDList(NDArrays.concat(resized));
   }
 
   private void report(List<Result> ours, JsonObject reference, PythonPeer python)
@@ -411,7 +434,7 @@ public final class ZooBenchmark implements Callable<Integer> {
             number(splitNoMkldnn, s.getKey()));
       }
       if (r.trainStepMs() != null) {
-        row("train step (batch 2)", r.trainStepMs(), t, "train_step_ms", null);
+        row("train step (batch 2)", r.trainStepMs(), t, "train_step_ms", "train_step_ms_no_mkldnn");
       }
       if (t != null) {
         Found peerFound = readPeer(python, r.model());

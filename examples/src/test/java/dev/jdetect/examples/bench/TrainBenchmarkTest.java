@@ -6,15 +6,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.jdetect.examples.cli.Cli;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The training benchmark runs one small step end to end, and the process counters move. */
 class TrainBenchmarkTest {
@@ -59,21 +64,27 @@ class TrainBenchmarkTest {
   }
 
   @Test
-  void processCountersSeeCpuTimeFaultsAndTheResidentSet() {
+  void processCountersSeeCpuTimeFaultsAndTheResidentSet(@TempDir Path dir) throws IOException {
     assumeTrue(Files.isReadable(Path.of("/proc/self/stat")), "Linux /proc");
     ProcessStats.resetPeak();
     ProcessStats start = ProcessStats.now();
-    // touch 64 MB of fresh memory: each page is a minor fault and raises the resident set
-    byte[][] blocks = new byte[64][];
+    // touch 64 MB of a new file mapping: pages the process has never had, so each first write is
+    // a fault and raises the resident set (Java arrays could land in heap pages touched before)
     long sum = 0;
-    for (int i = 0; i < blocks.length; i++) {
-      blocks[i] = new byte[1 << 20];
-      for (int j = 0; j < blocks[i].length; j += 4096) {
-        blocks[i][j] = (byte) j;
-        sum += blocks[i][j];
+    ProcessStats used;
+    try (FileChannel channel =
+        FileChannel.open(
+            dir.resolve("pages"),
+            StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ,
+            StandardOpenOption.WRITE)) {
+      MappedByteBuffer pages = channel.map(FileChannel.MapMode.READ_WRITE, 0, 64L << 20);
+      for (int j = 0; j < pages.capacity(); j += 4096) {
+        pages.put(j, (byte) 1);
+        sum += pages.get(j);
       }
+      used = ProcessStats.now().since(start);
     }
-    ProcessStats used = ProcessStats.now().since(start);
     assertTrue(used.cpuSeconds() >= 0, "cpu " + used.cpuSeconds());
     assertTrue(used.minorFaults() > 0, "minor faults " + used.minorFaults() + " (" + sum + ")");
     assertTrue(used.rssMb() > 0, "rss " + used.rssMb());

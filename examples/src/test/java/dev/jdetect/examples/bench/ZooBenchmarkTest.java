@@ -16,6 +16,8 @@ import dev.jdetect.models.zoo.ModelZoo;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The jdetect side of {@link ZooBenchmark} on small models: stage splits, train step, agreement.
@@ -56,10 +58,12 @@ class ZooBenchmarkTest {
     }
   }
 
-  @Test
-  void aTrainStepMovesTheWeights() {
+  /** Photos of two sizes: SSD models get them resized to their one input size first. */
+  @ParameterizedTest
+  @ValueSource(strings = {"fcos-small", "ssd-small"})
+  void aTrainStepMovesTheWeights(String name) {
     try (NDManager manager = NDManager.newBaseManager()) {
-      DetectionModel model = model("fcos-small", manager);
+      DetectionModel model = model(name, manager);
       NDArray before = model.getParameters().get(0).getValue().getArray().duplicate();
       ZooBenchmark bench = new ZooBenchmark();
       double ms =
