@@ -73,6 +73,7 @@ public final class TorchvisionDetectors {
         resNetAnchors(),
         ProposalFilter.builder().build(),
         numClasses,
+        false,
         800,
         1333);
   }
@@ -253,12 +254,8 @@ public final class TorchvisionDetectors {
             .optPostNmsTopN(2000, postNms)
             .optScoreThreshold(0.05f)
             .build();
-    int anchorsPerLocation = anchors.numAnchorsPerLocation()[0];
-    RpnHead rpnHead =
-        RpnHead.builder().setInChannels(256).setNumAnchors(anchorsPerLocation).build();
-    Heads heads = new Heads(rpnHead, TwoMlpHead.builder().optUnits(1024).build(), fromScratch);
     return fpnFasterRcnn(
-        withFpn(body, false), anchors, filter, numClasses, heads, minSize, maxSize);
+        withFpn(body, false), anchors, filter, numClasses, fromScratch, minSize, maxSize);
   }
 
   /** One size per level, 32 to 512, ratios 0.5, 1, 2 (torchvision's {@code _default_anchorgen}). */
@@ -297,12 +294,13 @@ public final class TorchvisionDetectors {
       AnchorGenerator anchors,
       ProposalFilter filter,
       int numClasses,
+      boolean backboneTrains,
       int minSize,
       int maxSize) {
     int anchorsPerLocation = anchors.numAnchorsPerLocation()[0];
     RpnHead rpnHead =
         RpnHead.builder().setInChannels(256).setNumAnchors(anchorsPerLocation).build();
-    Heads v1 = new Heads(rpnHead, TwoMlpHead.builder().optUnits(1024).build(), false);
+    Heads v1 = new Heads(rpnHead, TwoMlpHead.builder().optUnits(1024).build(), backboneTrains);
     return fpnFasterRcnn(backbone, anchors, filter, numClasses, v1, minSize, maxSize);
   }
 
