@@ -36,7 +36,12 @@ class FastMallocTest {
                 concat(List.of("bash", SCRIPT.toString()), command).toArray(new String[0]))
             .redirectErrorStream(false);
     Map<String, String> env = builder.environment();
-    env.keySet().removeIf(k -> k.startsWith("MALLOC_") || k.equals("LD_PRELOAD"));
+    env.keySet()
+        .removeIf(
+            k ->
+                k.startsWith("MALLOC_")
+                    || k.equals("LD_PRELOAD")
+                    || k.equals("THP_MEM_ALLOC_ENABLE"));
     env.remove("JDETECT_MALLOC");
     env.putAll(extraEnv);
     Process process = builder.start();
@@ -67,6 +72,8 @@ class FastMallocTest {
     assertEquals("0", run.env().get("MALLOC_MMAP_MAX_"));
     assertEquals("4294967296", run.env().get("MALLOC_TRIM_THRESHOLD_"));
     assertFalse(run.env().containsKey("LD_PRELOAD"));
+    assertFalse(run.env().containsKey("THP_MEM_ALLOC_ENABLE"), "huge pages are opt-in");
+    assertFalse(run.stderr().contains("huge pages"), run.stderr());
     assertTrue(run.stderr().startsWith("fast-malloc: glibc"), run.stderr());
   }
 
@@ -75,6 +82,17 @@ class FastMallocTest {
     Run run = run(Map.of("JDETECT_MALLOC", "glibc", "MALLOC_ARENA_MAX", "4"), "env");
     assertEquals("4", run.env().get("MALLOC_ARENA_MAX"));
     assertEquals("0", run.env().get("MALLOC_MMAP_MAX_"));
+  }
+
+  @Test
+  void hugePagesTheUserAskedForAreKeptAndReported() throws Exception {
+    Run run = run(Map.of("THP_MEM_ALLOC_ENABLE", "1"), "env");
+    assertEquals(0, run.exitCode(), run.stderr());
+    assertEquals("1", run.env().get("THP_MEM_ALLOC_ENABLE"));
+    assertEquals("1", run.env().get("MALLOC_ARENA_MAX"));
+    assertTrue(
+        run.stderr().contains("huge pages for PyTorch's large tensors (THP_MEM_ALLOC_ENABLE=1)"),
+        run.stderr());
   }
 
   @Test
