@@ -18,7 +18,8 @@ Two modes, DIR being the exchange folder (--dir):
   (``--also-without-mkldnn``), the stage split of fasterrcnn_resnet50_fpn (transform, backbone,
   fpn, rpn, roi, box_head, post) or of a dense model (features = transform + backbone + anchors,
   head, post = per-level top-k, decode, batched NMS, rescaling), with ``--train`` one SGD step on
-  the batch of both photos (with oneDNN and, under --also-without-mkldnn, without it), and writes one pass's detections to ``DIR/<model>_peer.npz`` (boxes, scores, labels).
+  the batch of both photos (with oneDNN and, under --also-without-mkldnn, without it), and writes
+  one pass's detections to ``DIR/<model>_peer.npz`` (boxes, scores, labels).
 
 Answers {"models": [one object per model]}, e.g.
 
